@@ -1,0 +1,83 @@
+/** `envctl.yaml` → Config, with defaults for everything left out. */
+import type { Config } from '../model/config.js';
+import type { Problem } from '../model/problem.js';
+import { CONFIG_SCHEMA_ID, schemaProblems } from '../schema/index.js';
+import { decodeSpec } from './text.js';
+import { parseYaml } from './yaml.js';
+
+export const CONFIG_FILE = 'envctl.yaml';
+const EMBEDDED = 'embedded';
+
+export interface ConfigResult {
+  config: Config;
+  problems: Problem[];
+}
+
+/** `bytes` undefined: no config file; every default applies. */
+export function loadConfig(bytes: Uint8Array | undefined, file = CONFIG_FILE): ConfigResult {
+  if (bytes === undefined) return { config: withDefaults({}), problems: [] };
+  const decoded = decodeSpec(bytes, file);
+  if (decoded.text === undefined) return { config: withDefaults({}), problems: decoded.problems };
+  const parsed = parseYaml(decoded.text, file);
+  if (parsed.problems.length > 0) return { config: withDefaults({}), problems: parsed.problems };
+  const data = parsed.value ?? {};
+  const problems = schemaProblems(CONFIG_SCHEMA_ID, data, { file, positions: parsed.positions, lines: parsed.lines });
+  if (problems.length > 0) return { config: withDefaults({}), problems };
+  return { config: withDefaults(data as RawConfig), problems };
+}
+
+type RawConfig = {
+  environments?: string;
+  branch?: string;
+  stateBranch?: string;
+  source?: string;
+  platform?: string;
+  registry?: { address?: string; embeddedPort?: number; prefix?: string; insecure?: boolean };
+  defaultBase?: { image: string; layers?: number; debootstrap?: { suite?: string; mirror?: string; variant?: string; packages?: string[] } };
+  layers?: { limit?: number; warnAt?: number };
+  imageLayers?: Record<string, number>;
+  administrators?: string[];
+  policy?: { administratorFields?: string[]; privileged?: string[]; hostNetwork?: string[]; hostMounts?: string[] };
+};
+
+export function withDefaults(raw: RawConfig): Config {
+  const address = raw.registry?.address ?? EMBEDDED;
+  const embeddedPort = raw.registry?.embeddedPort ?? 5115;
+  const host = address === EMBEDDED ? `127.0.0.1:${embeddedPort}` : address;
+  const limit = raw.layers?.limit ?? 127;
+  const d = raw.defaultBase?.debootstrap;
+  const config: Config = {
+    environmentsDir: raw.environments ?? 'environments',
+    branch: raw.branch ?? 'main',
+    stateBranch: raw.stateBranch ?? 'envctl-state',
+    platform: raw.platform ?? 'linux/amd64',
+    registry: {
+      address: host,
+      embedded: address === EMBEDDED,
+      embeddedPort,
+      prefix: raw.registry?.prefix ?? 'envctl/',
+      insecure: raw.registry?.insecure ?? (address === EMBEDDED || /^(127\.|localhost[:/]|\[::1\])/.test(address)),
+    },
+    defaultBase: {
+      image: (raw.defaultBase?.image ?? '{registry}/envctl/debian:bookworm').replace('{registry}', host),
+      layers: raw.defaultBase?.layers ?? 1,
+      debootstrap: {
+        suite: d?.suite ?? 'bookworm',
+        mirror: d?.mirror ?? 'system',
+        variant: d?.variant ?? 'minbase',
+        packages: d?.packages ?? [],
+      },
+    },
+    layers: { limit, warnAt: raw.layers?.warnAt ?? Math.max(1, limit - 10) },
+    imageLayers: raw.imageLayers ?? {},
+    administrators: raw.administrators ?? [],
+    policy: {
+      administratorFields: raw.policy?.administratorFields ?? [],
+      privileged: raw.policy?.privileged ?? [],
+      hostNetwork: raw.policy?.hostNetwork ?? [],
+      hostMounts: raw.policy?.hostMounts ?? [],
+    },
+  };
+  if (raw.source !== undefined) config.source = raw.source;
+  return config;
+}

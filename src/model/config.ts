@@ -1,0 +1,49 @@
+/** Repository configuration: `envctl.yaml` at the repository root. */
+export interface RegistryConfig {
+  /** host[:port][/namespace] of the OCI distribution registry images are pushed to. */
+  address: string;
+  /** True when envctl starts the registry itself on 127.0.0.1 (`address: embedded` in envctl.yaml). */
+  embedded: boolean;
+  /** Port of the embedded registry on 127.0.0.1. */
+  embeddedPort: number;
+  /** Prepended to environment names: `<registry>/<prefix><name>:<revision>`. */
+  prefix: string;
+  /** Use http instead of https (loopback registries). */
+  insecure: boolean;
+}
+
+export interface DefaultBaseConfig {
+  /** Image reference every `base: default` environment builds FROM. */
+  image: string;
+  /** Filesystem layers of that image, used when its manifest cannot be read. */
+  layers: number;
+  /** How `envctl base` makes the default image when it is missing. */
+  debootstrap: { suite: string; mirror: string; variant: string; packages: string[] };
+}
+
+export interface PolicyConfig {
+  /** Environment-name patterns (`*` wildcard) that may set administrator fields. */
+  administratorFields: string[];
+  /** Environment-name patterns allowed each risky docker argument class. */
+  privileged: string[];
+  hostNetwork: string[];
+  hostMounts: string[];
+}
+
+export interface Config {
+  /** Where the environment files live, relative to the repository root. */
+  environmentsDir: string;
+  branch: string;
+  stateBranch: string;
+  registry: RegistryConfig;
+  defaultBase: DefaultBaseConfig;
+  /** Target platform, part of every content key. */
+  platform: string;
+  layers: { limit: number; warnAt: number };
+  /** Declared layer counts of custom base images, by exact reference. */
+  imageLayers: Record<string, number>;
+  administrators: string[];
+  policy: PolicyConfig;
+  /** Repository URL written to the `org.opencontainers.image.source` label. */
+  source?: string;
+}

@@ -1,0 +1,39 @@
+/** A located finding from load or check. Lines and columns are 1-based. */
+export type Severity = 'error' | 'warning';
+
+export interface Location {
+  /** Path relative to the repository root, with forward slashes. */
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Problem extends Location {
+  severity: Severity;
+  message: string;
+  /** Stable rule id, e.g. `schema`, `base-unknown`, `layer-limit`. */
+  rule: string;
+}
+
+export function problem(at: Location, severity: Severity, rule: string, message: string): Problem {
+  return { file: at.file, line: at.line, col: at.col, severity, rule, message };
+}
+
+export function hasErrors(problems: readonly Problem[]): boolean {
+  return problems.some((p) => p.severity === 'error');
+}
+
+/** Sort by file, line, column, then rule, so output is stable across runs. */
+export function sortProblems(problems: Problem[]): Problem[] {
+  return problems.sort(
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.line - b.line ||
+      a.col - b.col ||
+      (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0),
+  );
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.severity}: ${p.message} [${p.rule}]`;
+}

@@ -1,0 +1,74 @@
+/**
+ * The environment spec as users write it in `environments/<name>.yaml` or
+ * `environments/<name>/environment.yaml`. Field names follow the hosted
+ * product's revision fields (see ARCHITECTURE.md for the mapping).
+ */
+export type Visibility = 'private' | 'organization' | 'global';
+export type ClusterType = 'spark' | 'ray' | 'dask' | 'mpi';
+
+/** `default`: the deployment default image from envctl.yaml. */
+export type BaseSpec =
+  | 'default'
+  | { image: string }
+  | { environment: string; revision?: number | 'active' };
+
+export interface HttpProxy {
+  port: number;
+  rewrite?: boolean;
+  /** Handlebars template resolved when a session starts. */
+  internalPath?: string;
+  requireSubdomain?: boolean;
+}
+
+export interface WorkspaceTool {
+  title: string;
+  iconUrl?: string;
+  start: string[];
+  httpProxy?: HttpProxy;
+  supportedFileExtensions?: string[];
+}
+
+export interface Scripts {
+  preSetup?: string;
+  postSetup?: string;
+  preRun?: string;
+  postRun?: string;
+}
+
+/** A plain value, or a secret whose value is provided at run time and never stored. */
+export type VariableSpec = string | number | boolean | { secret: true; description?: string };
+
+export interface EnvironmentSpec {
+  title?: string;
+  description?: string;
+  owner: string;
+  visibility?: Visibility;
+  archived?: boolean;
+  base?: BaseSpec;
+  instructions?: string;
+  workspaceTools?: Record<string, WorkspaceTool>;
+  scripts?: Scripts;
+  variables?: Record<string, VariableSpec>;
+  dockerArguments?: string[];
+  username?: string;
+  vpn?: boolean;
+  clusterTypes?: ClusterType[];
+  noCache?: boolean;
+}
+
+export function isSecret(v: VariableSpec): v is { secret: true; description?: string } {
+  return typeof v === 'object' && v !== null && (v as { secret?: unknown }).secret === true;
+}
+
+/** Normalised view of `base`, so later stages switch on one field. */
+export type ResolvedBase =
+  | { kind: 'default' }
+  | { kind: 'image'; image: string }
+  | { kind: 'environment'; environment: string; revision: number | 'active' };
+
+export function baseOf(spec: EnvironmentSpec): ResolvedBase {
+  const b = spec.base;
+  if (b === undefined || b === 'default') return { kind: 'default' };
+  if ('image' in b) return { kind: 'image', image: b.image };
+  return { kind: 'environment', environment: b.environment, revision: b.revision ?? 'active' };
+}
