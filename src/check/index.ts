@@ -1,0 +1,77 @@
+/**
+ * check: loaded environments → typed specs and every problem, in one pass.
+ * Pure: registry layer counts and the compared branch's bases come in as data.
+ */
+import type { LoadedEnvironment } from '../load/environments.js';
+import type { Config } from '../model/config.js';
+import { sortProblems, type Problem } from '../model/problem.js';
+import type { EnvironmentSpec } from '../model/spec.js';
+import type { SourceFile } from '../model/tree.js';
+import { ENVIRONMENT_SCHEMA_ID, position, schemaProblems, type SourceMap } from '../schema/index.js';
+import { checkBases, type BaseNode } from './bases.js';
+import { checkTools, checkVariables } from './fields.js';
+import { checkInstructions, type ParsedInstruction } from './instructions.js';
+import { checkLayers, countLayers, type LayerCount } from './layers.js';
+import { checkPolicy } from './policy.js';
+
+export interface CheckContext {
+  config: Config;
+  /** Layer counts of base images read from their registries, by reference. */
+  imageLayers?: Map<string, number>;
+  /** Base environment of each environment on the branch compared with (for archived bases). */
+  previousBases?: Map<string, string>;
+}
+
+export interface CheckedEnvironment {
+  name: string;
+  file: string;
+  folder?: string;
+  spec: EnvironmentSpec;
+  context: SourceFile[];
+  instructions: ParsedInstruction[];
+  layers: LayerCount;
+  source: SourceMap;
+}
+
+export interface CheckResult {
+  /** Environments whose spec passed the schema (they may still have other problems). */
+  environments: CheckedEnvironment[];
+  problems: Problem[];
+}
+
+export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext): CheckResult {
+  const problems: Problem[] = [];
+  const known = new Set(loaded.map((e) => e.name));
+  const typed: { env: LoadedEnvironment; spec: EnvironmentSpec; source: SourceMap; instructions: ParsedInstruction[] }[] = [];
+
+  for (const env of loaded) {
+    if (env.data === undefined) continue; // its YAML problems are already reported
+    const source: SourceMap = { file: env.file, positions: env.positions, lines: env.lines };
+    const schema = schemaProblems(ENVIRONMENT_SCHEMA_ID, env.data, source);
+    problems.push(...schema);
+    if (schema.length > 0) continue;
+    const spec = env.data as EnvironmentSpec;
+    const found = checkInstructions(env, spec.instructions ?? '');
+    problems.push(...found.problems);
+    problems.push(...checkVariables(spec, source), ...checkTools(spec, source), ...checkPolicy(env.name, spec, ctx.config.policy, source));
+    typed.push({ env, spec, source, instructions: found.instructions });
+  }
+
+  const nodes = new Map<string, BaseNode>(typed.map((t) => [t.env.name, { name: t.env.name, spec: t.spec, source: t.source }]));
+  problems.push(...checkBases(nodes, known, ctx.previousBases));
+
+  const counts = countLayers(new Map(typed.map((t) => [t.env.name, { spec: t.spec, instructions: t.instructions }])), ctx.config, ctx.imageLayers ?? new Map());
+  const environments: CheckedEnvironment[] = [];
+  for (const t of typed) {
+    const layers = counts.get(t.env.name) ?? { own: 0, base: undefined, total: undefined, chain: [] };
+    const at = position(t.source, t.instructions.length > 0 ? '/instructions' : '/base', 'key');
+    problems.push(...checkLayers(t.env.name, { spec: t.spec, instructions: t.instructions }, layers, ctx.config, at));
+    const checked: CheckedEnvironment = {
+      name: t.env.name, file: t.env.file, spec: t.spec, context: t.env.context,
+      instructions: t.instructions, layers, source: t.source,
+    };
+    if (t.env.folder) checked.folder = t.env.folder;
+    environments.push(checked);
+  }
+  return { environments, problems: sortProblems(problems) };
+}

@@ -1,0 +1,207 @@
+/**
+ * The `instructions` block, parsed with dockerfile-ast as it will sit in the
+ * rendered Dockerfile (after a FROM, so a `# escape=` comment is no parser
+ * directive here either), with each instruction mapped back to its YAML line.
+ */
+import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { posix } from 'node:path';
+import type { LoadedEnvironment } from '../load/environments.js';
+import { problem, type Location, type Problem } from '../model/problem.js';
+
+/** Instructions that add a filesystem layer; the rest change only the image config. */
+export const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD']);
+const KNOWN = new Set([
+  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHECK', 'LABEL',
+  'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
+]);
+
+export interface ParsedInstruction {
+  keyword: string;
+  /** The instruction's text as written, continuation lines included. */
+  text: string;
+  /** Where it starts in the YAML file. */
+  at: Location;
+  /** 1-based line in the instructions block (for messages that quote it). */
+  blockLine: number;
+}
+
+export interface InstructionFindings {
+  instructions: ParsedInstruction[];
+  /** Instructions that add a layer, in order. */
+  layers: ParsedInstruction[];
+  problems: Problem[];
+}
+
+const PREAMBLE = 'FROM scratch\n';
+
+export function checkInstructions(env: LoadedEnvironment, text: string): InstructionFindings {
+  const problems: Problem[] = [];
+  const locate = locator(env);
+  const dockerfile = DockerfileParser.parse(PREAMBLE + text);
+  const instructions: ParsedInstruction[] = [];
+
+  for (const ins of dockerfile.getInstructions()) {
+    const start = ins.getRange().start;
+    if (start.line === 0) continue; // the preamble
+    const blockLine = start.line; // preamble is line 0, so block line n (1-based) is parser line n
+    const keyword = ins.getKeyword().toUpperCase();
+    const at = locate(blockLine - 1, start.character);
+    const parsed: ParsedInstruction = { keyword, text: instructionText(text, ins), at, blockLine };
+    instructions.push(parsed);
+
+    if (keyword === 'FROM') {
+      problems.push(problem(at, 'error', 'instructions-from',
+        'FROM is not allowed in instructions: the base decides it; set `base:` to an image or another environment'));
+    } else if (!KNOWN.has(keyword)) {
+      problems.push(problem(at, 'error', 'instructions-unknown', `unknown instruction "${ins.getKeyword()}"`));
+    } else if (keyword === 'COPY' || keyword === 'ADD') {
+      problems.push(...checkCopy(env, ins, keyword, at));
+    }
+  }
+
+  const last = lastContentLine(text);
+  if (last && !last.line.trimStart().startsWith('#') && last.line.trimEnd().endsWith('\\')) {
+    problems.push(problem(locate(last.index, last.line.trimEnd().length - 1), 'error', 'instructions-continuation',
+      'the last instruction ends with "\\", which would join it to the line envctl writes after it'));
+  }
+
+  const layers = instructions.filter((i) => LAYER_KEYWORDS.has(i.keyword));
+  problems.push(...lint(instructions));
+  return { instructions, layers, problems };
+}
+
+/** Maps (0-based line in the block, 0-based column) to a location in the YAML file. */
+export function locator(env: LoadedEnvironment): (line: number, col: number) => Location {
+  const pos = env.positions.get('/instructions');
+  if (!pos) return () => ({ file: env.file, line: 1, col: 1 });
+  const start = env.lines.locate(env.file, pos.value);
+  if (!pos.literalBlock) return () => start;
+  return (line, col) => ({ file: env.file, line: start.line + line, col: start.col + col });
+}
+
+function instructionText(text: string, ins: Instruction): string {
+  const r = ins.getRange();
+  const lines = text.split('\n').slice(r.start.line - 1, r.end.line);
+  return lines.join('\n').trim();
+}
+
+function lastContentLine(text: string): { line: string; index: number } | undefined {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i]!.trim() !== '') return { line: lines[i]!, index: i };
+  }
+  return undefined;
+}
+
+function checkCopy(env: LoadedEnvironment, ins: Instruction, keyword: string, at: Location): Problem[] {
+  const flags = 'getFlags' in ins ? (ins as unknown as { getFlags(): { getName(): string }[] }).getFlags() : [];
+  if (flags.some((f) => f.getName() === 'from')) return []; // from another image or stage
+  const sources = copySources(ins);
+  if (sources === undefined) return []; // heredoc: inline content
+  const out: Problem[] = [];
+  for (const src of sources) {
+    if (keyword === 'ADD' && /^(https?:\/\/|git@|git:\/\/)/.test(src)) continue;
+    if (src.includes('$')) continue; // resolved by the builder from ARG/ENV
+    const rel = posix.normalize(src.replace(/^\/+/, ''));
+    if (rel === '..' || rel.startsWith('../')) {
+      out.push(problem(at, 'error', 'copy-outside-context', `${keyword} source "${src}" is outside the environment's folder`));
+      continue;
+    }
+    if (!env.folder) {
+      out.push(problem(at, 'error', 'copy-no-context',
+        `${keyword} source "${src}": environment "${env.name}" is a single file, so there is nothing to copy; ` +
+        `move it to ${posix.dirname(env.file)}/${env.name}/environment.yaml and put "${src}" beside it`));
+      continue;
+    }
+    if (!matchesContext(env, rel)) {
+      const have = env.context.map((f) => f.path.slice(env.folder!.length + 1));
+      out.push(problem(at, 'error', 'copy-missing',
+        `${keyword} source "${src}" is not in ${env.folder}/ (${have.length ? `it holds: ${have.slice(0, 8).join(', ')}${have.length > 8 ? ', …' : ''}` : 'it holds no other files'})`));
+    }
+  }
+  return out;
+}
+
+/** Sources of a COPY/ADD (all arguments but the destination), or undefined for a heredoc. */
+function copySources(ins: Instruction): string[] | undefined {
+  const content = ins.getArgumentsContent() ?? '';
+  let args: string[];
+  if (content.trimStart().startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(content);
+      args = Array.isArray(parsed) ? parsed.map(String) : [];
+    } catch {
+      args = ins.getArguments().map((a) => a.getValue());
+    }
+  } else {
+    args = ins.getArguments().map((a) => a.getValue());
+  }
+  if (args.some((a) => a.startsWith('<<'))) return undefined;
+  return args.slice(0, -1);
+}
+
+function matchesContext(env: LoadedEnvironment, rel: string): boolean {
+  if (rel === '.' || rel === '') return true;
+  const files = env.context.map((f) => f.path.slice(env.folder!.length + 1));
+  if (/[*?[]/.test(rel)) {
+    const re = globToRegExp(rel);
+    return files.some((f) => re.test(f) || dirsOf(f).some((d) => re.test(d)));
+  }
+  return files.some((f) => f === rel || f.startsWith(`${rel}/`));
+}
+
+function dirsOf(path: string): string[] {
+  const parts = path.split('/');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+}
+
+/** Go filepath.Match semantics, which the builders use: `*` and `?` stop at "/". */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end === -1) re += '\\[';
+      else {
+        re += `[${glob.slice(i + 1, end).replace(/^\^/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+const PIP_INSTALL = /\b(pip3?|python3?\s+-m\s+pip)\s+install\b/;
+
+/** The product's documented advice: one pip install, and fewer RUN layers. */
+function lint(instructions: ParsedInstruction[]): Problem[] {
+  const out: Problem[] = [];
+  const groups: ParsedInstruction[][] = [];
+  let current: ParsedInstruction[] = [];
+  for (const ins of instructions) {
+    if (ins.keyword === 'RUN') current.push(ins);
+    else {
+      if (current.length > 1) groups.push(current);
+      current = [];
+    }
+  }
+  if (current.length > 1) groups.push(current);
+
+  for (const group of groups) {
+    const pips = group.filter((i) => PIP_INSTALL.test(i.text));
+    if (pips.length > 1) {
+      out.push(problem(pips[1]!.at, 'warning', 'lint-pip-install-split',
+        `pip install in ${pips.length} RUNs in a row (block lines ${pips.map((i) => i.blockLine).join(', ')}): ` +
+        'install the packages in one pip install so their versions are resolved together'));
+    }
+    if (pips.length < group.length) {
+      out.push(problem(group[0]!.at, 'warning', 'lint-consecutive-run',
+        `${group.length} RUNs in a row (block lines ${group[0]!.blockLine}–${group[group.length - 1]!.blockLine}) add ${group.length} layers; ` +
+        'join them with && into one RUN'));
+    }
+  }
+  return out;
+}

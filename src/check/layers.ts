@@ -1,0 +1,96 @@
+/**
+ * The 127-layer limit: an image's layers are its base's plus one per RUN,
+ * COPY or ADD. Counted along the chain of base environments down to an image
+ * whose count the registry (or envctl.yaml) gives.
+ */
+import type { Config } from '../model/config.js';
+import { problem, type Location, type Problem } from '../model/problem.js';
+import { baseOf, type EnvironmentSpec } from '../model/spec.js';
+import { LAYER_KEYWORDS, type ParsedInstruction } from './instructions.js';
+
+export interface LayerCount {
+  /** Layers the environment's own instructions add. */
+  own: number;
+  /** Layers of what it is built on; undefined when unknown. */
+  base: number | undefined;
+  total: number | undefined;
+  /** What it stands on, nearest first, ending in an image reference. */
+  chain: string[];
+}
+
+export interface LayerInput {
+  spec: EnvironmentSpec;
+  /** All instructions, in order (layer-adding or not). */
+  instructions: ParsedInstruction[];
+}
+
+const adds = (i: ParsedInstruction) => LAYER_KEYWORDS.has(i.keyword);
+
+/** `imageLayers`: counts read from registry manifests, by reference. */
+export function countLayers(envs: Map<string, LayerInput>, config: Config, imageLayers: Map<string, number>): Map<string, LayerCount> {
+  const out = new Map<string, LayerCount>();
+  const imageCount = (ref: string): number | undefined =>
+    imageLayers.get(ref) ?? config.imageLayers[ref] ?? (ref === config.defaultBase.image ? config.defaultBase.layers : undefined);
+
+  const visit = (name: string, seen: Set<string>): LayerCount | undefined => {
+    const done = out.get(name);
+    if (done) return done;
+    const env = envs.get(name);
+    if (!env || seen.has(name)) return undefined;
+    seen.add(name);
+    const own = env.instructions.filter(adds).length;
+    const base = baseOf(env.spec);
+    let result: LayerCount;
+    if (base.kind === 'environment') {
+      const parent = visit(base.environment, seen);
+      result = { own, base: parent?.total, total: parent?.total === undefined ? undefined : parent.total + own, chain: [base.environment, ...(parent?.chain ?? [])] };
+    } else {
+      const ref = base.kind === 'image' ? base.image : config.defaultBase.image;
+      const n = imageCount(ref);
+      result = { own, base: n, total: n === undefined ? undefined : n + own, chain: [ref] };
+    }
+    out.set(name, result);
+    return result;
+  };
+  for (const name of envs.keys()) visit(name, new Set());
+  return out;
+}
+
+export function checkLayers(name: string, input: LayerInput, count: LayerCount, config: Config, at: Location): Problem[] {
+  const { limit, warnAt } = config.layers;
+  const top = count.chain[count.chain.length - 1] ?? '';
+  if (count.total === undefined) {
+    if (count.chain.length === 1 && count.base === undefined) {
+      return [problem(at, 'warning', 'layer-count-unknown',
+        `cannot count the layers of base image "${top}" (its registry was not reachable); declare it under imageLayers in envctl.yaml`)];
+    }
+    return [];
+  }
+  if (count.total <= limit && count.total < warnAt) return [];
+  const summary = `${count.total} layers: ${count.base} from the base (${count.chain.join(' → ')}) and ${count.own} here`;
+  const advice = combineAdvice(input.instructions);
+  if (count.total > limit) {
+    const listed = input.instructions.filter(adds).map((l) => `${l.keyword} (line ${l.at.line})`);
+    return [problem(at, 'error', 'layer-limit',
+      `the image would have ${summary}; the limit is ${limit}. Layers added here: ${listed.slice(0, 12).join(', ')}${listed.length > 12 ? `, and ${listed.length - 12} more` : ''}. ${advice}`)];
+  }
+  return [problem(at, 'warning', 'layer-limit-near', `the image will have ${summary}, near the limit of ${limit}. ${advice}`)];
+}
+
+/** Suggest the runs of consecutive RUNs (nothing else between) that could each become one layer. */
+function combineAdvice(instructions: ParsedInstruction[]): string {
+  const runs: ParsedInstruction[][] = [];
+  let current: ParsedInstruction[] = [];
+  for (const ins of [...instructions, undefined]) {
+    if (ins?.keyword === 'RUN') {
+      current.push(ins);
+      continue;
+    }
+    if (current.length > 1) runs.push(current);
+    current = [];
+  }
+  if (runs.length === 0) return 'Remove instructions or build on a base with fewer layers.';
+  runs.sort((a, b) => b.length - a.length);
+  const parts = runs.slice(0, 3).map((r) => `the RUNs at lines ${r[0]!.at.line}–${r[r.length - 1]!.at.line} (saves ${r.length - 1})`);
+  return `Combine with &&: ${parts.join('; ')}.`;
+}

@@ -1,0 +1,39 @@
+/** The shape every CLI command file exports; main.ts only dispatches. */
+import type { ParseArgsConfig } from 'node:util';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Parsed {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Options;
+  /** Returns the exit code: 0 clean, 1 problems found, 2 usage. */
+  run(args: Parsed, io: Io): Promise<number>;
+}
+
+/** Wrong flags or arguments: exit 2 with the message and the command's usage. */
+export class UsageError extends Error {}
+
+/** Options every command takes. */
+export const COMMON: Options = {
+  help: { type: 'boolean', short: 'h' },
+  dir: { type: 'string', short: 'C' },
+};
+
+export function repoDir(args: Parsed, io: Io): string {
+  const d = args.values.dir;
+  return typeof d === 'string' ? (d.startsWith('/') ? d : `${io.cwd}/${d}`) : io.cwd;
+}

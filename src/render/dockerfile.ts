@@ -1,0 +1,64 @@
+/** Spec → Dockerfile text, in two parts: what builds the image, and the revision labels. */
+import type { CheckedEnvironment } from '../check/index.js';
+import { isSecret } from '../model/spec.js';
+import { oneLine } from './escape.js';
+import { buildTemplate, labelsTemplate } from './templates.js';
+
+/** Facts about the revision being built; absent when rendering the work tree. */
+export interface RevisionInfo {
+  number: number;
+  commit: string;
+  /** ISO time for org.opencontainers.image.created; left out of the content key. */
+  created?: string;
+}
+
+export interface DockerfileInput {
+  env: CheckedEnvironment;
+  /** The resolved base image reference for FROM. */
+  from: string;
+  revision?: RevisionInfo;
+  /** Repository URL for org.opencontainers.image.source. */
+  source?: string;
+}
+
+export class RenderError extends Error {}
+
+export function renderBuildPart(input: DockerfileInput): string {
+  const { env } = input;
+  const variables = Object.entries(env.spec.variables ?? {})
+    .filter(([, v]) => !isSecret(v)) // secrets are provided at run time only
+    .map(([name, value]) => ({ name, value: String(value) }));
+  return buildTemplate({
+    file: env.file,
+    from: input.from,
+    variables,
+    instructions: instructionsBlock(env.spec.instructions ?? ''),
+    user: env.spec.username ?? '',
+  });
+}
+
+export function renderLabels(input: DockerfileInput): string {
+  const { env, revision } = input;
+  const labels: { name: string; value: string }[] = [];
+  const add = (name: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') labels.push({ name, value });
+  };
+  add('org.opencontainers.image.title', env.spec.title ?? env.name);
+  add('org.opencontainers.image.description', env.spec.description === undefined ? undefined : oneLine(env.spec.description).trim().slice(0, 500));
+  add('org.opencontainers.image.source', input.source);
+  add('org.opencontainers.image.revision', revision?.commit);
+  add('org.opencontainers.image.created', revision?.created);
+  add('io.envctl.environment', env.name);
+  add('io.envctl.revision', revision ? String(revision.number) : undefined);
+  return labelsTemplate({ labels });
+}
+
+/** Trailing blank lines go; a trailing line continuation would swallow the next line envctl writes. */
+function instructionsBlock(text: string): string {
+  const trimmed = text.replace(/\s+$/, '');
+  const last = trimmed.slice(trimmed.lastIndexOf('\n') + 1);
+  if (!last.trimStart().startsWith('#') && last.endsWith('\\')) {
+    throw new RenderError('instructions end with a line continuation');
+  }
+  return trimmed;
+}

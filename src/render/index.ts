@@ -1,0 +1,90 @@
+/**
+ * render: a checked environment → Dockerfile, run spec and content key.
+ * Deterministic: identical inputs give byte-identical output.
+ */
+import type { CheckedEnvironment } from '../check/index.js';
+import type { Config } from '../model/config.js';
+import { baseOf } from '../model/spec.js';
+import { renderBuildPart, renderLabels, type RevisionInfo } from './dockerfile.js';
+import { contentKey } from './key.js';
+import { renderRunSpec, type RunSpec } from './runspec.js';
+
+export { RenderError } from './dockerfile.js';
+export type { RevisionInfo } from './dockerfile.js';
+export type { RunSpec, RunVariable, LifecycleStep } from './runspec.js';
+export { IMAGE_PLACEHOLDER } from './runspec.js';
+export { contentKey, shortKey } from './key.js';
+
+export interface Rendered {
+  name: string;
+  dockerfile: string;
+  runSpec: RunSpec;
+  contentKey: string;
+  /** The FROM reference used. */
+  from: string;
+}
+
+/**
+ * Where a base environment's image is; the ledger answers with a digest once
+ * it exists. Without one, a tag stands in: `:active` or the pinned revision.
+ */
+export type BaseResolver = (environment: string, revision: number | 'active') => string;
+
+export function imageName(config: Config, environment: string): string {
+  return `${config.registry.address}/${config.registry.prefix}${environment}`;
+}
+
+export function tagResolver(config: Config): BaseResolver {
+  return (environment, revision) => `${imageName(config, environment)}:${revision}`;
+}
+
+export interface RenderOptions {
+  config: Config;
+  /** All checked environments by name, for the base chain. */
+  all: Map<string, CheckedEnvironment>;
+  resolveBase?: BaseResolver;
+  revision?: RevisionInfo;
+  /** Image reference for the run spec, when built. */
+  image?: string;
+}
+
+export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions): Rendered {
+  const from = fromOf(env, opts);
+  const input = { env, from, ...(opts.revision ? { revision: opts.revision } : {}), ...(opts.config.source ? { source: opts.config.source } : {}) };
+  const build = renderBuildPart(input);
+  const key = contentKey({
+    dockerfile: build,
+    context: env.context.map((file) => ({ path: file.path.slice((env.folder ?? '').length + 1), file })),
+    base: from,
+    platform: opts.config.platform,
+  });
+  return {
+    name: env.name,
+    dockerfile: build + renderLabels(input),
+    runSpec: renderRunSpec(env, chainOf(env, opts.all), opts.image, opts.revision?.number ?? null),
+    contentKey: key,
+    from,
+  };
+}
+
+function fromOf(env: CheckedEnvironment, opts: RenderOptions): string {
+  const base = baseOf(env.spec);
+  if (base.kind === 'default') return opts.config.defaultBase.image;
+  if (base.kind === 'image') return base.image;
+  return (opts.resolveBase ?? tagResolver(opts.config))(base.environment, base.revision);
+}
+
+/** Base environments, nearest first; stops at a cycle or a missing name (check reports those). */
+export function chainOf(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>): CheckedEnvironment[] {
+  const chain: CheckedEnvironment[] = [];
+  const seen = new Set([env.name]);
+  let base = baseOf(env.spec);
+  while (base.kind === 'environment' && !seen.has(base.environment)) {
+    const next = all.get(base.environment);
+    if (!next) break;
+    chain.push(next);
+    seen.add(next.name);
+    base = baseOf(next.spec);
+  }
+  return chain;
+}

@@ -1,0 +1,70 @@
+/**
+ * The run spec: what a launcher needs to start a workspace or job from the
+ * image. Secret variables appear by name only; their values never exist here.
+ */
+import type { CheckedEnvironment } from '../check/index.js';
+import { isSecret, type ClusterType, type WorkspaceTool } from '../model/spec.js';
+
+export type RunVariable = { name: string; value: string } | { name: string; secret: true };
+
+/** The product's order: pre-setup → requirements.txt → post-setup → pre-run → command; post-run on stop. */
+export type LifecycleStep =
+  | { step: 'preSetup' | 'postSetup' | 'preRun' | 'postRun'; script: string }
+  | { step: 'requirements'; file: 'requirements.txt' }
+  | { step: 'command' };
+
+export interface RunSpec {
+  environment: string;
+  revision: number | null;
+  /** Image reference with digest once built; a `{{image}}` placeholder before. */
+  image: string;
+  variables: RunVariable[];
+  /** Inherited along the base chain (farthest base first), then the environment's own. */
+  dockerArguments: string[];
+  inheritedDockerArguments: string[];
+  username: string | null;
+  workspaceTools: Record<string, WorkspaceTool>;
+  lifecycle: { start: LifecycleStep[]; stop: LifecycleStep[] };
+  clusterTypes: ClusterType[];
+  vpn: boolean;
+}
+
+export const IMAGE_PLACEHOLDER = '{{image}}';
+
+/** `chain`: the base environments, nearest first. */
+export function renderRunSpec(env: CheckedEnvironment, chain: CheckedEnvironment[], image = IMAGE_PLACEHOLDER, revision: number | null = null): RunSpec {
+  const farthestFirst = [...chain].reverse();
+  const inherited = farthestFirst.flatMap((e) => e.spec.dockerArguments ?? []);
+  const variables = new Map<string, RunVariable>();
+  const tools: Record<string, WorkspaceTool> = {};
+  let username: string | null = null;
+  for (const e of [...farthestFirst, env]) {
+    for (const [name, v] of Object.entries(e.spec.variables ?? {})) {
+      variables.set(name, isSecret(v) ? { name, secret: true } : { name, value: String(v) });
+    }
+    Object.assign(tools, e.spec.workspaceTools ?? {});
+    username = e.spec.username ?? username;
+  }
+  const scripts = env.spec.scripts ?? {};
+  const start: LifecycleStep[] = [];
+  if (scripts.preSetup) start.push({ step: 'preSetup', script: scripts.preSetup });
+  start.push({ step: 'requirements', file: 'requirements.txt' });
+  if (scripts.postSetup) start.push({ step: 'postSetup', script: scripts.postSetup });
+  if (scripts.preRun) start.push({ step: 'preRun', script: scripts.preRun });
+  start.push({ step: 'command' });
+  const stop: LifecycleStep[] = scripts.postRun ? [{ step: 'postRun', script: scripts.postRun }] : [];
+
+  return {
+    environment: env.name,
+    revision,
+    image,
+    variables: [...variables.values()],
+    dockerArguments: [...inherited, ...(env.spec.dockerArguments ?? [])],
+    inheritedDockerArguments: inherited,
+    username,
+    workspaceTools: tools,
+    lifecycle: { start, stop },
+    clusterTypes: env.spec.clusterTypes ?? [],
+    vpn: env.spec.vpn ?? false,
+  };
+}

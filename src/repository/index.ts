@@ -1,0 +1,91 @@
+/**
+ * The library's front door for a repository on disk: read envctl.yaml and
+ * the environments folder, gather the facts check needs from the outside
+ * (registry layer counts, the compared branch's bases), then run the pure
+ * stages.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkEnvironments, type CheckedEnvironment } from '../check/index.js';
+import { readWorkTree } from '../files/worktree.js';
+import { readCommitSnapshot, resolveCommit } from '../git/snapshot.js';
+import { CONFIG_FILE, loadConfig } from '../load/config.js';
+import { loadEnvironments, type LoadedEnvironment } from '../load/environments.js';
+import type { Config } from '../model/config.js';
+import { sortProblems, type Problem } from '../model/problem.js';
+import { baseOf, type EnvironmentSpec } from '../model/spec.js';
+import { layerCount } from '../registry/manifest.js';
+
+export interface Repository {
+  root: string;
+  config: Config;
+  loaded: LoadedEnvironment[];
+  /** Config, read and YAML problems. */
+  problems: Problem[];
+}
+
+export async function openRepository(root: string): Promise<Repository> {
+  const configBytes = await readFile(join(root, CONFIG_FILE)).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  const { config, problems } = loadConfig(configBytes);
+  const snapshot = await readWorkTree(root, config.environmentsDir);
+  const loaded = loadEnvironments(snapshot, config.environmentsDir);
+  return { root, config, loaded: loaded.environments, problems: [...problems, ...loaded.problems] };
+}
+
+export interface ValidateOptions {
+  /** Skip registry look-ups (layer counts then come from envctl.yaml). */
+  offline?: boolean;
+  /** Branch or commit to compare with for archived-base rules; default HEAD when the folder is a git repository. */
+  against?: string;
+}
+
+export interface Validation {
+  environments: CheckedEnvironment[];
+  problems: Problem[];
+}
+
+export async function validateRepository(repo: Repository, opts: ValidateOptions = {}): Promise<Validation> {
+  const [imageLayers, previousBases] = await Promise.all([
+    opts.offline ? new Map<string, number>() : registryLayerCounts(repo),
+    basesAt(repo, opts.against ?? 'HEAD'),
+  ]);
+  const checked = checkEnvironments(repo.loaded, { config: repo.config, imageLayers, previousBases });
+  return { environments: checked.environments, problems: sortProblems([...repo.problems, ...checked.problems]) };
+}
+
+/** Layer counts of every image something is built FROM directly, looked up concurrently. */
+async function registryLayerCounts(repo: Repository): Promise<Map<string, number>> {
+  const refs = new Set<string>([repo.config.defaultBase.image]);
+  for (const env of repo.loaded) {
+    const base = (env.data as EnvironmentSpec | undefined)?.base;
+    if (base && typeof base === 'object' && 'image' in base && typeof base.image === 'string') refs.add(base.image);
+  }
+  const out = new Map<string, number>();
+  await Promise.all([...refs].map(async (ref) => {
+    const n = await layerCount(ref, { platform: repo.config.platform, insecure: repo.config.registry.insecure && ref.startsWith(repo.config.registry.address) });
+    if (n !== undefined) out.set(ref, n);
+  }));
+  return out;
+}
+
+/** Which base environment each environment had at `ref`; empty outside git or before the first commit. */
+async function basesAt(repo: Repository, ref: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const src = { dir: repo.root, cache: {} };
+  const commit = await resolveCommit(src, ref);
+  if (!commit) return out;
+  const snapshot = await readCommitSnapshot(src, commit, repo.config.environmentsDir);
+  for (const env of loadEnvironments(snapshot, repo.config.environmentsDir).environments) {
+    if (env.data === null || typeof env.data !== 'object') continue;
+    try {
+      const base = baseOf(env.data as EnvironmentSpec);
+      if (base.kind === 'environment' && typeof base.environment === 'string') out.set(env.name, base.environment);
+    } catch {
+      // a spec that was invalid there has no base worth comparing
+    }
+  }
+  return out;
+}
