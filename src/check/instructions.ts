@@ -75,8 +75,9 @@ export function locator(env: LoadedEnvironment): (line: number, col: number) => 
   const pos = env.positions.get('/instructions');
   if (!pos) return () => ({ file: env.file, line: 1, col: 1 });
   const start = env.lines.locate(env.file, pos.value);
-  if (!pos.literalBlock) return () => start;
-  return (line, col) => ({ file: env.file, line: start.line + line, col: start.col + col });
+  if (pos.literalIndent === undefined) return () => start;
+  const indent = pos.literalIndent;
+  return (line, col) => ({ file: env.file, line: start.line + line, col: indent + 1 + col });
 }
 
 function instructionText(text: string, ins: Instruction): string {
@@ -102,7 +103,7 @@ function checkCopy(env: LoadedEnvironment, ins: Instruction, keyword: string, at
   for (const src of sources) {
     if (keyword === 'ADD' && /^(https?:\/\/|git@|git:\/\/)/.test(src)) continue;
     if (src.includes('$')) continue; // resolved by the builder from ARG/ENV
-    const rel = posix.normalize(src.replace(/^\/+/, ''));
+    const rel = posix.normalize(src.replace(/^\/+/, '')).replace(/\/+$/, '');
     if (rel === '..' || rel.startsWith('../')) {
       out.push(problem(at, 'error', 'copy-outside-context', `${keyword} source "${src}" is outside the environment's folder`));
       continue;

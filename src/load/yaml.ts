@@ -25,8 +25,12 @@ export interface NodePosition {
   key?: number;
   /** Offset of the node's own content. */
   value: number;
-  /** Literal block scalars (`|`) keep their lines, so lines inside them map exactly. */
-  literalBlock?: boolean;
+  /**
+   * Literal block scalars (`|`) keep their lines, so lines inside them map
+   * exactly: `value` is then the start of the first content line and this
+   * is the block's indentation.
+   */
+  literalIndent?: number;
 }
 
 export interface ParsedYaml {
@@ -100,11 +104,11 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     return { pointer: `${top.pointer}/${escapePointer(top.key ?? '')}`, skip: false };
   };
 
-  const record = (pointer: string, offset: number, literalBlock = false) => {
+  const record = (pointer: string, offset: number, literalIndent?: number) => {
     const top = stack[stack.length - 1];
     const pos: NodePosition = { value: offset };
     if (top && top.kind === 'map' && top.keyOffset !== undefined) pos.key = top.keyOffset;
-    if (literalBlock) pos.literalBlock = true;
+    if (literalIndent !== undefined) pos.literalIndent = literalIndent;
     positions.set(pointer, pos);
   };
 
@@ -128,7 +132,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
           break;
         }
         const { pointer, skip } = place(ev);
-        if (!skip) record(pointer, ev.valueStart, ev.style === SCALAR_STYLE.LITERAL_BLOCK);
+        if (!skip) record(pointer, ev.valueStart, ev.style === SCALAR_STYLE.LITERAL_BLOCK ? Math.max(0, ev.indent) : undefined);
         const name = anchorName(ev);
         if (name) anchors.set(name, 1);
         addSize(1);
