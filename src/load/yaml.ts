@@ -132,7 +132,9 @@ export function parseYaml(text: string, file: string): ParsedYaml {
           break;
         }
         const { pointer, skip } = place(ev);
-        if (!skip) record(pointer, ev.valueStart, ev.style === SCALAR_STYLE.LITERAL_BLOCK ? Math.max(0, ev.indent) : undefined);
+        const quoted = ev.style === SCALAR_STYLE.SINGLE_QUOTED || ev.style === SCALAR_STYLE.DOUBLE_QUOTED;
+        // Point at the opening quote, where an editor shows the value starting.
+        if (!skip) record(pointer, quoted ? ev.valueStart - 1 : ev.valueStart, ev.style === SCALAR_STYLE.LITERAL_BLOCK ? Math.max(0, ev.indent) : undefined);
         const name = anchorName(ev);
         if (name) anchors.set(name, 1);
         addSize(1);
@@ -201,16 +203,17 @@ export function parseYaml(text: string, file: string): ParsedYaml {
 
   function takeKey(top: Frame, ev: ScalarEvent) {
     const key = getScalarValue(text, ev);
+    const start = ev.style === SCALAR_STYLE.SINGLE_QUOTED || ev.style === SCALAR_STYLE.DOUBLE_QUOTED ? ev.valueStart - 1 : ev.valueStart;
     const first = top.seen.get(key);
     if (first !== undefined) {
       const prev = at(first);
-      problems.push(problem(at(ev.valueStart), 'error', 'yaml-duplicate-key',
+      problems.push(problem(at(start), 'error', 'yaml-duplicate-key',
         `duplicate key "${key}" (first at line ${prev.line}); the later value would silently win`));
     } else {
-      top.seen.set(key, ev.valueStart);
+      top.seen.set(key, start);
     }
     top.key = key;
-    top.keyOffset = ev.valueStart;
+    top.keyOffset = start;
     top.expectKey = false;
   }
 }

@@ -19,6 +19,18 @@ ajv.addKeyword({ keyword: 'x-pattern-message', schemaType: 'string' });
 ajv.addSchema(environmentSchema);
 ajv.addSchema(configSchema);
 
+/** Every `oneOf` list in the schemas → its absolute reference, so a branch can be compiled alone. */
+const oneOfRefs = new Map<unknown, string>();
+function indexOneOfs(node: unknown, ref: string): void {
+  if (node === null || typeof node !== 'object') return;
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'oneOf' && Array.isArray(v)) oneOfRefs.set(v, `${ref}/oneOf`);
+    indexOneOfs(v, `${ref}/${k}`);
+  }
+}
+indexOneOfs(environmentSchema, `${environmentSchema.$id}#`);
+indexOneOfs(configSchema, `${configSchema.$id}#`);
+
 export const ENVIRONMENT_SCHEMA_ID = environmentSchema.$id;
 export const CONFIG_SCHEMA_ID = configSchema.$id;
 
@@ -40,16 +52,17 @@ export interface SourceMap {
 }
 
 export function schemaProblems(schemaId: string, value: unknown, source: SourceMap): Problem[] {
-  const errors = collect(schemaId, '#', value, '');
+  const errors = collect(schemaId, `${schemaId}#`, value, '');
   return errors.map((e) => toProblem(e, source));
 }
 
 type Located = ErrorObject & { at: 'key' | 'value'; pointer: string };
 
-function collect(schemaId: string, fragment: string, value: unknown, prefix: string): Located[] {
-  const validate = validator(`${schemaId}${fragment}`);
+function collect(schemaId: string, ref: string, value: unknown, prefix: string): Located[] {
+  const validate = validator(ref);
   if (validate(value)) return [];
-  const raw = (validate.errors ?? []).map((e) => ({ ...e, instancePath: prefix + e.instancePath }));
+  // propertyNames errors repeat the inner error that carries the name.
+  const raw = (validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames').map((e) => ({ ...e, instancePath: prefix + e.instancePath }));
   const oneOfs = raw.filter((e) => e.keyword === 'oneOf');
   const out: Located[] = [];
   for (const e of raw) {
@@ -66,12 +79,11 @@ function collect(schemaId: string, fragment: string, value: unknown, prefix: str
 
 function explainOneOf(schemaId: string, e: ErrorObject): Located[] {
   const branches = (e.schema as unknown[]) ?? [];
-  const value = e.data;
-  const base = e.schemaPath.startsWith('#') ? e.schemaPath : `#${e.schemaPath}`;
-  for (let i = 0; i < branches.length; i++) {
+  const listRef = oneOfRefs.get(e.schema);
+  for (let i = 0; listRef && i < branches.length; i++) {
     const branch = resolve(schemaId, branches[i]);
-    if (!fits(branch, value)) continue;
-    const errs = collect(schemaId, `${base.slice(1) ? base : '#'}/${i}`, value, e.instancePath);
+    if (!fits(branch, e.data)) continue;
+    const errs = collect(schemaId, `${listRef}/${i}`, e.data, e.instancePath);
     if (errs.length > 0) return errs;
     // Fits and validates: the failure was "matches more than one"; fall through.
   }
