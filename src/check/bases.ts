@@ -27,17 +27,17 @@ export function checkBases(nodes: Map<string, BaseNode>, known: Set<string>, pre
       continue;
     }
     if (base.kind !== 'environment') continue;
-    const at = position(node.source, '/base/environment', 'value');
+    const at = () => position(node.source, '/base/environment', 'value');
     if (!known.has(base.environment)) {
-      out.push(problem(at, 'error', 'base-unknown', `base environment "${base.environment}" does not exist${suggest(base.environment, known)}`));
+      out.push(problem(at(), 'error', 'base-unknown', `base environment "${base.environment}" does not exist${suggest(base.environment, known)}`));
       continue;
     }
     const parent = nodes.get(base.environment);
     if (parent?.spec.archived) {
       const kept = previousBases?.get(node.name) === base.environment;
       out.push(kept
-        ? problem(at, 'warning', 'base-archived', `base environment "${base.environment}" is archived; this environment keeps working, but move it to another base`)
-        : problem(at, 'error', 'base-archived', `base environment "${base.environment}" is archived and cannot be chosen as a new base`));
+        ? problem(at(), 'warning', 'base-archived', `base environment "${base.environment}" is archived; this environment keeps working, but move it to another base`)
+        : problem(at(), 'error', 'base-archived', `base environment "${base.environment}" is archived and cannot be chosen as a new base`));
     }
   }
   out.push(...cycles(nodes));

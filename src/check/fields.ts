@@ -34,14 +34,29 @@ export function checkTools(spec: EnvironmentSpec, source: SourceMap): Problem[] 
   for (const [name, tool] of Object.entries(spec.workspaceTools ?? {})) {
     const template = tool.httpProxy?.internalPath;
     if (template === undefined) continue;
-    const at = position(source, `/workspaceTools/${escapePointer(name)}/httpProxy/internalPath`, 'value');
-    for (const message of templateProblems(template)) out.push(problem(at, 'error', 'tool-template', `${name}: ${message}`));
+    for (const message of templateProblems(template)) {
+      const at = position(source, `/workspaceTools/${escapePointer(name)}/httpProxy/internalPath`, 'value');
+      out.push(problem(at, 'error', 'tool-template', `${name}: ${message}`));
+    }
   }
   return out;
 }
 
-/** Unknown placeholders are errors, not empty strings at session start. */
+const templateCache = new Map<string, string[]>();
+
+/** Unknown placeholders are errors, not empty strings at session start. Memoised: tool definitions repeat across environments. */
 export function templateProblems(template: string): string[] {
+  if (!template.includes('{{')) return [];
+  let found = templateCache.get(template);
+  if (!found) {
+    found = parseTemplateProblems(template);
+    if (templateCache.size > 10_000) templateCache.clear();
+    templateCache.set(template, found);
+  }
+  return found;
+}
+
+function parseTemplateProblems(template: string): string[] {
   let ast: hbs.AST.Program;
   try {
     ast = Handlebars.parse(template);

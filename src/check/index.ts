@@ -10,7 +10,7 @@ import type { SourceFile } from '../model/tree.js';
 import { ENVIRONMENT_SCHEMA_ID, position, schemaProblems, type SourceMap } from '../schema/index.js';
 import { checkBases, type BaseNode } from './bases.js';
 import { checkTools, checkVariables } from './fields.js';
-import { checkInstructions, type ParsedInstruction } from './instructions.js';
+import { checkInstructions, type ParsedInstruction, type Where } from './instructions.js';
 import { checkLayers, countLayers, type LayerCount } from './layers.js';
 import { checkPolicy } from './policy.js';
 
@@ -42,7 +42,7 @@ export interface CheckResult {
 export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext): CheckResult {
   const problems: Problem[] = [];
   const known = new Set(loaded.map((e) => e.name));
-  const typed: { env: LoadedEnvironment; spec: EnvironmentSpec; source: SourceMap; instructions: ParsedInstruction[] }[] = [];
+  const typed: { env: LoadedEnvironment; spec: EnvironmentSpec; source: SourceMap; instructions: ParsedInstruction[]; where: Where }[] = [];
 
   for (const env of loaded) {
     if (env.data === undefined) continue; // its YAML problems are already reported
@@ -54,7 +54,7 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
     const found = checkInstructions(env, spec.instructions ?? '');
     problems.push(...found.problems);
     problems.push(...checkVariables(spec, source), ...checkTools(spec, source), ...checkPolicy(env.name, spec, ctx.config.policy, source));
-    typed.push({ env, spec, source, instructions: found.instructions });
+    typed.push({ env, spec, source, instructions: found.instructions, where: found.where });
   }
 
   const nodes = new Map<string, BaseNode>(typed.map((t) => [t.env.name, { name: t.env.name, spec: t.spec, source: t.source }]));
@@ -64,8 +64,8 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
   const environments: CheckedEnvironment[] = [];
   for (const t of typed) {
     const layers = counts.get(t.env.name) ?? { own: 0, base: undefined, total: undefined, chain: [] };
-    const at = position(t.source, t.instructions.length > 0 ? '/instructions' : '/base', 'key');
-    problems.push(...checkLayers(t.env.name, { spec: t.spec, instructions: t.instructions }, layers, ctx.config, at));
+    const at = () => position(t.source, t.instructions.length > 0 ? '/instructions' : '/base', 'key');
+    problems.push(...checkLayers({ spec: t.spec, instructions: t.instructions }, layers, ctx.config, at, t.where));
     const checked: CheckedEnvironment = {
       name: t.env.name, file: t.env.file, spec: t.spec, context: t.env.context,
       instructions: t.instructions, layers, source: t.source,

@@ -19,14 +19,18 @@ export interface ParsedInstruction {
   keyword: string;
   /** The instruction's text as written, continuation lines included. */
   text: string;
-  /** Where it starts in the YAML file. */
-  at: Location;
-  /** 1-based line in the instructions block (for messages that quote it). */
+  /** 1-based line in the instructions block. */
   blockLine: number;
+  /** 0-based column in that line. */
+  blockCol: number;
 }
+
+/** Where an instruction starts in the YAML file; computed only when a problem needs it. */
+export type Where = (ins: ParsedInstruction) => Location;
 
 export interface InstructionFindings {
   instructions: ParsedInstruction[];
+  where: Where;
   /** Instructions that add a layer, in order. */
   layers: ParsedInstruction[];
   problems: Problem[];
@@ -37,23 +41,25 @@ const PREAMBLE = 'FROM scratch\n';
 export function checkInstructions(env: LoadedEnvironment, text: string): InstructionFindings {
   const problems: Problem[] = [];
   const locate = locator(env);
+  const where: Where = (i) => locate(i.blockLine - 1, i.blockCol);
   const dockerfile = DockerfileParser.parse(PREAMBLE + text);
   const instructions: ParsedInstruction[] = [];
+  const lines = text.split('\n');
 
   for (const ins of dockerfile.getInstructions()) {
     const start = ins.getRange().start;
     if (start.line === 0) continue; // the preamble
     const blockLine = start.line; // preamble is line 0, so block line n (1-based) is parser line n
     const keyword = ins.getKeyword().toUpperCase();
-    const at = locate(blockLine - 1, start.character);
-    const parsed: ParsedInstruction = { keyword, text: instructionText(text, ins), at, blockLine };
+    const parsed: ParsedInstruction = { keyword, text: instructionText(lines, ins), blockLine, blockCol: start.character };
     instructions.push(parsed);
+    const at = () => where(parsed);
 
     if (keyword === 'FROM') {
-      problems.push(problem(at, 'error', 'instructions-from',
+      problems.push(problem(at(), 'error', 'instructions-from',
         'FROM is not allowed in instructions: the base decides it; set `base:` to an image or another environment'));
     } else if (!KNOWN.has(keyword)) {
-      problems.push(problem(at, 'error', 'instructions-unknown', `unknown instruction "${ins.getKeyword()}"`));
+      problems.push(problem(at(), 'error', 'instructions-unknown', `unknown instruction "${ins.getKeyword()}"`));
     } else if (keyword === 'COPY' || keyword === 'ADD') {
       problems.push(...checkCopy(env, ins, keyword, at));
     }
@@ -66,24 +72,25 @@ export function checkInstructions(env: LoadedEnvironment, text: string): Instruc
   }
 
   const layers = instructions.filter((i) => LAYER_KEYWORDS.has(i.keyword));
-  problems.push(...lint(instructions));
-  return { instructions, layers, problems };
+  problems.push(...lint(instructions, where));
+  return { instructions, where, layers, problems };
 }
 
 /** Maps (0-based line in the block, 0-based column) to a location in the YAML file. */
 export function locator(env: LoadedEnvironment): (line: number, col: number) => Location {
-  const pos = env.positions.get('/instructions');
-  if (!pos) return () => ({ file: env.file, line: 1, col: 1 });
-  const start = env.lines.locate(env.file, pos.value);
-  if (pos.literalIndent === undefined) return () => start;
-  const indent = pos.literalIndent;
-  return (line, col) => ({ file: env.file, line: start.line + line, col: indent + 1 + col });
+  return (line, col) => {
+    const pos = env.positions.get('/instructions');
+    if (!pos) return { file: env.file, line: 1, col: 1 };
+    const start = env.lines.locate(env.file, pos.value);
+    if (pos.literalIndent === undefined) return start;
+    return { file: env.file, line: start.line + line, col: pos.literalIndent + 1 + col };
+  };
 }
 
-function instructionText(text: string, ins: Instruction): string {
+/** Parser lines count the preamble, so parser line n is block line n - 1 (0-based). */
+function instructionText(lines: string[], ins: Instruction): string {
   const r = ins.getRange();
-  const lines = text.split('\n').slice(r.start.line - 1, r.end.line);
-  return lines.join('\n').trim();
+  return lines.slice(r.start.line - 1, r.end.line).join('\n').trim();
 }
 
 function lastContentLine(text: string): { line: string; index: number } | undefined {
@@ -94,29 +101,31 @@ function lastContentLine(text: string): { line: string; index: number } | undefi
   return undefined;
 }
 
-function checkCopy(env: LoadedEnvironment, ins: Instruction, keyword: string, at: Location): Problem[] {
+function checkCopy(env: LoadedEnvironment, ins: Instruction, keyword: string, where: () => Location): Problem[] {
   const flags = 'getFlags' in ins ? (ins as unknown as { getFlags(): { getName(): string }[] }).getFlags() : [];
   if (flags.some((f) => f.getName() === 'from')) return []; // from another image or stage
   const sources = copySources(ins);
   if (sources === undefined) return []; // heredoc: inline content
   const out: Problem[] = [];
+  let here: Location | undefined;
+  const at = () => (here ??= where());
   for (const src of sources) {
     if (keyword === 'ADD' && /^(https?:\/\/|git@|git:\/\/)/.test(src)) continue;
     if (src.includes('$')) continue; // resolved by the builder from ARG/ENV
     const rel = posix.normalize(src.replace(/^\/+/, '')).replace(/\/+$/, '');
     if (rel === '..' || rel.startsWith('../')) {
-      out.push(problem(at, 'error', 'copy-outside-context', `${keyword} source "${src}" is outside the environment's folder`));
+      out.push(problem(at(), 'error', 'copy-outside-context', `${keyword} source "${src}" is outside the environment's folder`));
       continue;
     }
     if (!env.folder) {
-      out.push(problem(at, 'error', 'copy-no-context',
+      out.push(problem(at(), 'error', 'copy-no-context',
         `${keyword} source "${src}": environment "${env.name}" is a single file, so there is nothing to copy; ` +
         `move it to ${posix.dirname(env.file)}/${env.name}/environment.yaml and put "${src}" beside it`));
       continue;
     }
     if (!matchesContext(env, rel)) {
       const have = env.context.map((f) => f.path.slice(env.folder!.length + 1));
-      out.push(problem(at, 'error', 'copy-missing',
+      out.push(problem(at(), 'error', 'copy-missing',
         `${keyword} source "${src}" is not in ${env.folder}/ (${have.length ? `it holds: ${have.slice(0, 8).join(', ')}${have.length > 8 ? ', …' : ''}` : 'it holds no other files'})`));
     }
   }
@@ -178,7 +187,7 @@ export function globToRegExp(glob: string): RegExp {
 const PIP_INSTALL = /\b(pip3?|python3?\s+-m\s+pip)\s+install\b/;
 
 /** The product's documented advice: one pip install, and fewer RUN layers. */
-function lint(instructions: ParsedInstruction[]): Problem[] {
+function lint(instructions: ParsedInstruction[], where: Where): Problem[] {
   const out: Problem[] = [];
   const groups: ParsedInstruction[][] = [];
   let current: ParsedInstruction[] = [];
@@ -194,12 +203,12 @@ function lint(instructions: ParsedInstruction[]): Problem[] {
   for (const group of groups) {
     const pips = group.filter((i) => PIP_INSTALL.test(i.text));
     if (pips.length > 1) {
-      out.push(problem(pips[1]!.at, 'warning', 'lint-pip-install-split',
+      out.push(problem(where(pips[1]!), 'warning', 'lint-pip-install-split',
         `pip install in ${pips.length} RUNs in a row (block lines ${pips.map((i) => i.blockLine).join(', ')}): ` +
         'install the packages in one pip install so their versions are resolved together'));
     }
     if (pips.length < group.length) {
-      out.push(problem(group[0]!.at, 'warning', 'lint-consecutive-run',
+      out.push(problem(where(group[0]!), 'warning', 'lint-consecutive-run',
         `${group.length} RUNs in a row (block lines ${group[0]!.blockLine}–${group[group.length - 1]!.blockLine}) add ${group.length} layers; ` +
         'join them with && into one RUN'));
     }

@@ -6,7 +6,7 @@
 import type { Config } from '../model/config.js';
 import { problem, type Location, type Problem } from '../model/problem.js';
 import { baseOf, type EnvironmentSpec } from '../model/spec.js';
-import { LAYER_KEYWORDS, type ParsedInstruction } from './instructions.js';
+import { LAYER_KEYWORDS, type ParsedInstruction, type Where } from './instructions.js';
 
 export interface LayerCount {
   /** Layers the environment's own instructions add. */
@@ -56,29 +56,29 @@ export function countLayers(envs: Map<string, LayerInput>, config: Config, image
   return out;
 }
 
-export function checkLayers(name: string, input: LayerInput, count: LayerCount, config: Config, at: Location): Problem[] {
+export function checkLayers(input: LayerInput, count: LayerCount, config: Config, at: () => Location, where: Where): Problem[] {
   const { limit, warnAt } = config.layers;
   const top = count.chain[count.chain.length - 1] ?? '';
   if (count.total === undefined) {
     if (count.chain.length === 1 && count.base === undefined) {
-      return [problem(at, 'warning', 'layer-count-unknown',
+      return [problem(at(), 'warning', 'layer-count-unknown',
         `cannot count the layers of base image "${top}" (its registry was not reachable); declare it under imageLayers in envctl.yaml`)];
     }
     return [];
   }
   if (count.total <= limit && count.total < warnAt) return [];
   const summary = `${count.total} layers: ${count.base} from the base (${count.chain.join(' → ')}) and ${count.own} here`;
-  const advice = combineAdvice(input.instructions);
+  const advice = combineAdvice(input.instructions, where);
   if (count.total > limit) {
-    const listed = input.instructions.filter(adds).map((l) => `${l.keyword} (line ${l.at.line})`);
-    return [problem(at, 'error', 'layer-limit',
+    const listed = input.instructions.filter(adds).map((l) => `${l.keyword} (line ${where(l).line})`);
+    return [problem(at(), 'error', 'layer-limit',
       `the image would have ${summary}; the limit is ${limit}. Layers added here: ${listed.slice(0, 12).join(', ')}${listed.length > 12 ? `, and ${listed.length - 12} more` : ''}. ${advice}`)];
   }
-  return [problem(at, 'warning', 'layer-limit-near', `the image will have ${summary}, near the limit of ${limit}. ${advice}`)];
+  return [problem(at(), 'warning', 'layer-limit-near', `the image will have ${summary}, near the limit of ${limit}. ${advice}`)];
 }
 
 /** Suggest the runs of consecutive RUNs (nothing else between) that could each become one layer. */
-function combineAdvice(instructions: ParsedInstruction[]): string {
+function combineAdvice(instructions: ParsedInstruction[], where: Where): string {
   const runs: ParsedInstruction[][] = [];
   let current: ParsedInstruction[] = [];
   for (const ins of [...instructions, undefined]) {
@@ -91,6 +91,6 @@ function combineAdvice(instructions: ParsedInstruction[]): string {
   }
   if (runs.length === 0) return 'Remove instructions or build on a base with fewer layers.';
   runs.sort((a, b) => b.length - a.length);
-  const parts = runs.slice(0, 3).map((r) => `the RUNs at lines ${r[0]!.at.line}–${r[r.length - 1]!.at.line} (saves ${r.length - 1})`);
+  const parts = runs.slice(0, 3).map((r) => `the RUNs at lines ${where(r[0]!).line}–${where(r[r.length - 1]!).line} (saves ${r.length - 1})`);
   return `Combine with &&: ${parts.join('; ')}.`;
 }

@@ -6,7 +6,7 @@ import { problem, type Problem } from '../model/problem.js';
 import type { Snapshot, SourceFile } from '../model/tree.js';
 import { LineIndex } from './lines.js';
 import { decodeSpec } from './text.js';
-import { parseYaml, type NodePosition } from './yaml.js';
+import { parseYaml, type PositionLookup } from './yaml.js';
 
 export const NAME_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export const FOLDER_SPEC = 'environment.yaml';
@@ -20,7 +20,7 @@ export interface LoadedEnvironment {
   text: string;
   /** Parsed YAML; undefined when the file could not be parsed. */
   data: unknown;
-  positions: Map<string, NodePosition>;
+  positions: PositionLookup;
   lines: LineIndex;
   /** Build-context files: everything in the folder but the spec itself. */
   context: SourceFile[];

@@ -6,6 +6,10 @@
  * (all of them, not just the first) and measures how large the document
  * would be with aliases expanded, so an alias bomb is refused before any
  * later stage walks it.
+ *
+ * Most files are clean, so that pass runs only when needed: when the file
+ * has aliases, when constructing the value fails (a duplicate key), or when
+ * a later stage first asks where a node is (to report a problem).
  */
 import {
   constructFromEvents,
@@ -33,9 +37,14 @@ export interface NodePosition {
   literalIndent?: number;
 }
 
+/** Pointer → position; a Map, or an index built on first use. */
+export interface PositionLookup {
+  get(pointer: string): NodePosition | undefined;
+}
+
 export interface ParsedYaml {
   value: unknown;
-  positions: Map<string, NodePosition>;
+  positions: PositionLookup;
   lines: LineIndex;
   problems: Problem[];
 }
@@ -63,28 +72,62 @@ export function escapePointer(segment: string): string {
 
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lines = new LineIndex(text);
-  const problems: Problem[] = [];
-  const positions = new Map<string, NodePosition>();
-  const at = (offset: number) => lines.locate(file, offset);
+  const empty = new Map<string, NodePosition>();
+  const failed = (problems: Problem[], positions: PositionLookup = empty): ParsedYaml => ({ value: undefined, positions, lines, problems });
 
   let events: Event[];
   try {
     events = parseEvents(text, { filename: file, maxDepth: MAX_DEPTH });
   } catch (err) {
-    const e = err as { reason?: string; mark?: { line: number; column: number } };
-    const line = (e.mark?.line ?? 0) + 1;
-    const col = (e.mark?.column ?? 0) + 1;
-    problems.push(problem({ file, line, col }, 'error', 'yaml-syntax', e.reason ?? String(err)));
-    return { value: undefined, positions, lines, problems };
+    return failed([located(err, file)]);
   }
-
-  const documents = events.filter((e) => e.type === EVENT_ID.DOCUMENT).length;
+  let documents = 0;
+  let aliases = false;
+  for (const e of events) {
+    if (e.type === EVENT_ID.DOCUMENT) documents++;
+    else if (e.type === EVENT_ID.ALIAS) aliases = true;
+  }
   if (documents > 1) {
-    const second = secondDocumentOffset(text);
-    problems.push(problem(at(second), 'error', 'yaml-multiple-documents', 'an environment file holds one YAML document; found more than one'));
-    return { value: undefined, positions, lines, problems };
+    return failed([problem(lines.locate(file, lastDocumentOffset(text)), 'error', 'yaml-multiple-documents', 'an environment file holds one YAML document; found more than one')]);
   }
 
+  let walked: Walk | undefined;
+  const walk = () => (walked ??= walkEvents(text, events, file, lines));
+  if (aliases && walk().problems.length > 0) return failed(walk().problems, walk().positions);
+
+  try {
+    const value = constructFromEvents(events, { source: text, filename: file })[0];
+    // Keep the text, not the events: positions are rarely asked for, and re-parsing then is cheap.
+    let index: Map<string, NodePosition> | undefined;
+    const lazy: PositionLookup = { get: (pointer) => (index ??= walked?.positions ?? walkEvents(text, parseEvents(text, { filename: file, maxDepth: MAX_DEPTH }), file, lines).positions).get(pointer) };
+    return { value, positions: lazy, lines, problems: [] };
+  } catch (err) {
+    const problems = walk().problems;
+    if (problems.length === 0) return failed([located(err, file)], walk().positions);
+    try {
+      // json: true lets duplicate keys through (the last wins); they are reported.
+      return { value: constructFromEvents(events, { source: text, filename: file, json: true })[0], positions: walk().positions, lines, problems };
+    } catch (again) {
+      return failed([...problems, located(again, file)], walk().positions);
+    }
+  }
+}
+
+function located(err: unknown, file: string): Problem {
+  const e = err as { reason?: string; mark?: { line: number; column: number } };
+  return problem({ file, line: (e.mark?.line ?? 0) + 1, col: (e.mark?.column ?? 0) + 1 }, 'error', 'yaml-syntax', e.reason ?? String(err));
+}
+
+interface Walk {
+  positions: Map<string, NodePosition>;
+  problems: Problem[];
+}
+
+/** The one pass over the events: positions, duplicate keys, expanded size. */
+function walkEvents(text: string, events: Event[], file: string, lines: LineIndex): Walk {
+  const problems: Problem[] = [];
+  const positions = new Map<string, NodePosition>();
+  const at = (offset: number) => lines.locate(file, offset);
   const anchors = new Map<string, number>();
   const stack: Frame[] = [];
   let rootSize = 0;
@@ -188,18 +231,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     }
   }
 
-  if (tooLarge) return { value: undefined, positions, lines, problems };
+  return { positions, problems };
 
-  let value: unknown;
-  try {
-    // json: true lets duplicate keys through (the last wins); they were reported above.
-    value = constructFromEvents(events, { source: text, filename: file, json: true })[0];
-  } catch (err) {
-    const e = err as { reason?: string; mark?: { line: number; column: number } };
-    problems.push(problem({ file, line: (e.mark?.line ?? 0) + 1, col: (e.mark?.column ?? 0) + 1 }, 'error', 'yaml-syntax', e.reason ?? String(err)));
-    return { value: undefined, positions, lines, problems };
-  }
-  return { value, positions, lines, problems };
 
   function takeKey(top: Frame, ev: ScalarEvent) {
     const key = getScalarValue(text, ev);
@@ -231,7 +264,7 @@ function totalSize(stack: Frame[], root: number): number {
 }
 
 /** Documents after the first start at a `---` line; point at the last one. */
-function secondDocumentOffset(text: string): number {
+function lastDocumentOffset(text: string): number {
   let offset = 0;
   for (const m of text.matchAll(/^---/gm)) offset = m.index ?? 0;
   return offset;

@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import environmentSchema from '../../schemas/environment.schema.json' with { type: 'json' };
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
 import { problem, type Problem } from '../model/problem.js';
-import type { NodePosition } from '../load/yaml.js';
+import type { PositionLookup } from '../load/yaml.js';
 import type { LineIndex } from '../load/lines.js';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false });
@@ -47,7 +47,7 @@ function validator(ref: string): ValidateFunction {
 /** What a schema problem needs to be located in its file. */
 export interface SourceMap {
   file: string;
-  positions: Map<string, NodePosition>;
+  positions: PositionLookup;
   lines: LineIndex;
 }
 
