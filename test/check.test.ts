@@ -172,6 +172,16 @@ describe('check: layers', () => {
     expect(byRule(check(files), 'layer-count-unknown')).to.have.length(1);
   });
 
+  it('an unknown or broken base environment is its own error, not an unknown image', () => {
+    const r = check({
+      'environments/a.yaml': env('base: { environment: nosuch }'),
+      'environments/bad.yaml': env('visibility: nope'),
+      'environments/child.yaml': env('base: { environment: bad }'),
+    });
+    expect(byRule(r, 'layer-count-unknown')).to.deep.equal([]);
+    expect(byRule(r, 'base-unknown').map((p) => p.file)).to.deep.equal(['environments/a.yaml']);
+  });
+
   it('counts only RUN, COPY and ADD', () => {
     const r = check({ 'environments/a.yaml': env('instructions: |', '  ENV A=1', '  LABEL x=y', '  WORKDIR /x', '  USER root', '  RUN true') });
     expect(r.environments[0]!.layers).to.deep.include({ own: 1, base: 1, total: 2 });

@@ -16,6 +16,8 @@ export interface LayerCount {
   total: number | undefined;
   /** What it stands on, nearest first, ending in an image reference. */
   chain: string[];
+  /** Set when the count is unknown because this image's layers could not be learned. */
+  unknownImage?: string;
 }
 
 export interface LayerInput {
@@ -48,6 +50,7 @@ export function countLayers(envs: Map<string, LayerInput>, config: Config, image
       const ref = base.kind === 'image' ? base.image : config.defaultBase.image;
       const n = imageCount(ref);
       result = { own, base: n, total: n === undefined ? undefined : n + own, chain: [ref] };
+      if (n === undefined) result.unknownImage = ref;
     }
     out.set(name, result);
     return result;
@@ -58,13 +61,11 @@ export function countLayers(envs: Map<string, LayerInput>, config: Config, image
 
 export function checkLayers(input: LayerInput, count: LayerCount, config: Config, at: () => Location, where: Where): Problem[] {
   const { limit, warnAt } = config.layers;
-  const top = count.chain[count.chain.length - 1] ?? '';
   if (count.total === undefined) {
-    if (count.chain.length === 1 && count.base === undefined) {
-      return [problem(at(), 'warning', 'layer-count-unknown',
-        `cannot count the layers of base image "${top}" (its registry was not reachable); declare it under imageLayers in envctl.yaml`)];
-    }
-    return [];
+    // Only where the image is named; environments built on it would repeat it, and an unknown base environment is its own error.
+    if (count.unknownImage === undefined) return [];
+    return [problem(at(), 'warning', 'layer-count-unknown',
+      `cannot count the layers of base image "${count.unknownImage}" (its registry was not reachable); declare it under imageLayers in envctl.yaml`)];
   }
   if (count.total <= limit && count.total < warnAt) return [];
   const summary = `${count.total} layers: ${count.base} from the base (${count.chain.join(' → ')}) and ${count.own} here`;

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { chainOf } from '../render/index.js';
+import { withBases } from '../load/environments.js';
 import { openRepository, validateRepository } from '../repository/index.js';
 import { renderAll, writeRendered } from '../repository/render.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
@@ -25,15 +25,10 @@ Environments with errors (their own or their bases') are not rendered: exit 1.`,
     const result = await validateRepository(repo, { offline: args.values.offline === true || io.env.ENVCTL_OFFLINE === '1' });
 
     const byName = new Map(result.environments.map((e) => [e.name, e]));
-    const involved = new Set<string>();
-    for (const name of names) {
-      involved.add(name);
-      const env = byName.get(name);
-      if (env) for (const b of chainOf(env, byName)) involved.add(b.name);
-    }
+    const involved = withBases(names, repo.loaded);
     const files = new Set(repo.loaded.filter((e) => involved.has(e.name)).map((e) => e.file));
     const blocking = result.problems.filter((p) => p.severity === 'error' && (files.has(p.file) || !repo.loaded.some((e) => e.file === p.file)));
-    if (blocking.length > 0 || [...names].some((n) => !byName.has(n))) {
+    if (blocking.length > 0 || [...involved].some((n) => !byName.has(n))) {
       reportProblems(blocking, io, { json: false });
       io.err(`not rendered: ${summary(blocking, involved.size)}`);
       return 1;

@@ -1,5 +1,5 @@
 /** Writes that are whole or absent: a killed process never leaves half a file or folder. */
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -19,6 +19,7 @@ export async function replaceDir(target: string, fill: (dir: string) => Promise<
   await mkdir(dirname(target), { recursive: true });
   const tmp = await mkdtemp(join(dirname(target), '.envctl-tmp-'));
   try {
+    await chmod(tmp, 0o755); // mkdtemp makes it 0700
     await fill(tmp);
     const old = `${tmp}-old`;
     await rename(target, old).catch((e: NodeJS.ErrnoException) => {

@@ -2,7 +2,7 @@
 import type { CheckedEnvironment } from '../check/index.js';
 import { isSecret } from '../model/spec.js';
 import { oneLine } from './escape.js';
-import { buildTemplate, labelsTemplate } from './templates.js';
+import { buildTemplate, headerTemplate, labelsTemplate } from './templates.js';
 
 /** Facts about the revision being built; absent when rendering the work tree. */
 export interface RevisionInfo {
@@ -29,12 +29,15 @@ export function renderBuildPart(input: DockerfileInput): string {
     .filter(([, v]) => !isSecret(v)) // secrets are provided at run time only
     .map(([name, value]) => ({ name, value: String(value) }));
   return buildTemplate({
-    file: env.file,
     from: input.from,
     variables,
     instructions: instructionsBlock(env.spec.instructions ?? ''),
     user: env.spec.username ?? '',
   });
+}
+
+export function renderHeader(input: DockerfileInput): string {
+  return headerTemplate({ file: input.env.file });
 }
 
 export function renderLabels(input: DockerfileInput): string {
@@ -44,7 +47,7 @@ export function renderLabels(input: DockerfileInput): string {
     if (value !== undefined && value !== '') labels.push({ name, value });
   };
   add('org.opencontainers.image.title', env.spec.title ?? env.name);
-  add('org.opencontainers.image.description', env.spec.description === undefined ? undefined : oneLine(env.spec.description).trim().slice(0, 500));
+  add('org.opencontainers.image.description', env.spec.description === undefined ? undefined : truncate(oneLine(env.spec.description).trim(), 500));
   add('org.opencontainers.image.source', input.source);
   add('org.opencontainers.image.revision', revision?.commit);
   add('org.opencontainers.image.created', revision?.created);
@@ -61,4 +64,10 @@ function instructionsBlock(text: string): string {
     throw new RenderError('instructions end with a line continuation');
   }
   return trimmed;
+}
+
+/** Cut at a code point, never inside a surrogate pair. */
+function truncate(text: string, max: number): string {
+  const points = Array.from(text);
+  return points.length <= max ? text : `${points.slice(0, max - 1).join('')}…`;
 }

@@ -5,7 +5,7 @@
 import type { CheckedEnvironment } from '../check/index.js';
 import type { Config } from '../model/config.js';
 import { baseOf } from '../model/spec.js';
-import { renderBuildPart, renderLabels, type RevisionInfo } from './dockerfile.js';
+import { renderBuildPart, renderHeader, renderLabels, type RevisionInfo } from './dockerfile.js';
 import { contentKey } from './key.js';
 import { renderRunSpec, type RunSpec } from './runspec.js';
 
@@ -60,7 +60,7 @@ export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions):
   });
   return {
     name: env.name,
-    dockerfile: build + renderLabels(input),
+    dockerfile: renderHeader(input) + build + renderLabels(input),
     runSpec: renderRunSpec(env, chainOf(env, opts.all), opts.image, opts.revision?.number ?? null),
     contentKey: key,
     from,

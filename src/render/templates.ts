@@ -11,9 +11,12 @@ hb.registerHelper('quote', (v: unknown) => dockerQuote(String(v)));
 hb.registerHelper('comment', (v: unknown) => dockerComment(String(v)));
 hb.registerHelper('word', (v: unknown, what: unknown) => dockerWord(String(v), typeof what === 'string' ? what : 'value'));
 
+/** Names the source; not hashed, so moving `x.yaml` to `x/environment.yaml` keeps the content key. */
+const HEADER = `# Rendered by envctl from {{comment file}}. Edit that file, not this one.
+`;
+
 /** The part of the Dockerfile that decides the image's bytes: it is what the content key hashes. */
-const BUILD = `# Rendered by envctl from {{comment file}}. Edit that file, not this one.
-FROM {{word from "base image"}}
+const BUILD = `FROM {{word from "base image"}}
 {{#if variables.length}}
 {{#each variables}}
 ENV {{word name "variable name"}}={{quote value}}
@@ -35,5 +38,6 @@ LABEL{{#each labels}} \\
       {{word name "label"}}={{quote value}}{{/each}}
 `;
 
+export const headerTemplate = hb.compile(HEADER, { noEscape: true, strict: true });
 export const buildTemplate = hb.compile(BUILD, { noEscape: true, strict: true });
 export const labelsTemplate = hb.compile(LABELS, { noEscape: true, strict: true });
