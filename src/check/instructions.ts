@@ -3,9 +3,10 @@
  * rendered Dockerfile (after a FROM, so a `# escape=` comment is no parser
  * directive here either), with each instruction mapped back to its YAML line.
  */
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import type { Instruction } from 'dockerfile-ast';
 import { posix } from 'node:path';
 import type { LoadedEnvironment } from '../load/environments.js';
+import { parseDockerfile } from './dockerfile.js';
 import { problem, type Location, type Problem } from '../model/problem.js';
 
 /** Instructions that add a filesystem layer; the rest change only the image config. */
@@ -42,7 +43,7 @@ export function checkInstructions(env: LoadedEnvironment, text: string): Instruc
   const problems: Problem[] = [];
   const locate = locator(env);
   const where: Where = (i) => locate(i.blockLine - 1, i.blockCol);
-  const dockerfile = DockerfileParser.parse(PREAMBLE + text);
+  const dockerfile = parseDockerfile(PREAMBLE + text);
   const instructions: ParsedInstruction[] = [];
   const lines = text.split('\n');
 
