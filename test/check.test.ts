@@ -227,3 +227,11 @@ describe('check: fields', () => {
     expect(byRule(check({ 'environments/a.yaml': tool('/{{#if x}}') }), 'tool-template')[0]!.message).to.contain('not a valid template');
   });
 });
+
+describe('check: renamedFrom', () => {
+  it('renamed-from-exists: the old name must be gone', () => {
+    const r = check({ 'environments/a.yaml': env(), 'environments/b.yaml': env('renamedFrom: a') });
+    expect(only(r, 'renamed-from-exists').map((p) => [p.line, p.col])).to.deep.equal([[2, 14]]);
+    clean(check({ 'environments/b.yaml': env('renamedFrom: a') }));
+  });
+});

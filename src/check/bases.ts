@@ -18,6 +18,11 @@ export interface BaseNode {
 export function checkBases(nodes: Map<string, BaseNode>, known: Set<string>, previousBases?: Map<string, string>): Problem[] {
   const out: Problem[] = [];
   for (const node of nodes.values()) {
+    const from = node.spec.renamedFrom;
+    if (from !== undefined && known.has(from)) {
+      out.push(problem(position(node.source, '/renamedFrom', 'value'), 'error', 'renamed-from-exists',
+        `renamedFrom: "${from}" still exists; a rename removes the old file in the same change (or drop renamedFrom for a copy)`));
+    }
     const base = baseOf(node.spec);
     if (base.kind === 'image') {
       if (!/[:@]/.test(base.image.split('/').pop() ?? '') || /:latest$/.test(base.image)) {

@@ -44,6 +44,8 @@ export interface EnvironmentSpec {
   owner: string;
   visibility?: Visibility;
   archived?: boolean;
+  /** The environment's name before a rename; its revision numbers continue. */
+  renamedFrom?: string;
   base?: BaseSpec;
   instructions?: string;
   workspaceTools?: Record<string, WorkspaceTool>;

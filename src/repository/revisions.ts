@@ -1,0 +1,136 @@
+/**
+ * The revision index: numbered revisions of every environment up to the
+ * branch head, kept under `.envctl/cache/revisions/<branch>/` so the next
+ * run reads only new commits.
+ *
+ * - `index.json`: where the last walk ended (head, folder tree, entries), the
+ *   numbering state per environment, and the log's valid length. Its size
+ *   grows with the number of environments, not of commits, so updating after
+ *   one commit costs the same at 100 or 100,000 commits.
+ * - `revisions.jsonl`: one revision per line, appended. Bytes past the
+ *   index's length (an interrupted run) are cut off before the next append.
+ *
+ * A cache from another history (rewritten, force-pushed) is detected by its
+ * head not being on the branch's first-parent chain, and rebuilt.
+ */
+import { mkdir, open, readFile, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../files/write.js';
+import { readEntryFiles, resolveBranch, walkHistory, type EnvironmentEntry, type HistorySource, type HistoryStep, type WalkEnd } from '../git/history.js';
+import { decodeSpec } from '../load/text.js';
+import { parseYaml } from '../load/yaml.js';
+import type { Config } from '../model/config.js';
+import { numberSteps, type NumberingState, type Revision } from '../revisions/number.js';
+
+const VERSION = 1;
+
+interface IndexFile {
+  version: number;
+  folder: string;
+  branch: string;
+  end: WalkEnd;
+  state: NumberingState;
+  /** Valid length of revisions.jsonl in bytes. */
+  bytes: number;
+}
+
+export interface RevisionLog {
+  /** Branch head the index is up to; undefined for a branch with no commits. */
+  head: string | undefined;
+  /** Revisions added by this update (all of them after a rebuild). */
+  added: number;
+  rebuilt: boolean;
+  /** Each environment's entry at head (deleted ones absent). */
+  entries: Record<string, EnvironmentEntry>;
+  /** Revisions from the log, oldest first: one environment's, or all. */
+  read(environment?: string): Promise<Revision[]>;
+}
+
+export function cacheDir(root: string, branch: string): string {
+  return join(root, '.envctl', 'cache', 'revisions', encodeURIComponent(branch));
+}
+
+export async function updateRevisions(root: string, config: Config, branch = config.branch): Promise<RevisionLog> {
+  const dir = cacheDir(root, branch);
+  const indexPath = join(dir, 'index.json');
+  const logPath = join(dir, 'revisions.jsonl');
+  const src: HistorySource = { dir: root, folder: config.environmentsDir };
+  const head = await resolveBranch(root, branch);
+  if (head === undefined) return { head, added: 0, rebuilt: false, entries: {}, read: async () => [] };
+
+  let index = await readIndex(indexPath, config.environmentsDir, branch);
+  let walk = index && index.end.head !== head ? await walkHistory(src, head, index.end) : undefined;
+  let rebuilt = false;
+  if (!index || (index.end.head !== head && walk === undefined)) {
+    rebuilt = true;
+    index = undefined;
+    walk = await walkHistory(src, head);
+  }
+
+  let added = 0;
+  if (walk) {
+    const renames = await declaredRenames(src, walk.steps);
+    const { state, revisions } = numberSteps(index?.state ?? {}, walk.steps, (name, entry) => renames.get(`${name}\0${entry.oid}`));
+    const text = revisions.map((r) => `${JSON.stringify(r)}\n`).join('');
+    const start = index?.bytes ?? 0;
+    await mkdir(dir, { recursive: true });
+    await truncate(logPath, start).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+    await appendText(logPath, text);
+    index = { version: VERSION, folder: config.environmentsDir, branch, end: walk.end, state, bytes: start + Buffer.byteLength(text) };
+    await writeFileAtomic(indexPath, JSON.stringify(index));
+    added = revisions.length;
+  }
+  const bytes = index!.bytes;
+  return { head, added, rebuilt, entries: index!.end.entries, read: (environment) => readLog(logPath, bytes, environment) };
+}
+
+async function readIndex(path: string, folder: string, branch: string): Promise<IndexFile | undefined> {
+  try {
+    const index = JSON.parse(await readFile(path, 'utf8')) as IndexFile;
+    if (index.version !== VERSION || index.folder !== folder || index.branch !== branch) return undefined;
+    return index;
+  } catch {
+    return undefined; // missing or damaged: rebuilt
+  }
+}
+
+async function readLog(path: string, bytes: number, environment?: string): Promise<Revision[]> {
+  const text = (await readFile(path)).subarray(0, bytes).toString('utf8');
+  const needle = environment === undefined ? undefined : `"environment":${JSON.stringify(environment)},`;
+  const out: Revision[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || (needle !== undefined && !line.includes(needle))) continue;
+    out.push(JSON.parse(line) as Revision);
+  }
+  return out;
+}
+
+async function appendText(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'a');
+  try {
+    await handle.writeFile(text);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * `renamedFrom` as declared by environments that appear in these steps: only
+ * a new name can continue an old one, so only their YAML is read.
+ */
+async function declaredRenames(src: HistorySource, steps: HistoryStep[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const step of steps) {
+    for (const c of step.changes) {
+      if (!c.added || c.entry === null) continue;
+      const files = await readEntryFiles(src, c.name, c.entry, { specOnly: true });
+      const text = files[0] && decodeSpec(files[0].bytes, files[0].path).text;
+      if (text === undefined) continue;
+      const value = parseYaml(text, files[0]!.path).value as { renamedFrom?: unknown } | undefined;
+      if (typeof value?.renamedFrom === 'string') out.set(`${c.name}\0${c.entry.oid}`, value.renamedFrom);
+    }
+  }
+  return out;
+}
