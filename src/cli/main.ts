@@ -3,9 +3,13 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command, type Io } from './command.js';
 import { render } from './render.js';
+import { revisions } from './revisions.js';
+import { show } from './show.js';
+import { diff } from './diff.js';
+import { rollback } from './rollback.js';
 import { validate } from './validate.js';
 
-export const COMMANDS: Command[] = [validate, render];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -20,7 +20,7 @@ import { readEntryFiles, resolveBranch, walkHistory, type EnvironmentEntry, type
 import { decodeSpec } from '../load/text.js';
 import { parseYaml } from '../load/yaml.js';
 import type { Config } from '../model/config.js';
-import { numberSteps, type NumberingState, type Revision } from '../revisions/number.js';
+import { lineage, numberSteps, type NumberingState, type Revision } from '../revisions/number.js';
 
 const VERSION = 1;
 
@@ -133,4 +133,13 @@ async function declaredRenames(src: HistorySource, steps: HistoryStep[]): Promis
     }
   }
   return out;
+}
+
+/** Brings the index up to date and returns one environment's revisions, earlier names included. */
+export async function revisionsOf(root: string, config: Config, name: string): Promise<Revision[]> {
+  const log = await updateRevisions(root, config);
+  const own = await log.read(name);
+  const from = own[0]?.renamedFrom;
+  if (from === undefined) return own;
+  return lineage(await log.read(), name);
 }

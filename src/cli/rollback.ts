@@ -1,0 +1,41 @@
+import { openRepository } from '../repository/index.js';
+import { rollback as rollbackTo, RollbackRefused } from '../repository/rollback.js';
+import { revisionsOf } from '../repository/revisions.js';
+import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { pickRevision } from './pick.js';
+
+export const rollback: Command = {
+  name: 'rollback',
+  summary: "commit an environment's files as they were at a revision",
+  usage: `envctl rollback <name> --to <revision>
+
+Writes a commit on the current branch that restores the environment's files
+as they were at that revision, with a summary naming it. Use it when
+git revert of the offending commit does not apply cleanly. Refuses on a work
+tree with uncommitted changes. Its build inputs equal the revision's, so the
+image already built is reused.`,
+  options: { ...COMMON, to: { type: 'string' } },
+  async run(args, io) {
+    const [name, ...extra] = args.positionals;
+    if (name === undefined || extra.length > 0) throw new UsageError('name one environment');
+    if (typeof args.values.to !== 'string') throw new UsageError('--to <revision> is required');
+    const root = repoDir(args, io);
+    const repo = await openRepository(root);
+    const target = pickRevision(await revisionsOf(root, repo.config, name), name, args.values.to);
+    try {
+      const result = await rollbackTo(root, repo.config, name, target, io.env);
+      if (!result.commit) {
+        io.err(`${name} is already as at revision ${target.number}; nothing to commit`);
+        return 0;
+      }
+      io.out(`${result.commit.slice(0, 7)} Roll back ${name} to revision ${target.number} (${result.changed.join(', ')})`);
+      return 0;
+    } catch (err) {
+      if (err instanceof RollbackRefused) {
+        io.err(`envctl rollback: ${err.message}`);
+        return 1;
+      }
+      throw err;
+    }
+  },
+};

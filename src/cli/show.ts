@@ -1,0 +1,33 @@
+import { environmentAt } from '../repository/history.js';
+import { openRepository } from '../repository/index.js';
+import { revisionsOf } from '../repository/revisions.js';
+import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { parseNameAtRevision, pickRevision } from './pick.js';
+
+export const show: Command = {
+  name: 'show',
+  summary: 'print an environment as it was at a revision',
+  usage: `envctl show <name>@<revision> [--render]
+
+Prints the environment's YAML as of that revision (revision: a number or
+"latest"); --render prints its rendered Dockerfile instead.`,
+  options: { ...COMMON, render: { type: 'boolean' } },
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw new UsageError('name one <name>@<revision>');
+    const { name, rev } = parseNameAtRevision(args.positionals[0]);
+    const root = repoDir(args, io);
+    const repo = await openRepository(root);
+    const revision = pickRevision(await revisionsOf(root, repo.config, name), name, rev);
+    const at = await environmentAt(root, repo.config, revision.environment, revision.entry);
+    if (!args.values.render) {
+      io.out(at.spec.replace(/\n$/, ''));
+      return 0;
+    }
+    if (!at.rendered) {
+      io.err(`envctl show: ${name}@${revision.number} does not pass the schema, so it has no Dockerfile`);
+      return 1;
+    }
+    io.out(at.rendered.dockerfile.replace(/\n$/, ''));
+    return 0;
+  },
+};
