@@ -8,6 +8,12 @@ import { withDefaults } from '../src/load/config.js';
 import { loadEnvironments } from '../src/load/environments.js';
 import { parseDockerfile } from '../src/check/dockerfile.js';
 import type { Snapshot } from '../src/model/tree.js';
+import { execa } from 'execa';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { updateRevisions } from '../src/repository/revisions.js';
+import { addCommit, generateHistory } from './history.js';
 import { generateEnvironments } from './generate.js';
 
 interface Result { name: string; seconds: number; floor: number; goal: number; note: string }
@@ -67,8 +73,57 @@ function validateBench(): Result {
   };
 }
 
-function main(): void {
-  const results = [validateBench()];
+/** Median seconds of `runs` calls of an async function, each from a clean heap. */
+async function median(fn: () => Promise<void>, runs: number): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    gc?.();
+    const t = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - t) / 1e9);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+}
+
+async function revisionBenches(): Promise<Result[]> {
+  const base = await mkdtemp(join(tmpdir(), 'envctl-bench-'));
+  try {
+    const config = withDefaults({});
+    const big = join(base, 'big');
+    const small = join(base, 'small');
+    await generateHistory(big, 10_000);
+    await generateHistory(small, 100);
+    const native = await median(async () => {
+      await execa('git', ['log', '--first-parent', '--name-only', '--format=%H', 'main', '--', 'environments/'], { cwd: big });
+    }, 3);
+    const cold = await median(async () => {
+      await rm(join(big, '.envctl'), { recursive: true, force: true });
+      await updateRevisions(big, config);
+    }, 1);
+    const warm = async (dir: string) => {
+      await updateRevisions(dir, config);
+      let n = 0;
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await addCommit(dir, n++);
+        times.push(await median(() => updateRevisions(dir, config).then(() => undefined), 1));
+      }
+      return times.sort((a, b) => a - b)[2]!;
+    };
+    const warmBig = await warm(big);
+    const warmSmall = await warm(small);
+    return [
+      { name: 'revision index, cold, 10,000 commits × 500 environments', seconds: cold, floor: native, goal: 2, note: 'floor: git log --first-parent --name-only -- environments/' },
+      { name: 'revision index after one new commit, 10,000 vs 100 commits', seconds: warmBig, floor: warmSmall, goal: 1.2, note: 'floor: the same update on a 100-commit history' },
+    ];
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const results = [validateBench(), ...(await revisionBenches())];
   let failed = 0;
   for (const r of results) {
     const ratio = r.seconds / r.floor;
@@ -79,4 +134,4 @@ function main(): void {
   if (failed) console.log(`${failed} goal(s) missed`);
 }
 
-main();
+await main();

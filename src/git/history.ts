@@ -1,14 +1,15 @@
 /**
- * One pass over a branch's first-parent history with isomorphic-git: which
- * environments each commit changed. A commit whose environments folder has
- * the same tree id as its parent's is skipped after two object reads; only
- * the folder's entries whose ids changed are looked at.
+ * One pass over a branch's first-parent history: which environments each
+ * commit changed. A commit whose environments folder has the same tree id
+ * as its parent's is skipped after two object reads; only the folder's
+ * entries whose ids changed are looked at. Refs are resolved with
+ * isomorphic-git; objects are read by objects.ts (see there for why).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import fs, { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import { FOLDER_SPEC, NAME_PATTERN } from '../load/environments.js';
-import { readOnlyGitFs } from './fs.js';
+import { ObjectStore, parseCommit, parseTree } from './objects.js';
 
 export interface CommitInfo {
   oid: string;
@@ -48,6 +49,8 @@ export interface WalkEnd {
   /** Tree id of the environments folder at head, or null when it has none. */
   folderTree: string | null;
   entries: Record<string, EnvironmentEntry>;
+  /** Ids of the folder's `<name>.yaml` files and `<name>/` folders at head, by path (folders end in "/"). */
+  paths: Record<string, string>;
 }
 
 export class ShallowHistoryError extends Error {
@@ -63,8 +66,23 @@ export interface HistorySource {
   folder: string;
 }
 
+/**
+ * The folder holding objects and `shallow`: `.git`, or for a linked worktree
+ * (where `.git` is a file naming its gitdir) the main repository's, which
+ * the worktree's `commondir` file names.
+ */
 function gitdirOf(dir: string): string {
-  return join(dir, '.git');
+  const dotgit = join(dir, '.git');
+  let gitdir = dotgit;
+  try {
+    const text = readFileSync(dotgit, 'utf8');
+    const m = /^gitdir: (.+)$/m.exec(text);
+    if (m) gitdir = resolve(dir, m[1]!.trim());
+  } catch {
+    // a folder: the usual case
+  }
+  const common = join(gitdir, 'commondir');
+  return existsSync(common) ? resolve(gitdir, readFileSync(common, 'utf8').trim()) : gitdir;
 }
 
 /** A shallow clone lists its cut-off commits in `.git/shallow`. */
@@ -74,9 +92,9 @@ export function isShallow(dir: string): boolean {
 }
 
 export async function resolveBranch(dir: string, ref: string): Promise<string | undefined> {
-  const gitdir = gitdirOf(dir);
   try {
-    return await git.resolveRef({ fs: readOnlyGitFs(gitdir), gitdir, ref });
+    // Branches live in the common git folder, also for a linked worktree.
+    return await git.resolveRef({ fs, gitdir: gitdirOf(dir), ref });
   } catch {
     return undefined;
   }
@@ -93,10 +111,15 @@ export async function walkHistory(
   since?: WalkEnd,
 ): Promise<{ steps: HistoryStep[]; end: WalkEnd } | undefined> {
   if (isShallow(src.dir)) throw new ShallowHistoryError();
-  const gitdir = gitdirOf(src.dir);
-  const fs = readOnlyGitFs(gitdir);
-  const cache = {};
+  const store = new ObjectStore(gitdirOf(src.dir));
+  try {
+    return walk(store, src, head, since);
+  } finally {
+    store.close();
+  }
+}
 
+function walk(store: ObjectStore, src: HistorySource, head: string, since?: WalkEnd): { steps: HistoryStep[]; end: WalkEnd } | undefined {
   const chain: CommitInfo[] = [];
   let found = since === undefined;
   for (let oid: string | undefined = head; oid !== undefined; ) {
@@ -104,26 +127,26 @@ export async function walkHistory(
       found = true;
       break;
     }
-    const { commit } = await git.readCommit({ fs, gitdir, oid, cache });
+    const commit = parseCommit(store.read(oid).data);
     chain.push({
       oid,
       subject: commit.message.split('\n', 1)[0]!.trim(),
       author: commit.author.name,
       email: commit.author.email,
       time: commit.author.timestamp,
-      parents: commit.parent,
+      parents: commit.parents,
       tree: commit.tree,
     });
-    oid = commit.parent[0];
+    oid = commit.parents[0];
   }
   if (!found) return undefined;
   chain.reverse();
 
-  const readTree = async (oid: string) => (await git.readTree({ fs, gitdir, oid, cache })).tree;
-  const folderTreeAt = async (root: string): Promise<string | null> => {
+  const readTree = (oid: string) => parseTree(store.read(oid).data);
+  const folderTreeAt = (root: string): string | null => {
     let tree = root;
     for (const part of src.folder.split('/')) {
-      const entry = (await readTree(tree)).find((e) => e.path === part && e.type === 'tree');
+      const entry = readTree(tree).find((e) => e.path === part && e.type === 'tree');
       if (!entry) return null;
       tree = entry.oid;
     }
@@ -131,55 +154,135 @@ export async function walkHistory(
   };
 
   let folderTree = since?.folderTree ?? null;
-  let entries: Record<string, EnvironmentEntry> = { ...(since?.entries ?? {}) };
+  let raw: Buffer = folderTree === null ? EMPTY : store.read(folderTree).data;
+  const entries: Record<string, EnvironmentEntry> = { ...(since?.entries ?? {}) };
+  const paths: Record<string, string> = { ...(since?.paths ?? {}) };
+  const holdsSpec = new Map<string, boolean>();
+  const isEnvironmentFolder = (oid: string) => {
+    let yes = holdsSpec.get(oid);
+    if (yes === undefined) {
+      yes = readTree(oid).some((f) => f.path === FOLDER_SPEC && f.type === 'blob');
+      holdsSpec.set(oid, yes);
+    }
+    return yes;
+  };
   const steps: HistoryStep[] = [];
   for (const commit of chain) {
-    const tree = await folderTreeAt(commit.tree);
+    const tree = folderTreeAt(commit.tree);
     if (tree === folderTree) continue;
-    const next = tree === null ? {} : await environmentEntries(tree, entries, readTree);
+    const next = tree === null ? EMPTY : store.read(tree).data;
+    // Only names whose entries differ between the two folder trees can have changed.
+    const touched = new Set<string>();
+    for (const c of changedEntries(raw, next)) {
+      const name = c.tree ? c.path : c.path.endsWith('.yaml') ? c.path.slice(0, -'.yaml'.length) : undefined;
+      if (name === undefined || !NAME_PATTERN.test(name)) continue;
+      const key = c.tree ? `${name}/` : c.path;
+      if (c.oid === null) delete paths[key];
+      else paths[key] = c.oid;
+      touched.add(name);
+    }
     const changes: EnvironmentChange[] = [];
-    for (const name of new Set([...Object.keys(entries), ...Object.keys(next)])) {
+    for (const name of [...touched].sort()) {
       const before = entries[name];
-      const after = next[name];
+      // A folder holding environment.yaml wins over name.yaml, as in the work tree's loader.
+      const folder = paths[`${name}/`];
+      const file = paths[`${name}.yaml`];
+      const after: EnvironmentEntry | undefined =
+        folder !== undefined && isEnvironmentFolder(folder) ? { oid: folder, form: 'folder' } : file !== undefined ? { oid: file, form: 'file' } : undefined;
       if (before?.oid === after?.oid && before?.form === after?.form) continue;
+      if (after) entries[name] = after;
+      else delete entries[name];
       changes.push(before === undefined ? { name, entry: after ?? null, added: true } : { name, entry: after ?? null });
     }
-    changes.sort((a, b) => (a.name < b.name ? -1 : 1));
     if (changes.length > 0) steps.push({ commit, changes });
     folderTree = tree;
-    entries = next;
+    raw = next;
   }
-  return { steps, end: { head, folderTree, entries } };
+  return { steps, end: { head, folderTree, entries, paths } };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export interface ChangedEntry {
+  path: string;
+  /** The id on the new side; null when the entry is gone. */
+  oid: string | null;
+  tree: boolean;
 }
 
 /**
- * The environments in a folder tree. Entries whose id did not change keep
- * their previous reading, so only changed subtrees are opened.
+ * Entries that differ (mode or id) between two raw tree objects. Both are
+ * sorted by git's rules, so one merge pass compares them byte for byte and
+ * makes strings only for what changed; long identical stretches at the same
+ * relative position are skipped with a few bulk comparisons.
  */
-async function environmentEntries(
-  tree: string,
-  previous: Record<string, EnvironmentEntry>,
-  readTree: (oid: string) => Promise<{ path: string; type: string; oid: string }[]>,
-): Promise<Record<string, EnvironmentEntry>> {
-  const out: Record<string, EnvironmentEntry> = {};
-  const items = await readTree(tree);
-  const folders = new Set(items.filter((e) => e.type === 'tree').map((e) => e.path));
-  for (const e of items) {
-    if (e.type === 'blob' && e.path.endsWith('.yaml')) {
-      const name = e.path.slice(0, -'.yaml'.length);
-      // A folder of the same name wins, as it does for the work tree's loader.
-      if (NAME_PATTERN.test(name) && !folders.has(name)) out[name] = { oid: e.oid, form: 'file' };
-    } else if (e.type === 'tree' && NAME_PATTERN.test(e.path)) {
-      const prev = previous[e.path];
-      if (prev?.form === 'folder' && prev.oid === e.oid) {
-        out[e.path] = prev;
-        continue;
+export function changedEntries(a: Buffer, b: Buffer): ChangedEntry[] {
+  const out: ChangedEntry[] = [];
+  let i = 0;
+  let j = 0;
+  const entryAt = (buf: Buffer, at: number) => {
+    const space = buf.indexOf(0x20, at);
+    const nul = buf.indexOf(0, space);
+    return { at, space, nul, end: nul + 21, tree: space - at === 5 && buf[at] === 0x34 /* "40000" */ };
+  };
+  const emit = (buf: Buffer, e: { space: number; nul: number; tree: boolean }, gone: boolean) =>
+    out.push({ path: buf.toString('utf8', e.space + 1, e.nul), oid: gone ? null : buf.toString('hex', e.nul + 1, e.nul + 21), tree: e.tree });
+  while (i < a.length || j < b.length) {
+    // Skip the longest identical stretch (a binary search over prefix lengths), then realign on an entry start.
+    const same = commonPrefix(a, i, b, j);
+    if (same > 0) {
+      let k = i;
+      while (k < a.length) {
+        const e = entryAt(a, k);
+        if (e.end > i + same) break;
+        k = e.end;
       }
-      const inside = await readTree(e.oid);
-      if (inside.some((f) => f.path === FOLDER_SPEC && f.type === 'blob')) out[e.path] = { oid: e.oid, form: 'folder' };
+      j += k - i;
+      i = k;
+    }
+    const ea = i < a.length ? entryAt(a, i) : undefined;
+    const eb = j < b.length ? entryAt(b, j) : undefined;
+    if (!ea && !eb) break;
+    const order = !ea ? 1 : !eb ? -1 : compareNames(a, ea.space + 1, ea.nul, ea.tree, b, eb.space + 1, eb.nul, eb.tree);
+    if (order === 0) {
+      if (a.compare(b, j, eb!.end, i, ea!.end) !== 0) {
+        if (ea!.tree !== eb!.tree) emit(a, ea!, true);
+        emit(b, eb!, false);
+      }
+      i = ea!.end;
+      j = eb!.end;
+    } else if (order < 0) {
+      emit(a, ea!, true);
+      i = ea!.end;
+    } else {
+      emit(b, eb!, false);
+      j = eb!.end;
     }
   }
   return out;
+}
+
+/** Length of the longest common prefix of a[i..] and b[j..]. */
+function commonPrefix(a: Buffer, i: number, b: Buffer, j: number): number {
+  let lo = 0;
+  let hi = Math.min(a.length - i, b.length - j);
+  if (hi === 0 || a[i] !== b[j]) return 0;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a.compare(b, j, j + mid, i, i + mid) === 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** git's tree order: names compared as bytes, a folder's name as if it ended in "/". */
+function compareNames(a: Buffer, as: number, ae: number, aTree: boolean, b: Buffer, bs: number, be: number, bTree: boolean): number {
+  const n = Math.min(ae - as, be - bs);
+  const c = a.compare(b, bs, bs + n, as, as + n);
+  if (c !== 0) return c;
+  const ca = ae - as > n ? a[as + n]! : aTree ? 0x2f : 0;
+  const cb = be - bs > n ? b[bs + n]! : bTree ? 0x2f : 0;
+  return ca - cb;
 }
 
 /** The environment's files at an entry, paths relative to the repository root. */
@@ -189,24 +292,23 @@ export async function readEntryFiles(
   entry: EnvironmentEntry,
   opts: { specOnly?: boolean } = {},
 ): Promise<{ path: string; bytes: Uint8Array; executable: boolean }[]> {
-  const gitdir = gitdirOf(src.dir);
-  const fs = readOnlyGitFs(gitdir);
-  const cache = {};
-  if (entry.form === 'file') {
-    const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid, cache });
-    return [{ path: `${src.folder}/${name}.yaml`, bytes: blob, executable: false }];
-  }
-  const files: { path: string; bytes: Uint8Array; executable: boolean }[] = [];
-  const walk = async (oid: string, prefix: string): Promise<void> => {
-    for (const e of (await git.readTree({ fs, gitdir, oid, cache })).tree) {
-      const path = `${prefix}/${e.path}`;
-      if (opts.specOnly && !(prefix === `${src.folder}/${name}` && e.path === FOLDER_SPEC)) continue;
-      if (e.type === 'tree') await walk(e.oid, path);
-      else if (e.type === 'blob' && e.mode !== '120000') {
-        files.push({ path, bytes: (await git.readBlob({ fs, gitdir, oid: e.oid, cache })).blob, executable: e.mode === '100755' });
-      }
+  const store = new ObjectStore(gitdirOf(src.dir));
+  try {
+    if (entry.form === 'file') {
+      return [{ path: `${src.folder}/${name}.yaml`, bytes: store.read(entry.oid).data, executable: false }];
     }
-  };
-  await walk(entry.oid, `${src.folder}/${name}`);
-  return files;
+    const files: { path: string; bytes: Uint8Array; executable: boolean }[] = [];
+    const walkTree = (oid: string, prefix: string): void => {
+      for (const e of parseTree(store.read(oid).data)) {
+        const path = `${prefix}/${e.path}`;
+        if (opts.specOnly && !(prefix === `${src.folder}/${name}` && e.path === FOLDER_SPEC)) continue;
+        if (e.type === 'tree') walkTree(e.oid, path);
+        else if (e.type === 'blob' && e.mode !== '120000') files.push({ path, bytes: store.read(e.oid).data, executable: e.mode === '100755' });
+      }
+    };
+    walkTree(entry.oid, `${src.folder}/${name}`);
+    return files;
+  } finally {
+    store.close();
+  }
 }

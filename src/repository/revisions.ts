@@ -13,7 +13,7 @@
  * A cache from another history (rewritten, force-pushed) is detected by its
  * head not being on the branch's first-parent chain, and rebuilt.
  */
-import { mkdir, open, readFile, truncate } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
 import { readEntryFiles, resolveBranch, walkHistory, type EnvironmentEntry, type HistorySource, type HistoryStep, type WalkEnd } from '../git/history.js';
@@ -59,6 +59,8 @@ export async function updateRevisions(root: string, config: Config, branch = con
   if (head === undefined) return { head, added: 0, rebuilt: false, entries: {}, read: async () => [] };
 
   let index = await readIndex(indexPath, config.environmentsDir, branch);
+  // A log shorter than the index says lost revisions: start over rather than number on from a gap.
+  if (index && (await stat(logPath).then((s) => s.size, () => -1)) < index.bytes) index = undefined;
   let walk = index && index.end.head !== head ? await walkHistory(src, head, index.end) : undefined;
   let rebuilt = false;
   if (!index || (index.end.head !== head && walk === undefined)) {

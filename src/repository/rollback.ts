@@ -54,10 +54,17 @@ export async function rollback(root: string, config: Config, name: string, targe
   return { commit: await commit(root, message, author), changed };
 }
 
-async function pruneEmptyFolder(path: string): Promise<void> {
+/** Removes folders left empty under `path` (and `path` itself), as git does not keep them. */
+async function pruneEmptyFolder(path: string): Promise<boolean> {
+  let entries;
   try {
-    if ((await readdir(path)).length === 0) await rm(path, { recursive: true });
+    entries = await readdir(path, { withFileTypes: true });
   } catch {
-    // not a folder environment
+    return false; // not a folder environment
   }
+  let left = entries.length;
+  for (const e of entries) if (e.isDirectory() && (await pruneEmptyFolder(join(path, e.name)))) left--;
+  if (left > 0) return false;
+  await rm(path, { recursive: true });
+  return true;
 }
