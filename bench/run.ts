@@ -101,18 +101,19 @@ async function revisionBenches(): Promise<Result[]> {
       await rm(join(big, '.envctl'), { recursive: true, force: true });
       await updateRevisions(big, config);
     }, 1);
-    const warm = async (dir: string) => {
-      await updateRevisions(dir, config);
-      let n = 0;
-      const times: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        await addCommit(dir, n++);
-        times.push(await median(() => updateRevisions(dir, config).then(() => undefined), 1));
+    // One new commit, then the update, alternately on each history so machine noise hits both alike.
+    await updateRevisions(big, config);
+    await updateRevisions(small, config);
+    const times: Record<string, number[]> = { [big]: [], [small]: [] };
+    for (let n = 0; n < 9; n++) {
+      for (const dir of [small, big]) {
+        await addCommit(dir, n);
+        times[dir]!.push(await median(() => updateRevisions(dir, config).then(() => undefined), 1));
       }
-      return times.sort((a, b) => a - b)[2]!;
-    };
-    const warmBig = await warm(big);
-    const warmSmall = await warm(small);
+    }
+    const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const warmBig = mid(times[big]!);
+    const warmSmall = mid(times[small]!);
     return [
       { name: 'revision index, cold, 10,000 commits × 500 environments', seconds: cold, floor: native, goal: 2, note: 'floor: git log --first-parent --name-only -- environments/' },
       { name: 'revision index after one new commit, 10,000 vs 100 commits', seconds: warmBig, floor: warmSmall, goal: 1.2, note: 'floor: the same update on a 100-commit history' },

@@ -154,7 +154,9 @@ function walk(store: ObjectStore, src: HistorySource, head: string, since?: Walk
   };
 
   let folderTree = since?.folderTree ?? null;
-  let raw: Buffer = folderTree === null ? EMPTY : store.read(folderTree).data;
+  // Continuing a walk, the previous folder tree is known by its paths; reading it again could
+  // mean resolving a long delta chain, so the first diff compares against the paths instead.
+  let raw: Buffer | undefined = folderTree === null ? EMPTY : undefined;
   const entries: Record<string, EnvironmentEntry> = { ...(since?.entries ?? {}) };
   const paths: Record<string, string> = { ...(since?.paths ?? {}) };
   const holdsSpec = new Map<string, boolean>();
@@ -173,7 +175,7 @@ function walk(store: ObjectStore, src: HistorySource, head: string, since?: Walk
     const next = tree === null ? EMPTY : store.read(tree).data;
     // Only names whose entries differ between the two folder trees can have changed.
     const touched = new Set<string>();
-    for (const c of changedEntries(raw, next)) {
+    for (const c of raw === undefined ? changedFromPaths(paths, next) : changedEntries(raw, next)) {
       const name = c.tree ? c.path : c.path.endsWith('.yaml') ? c.path.slice(0, -'.yaml'.length) : undefined;
       if (name === undefined || !NAME_PATTERN.test(name)) continue;
       const key = c.tree ? `${name}/` : c.path;
@@ -202,6 +204,23 @@ function walk(store: ObjectStore, src: HistorySource, head: string, since?: Walk
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Like changedEntries, against the `paths` of a walk's end rather than a raw tree. */
+function changedFromPaths(paths: Record<string, string>, next: Buffer): ChangedEntry[] {
+  const out: ChangedEntry[] = [];
+  const seen = new Set<string>();
+  for (const e of parseTree(next)) {
+    const tree = e.type === 'tree';
+    if (!tree && !e.path.endsWith('.yaml')) continue;
+    const key = tree ? `${e.path}/` : e.path;
+    seen.add(key);
+    if (paths[key] !== e.oid) out.push({ path: e.path, oid: e.oid, tree });
+  }
+  for (const key of Object.keys(paths)) {
+    if (!seen.has(key)) out.push({ path: key.replace(/\/$/, ''), oid: null, tree: key.endsWith('/') });
+  }
+  return out;
+}
 
 export interface ChangedEntry {
   path: string;
@@ -290,9 +309,9 @@ export async function readEntryFiles(
   src: HistorySource,
   name: string,
   entry: EnvironmentEntry,
-  opts: { specOnly?: boolean } = {},
+  opts: { specOnly?: boolean; store?: ObjectStore } = {},
 ): Promise<{ path: string; bytes: Uint8Array; executable: boolean }[]> {
-  const store = new ObjectStore(gitdirOf(src.dir));
+  const store = opts.store ?? openObjects(src.dir);
   try {
     if (entry.form === 'file') {
       return [{ path: `${src.folder}/${name}.yaml`, bytes: store.read(entry.oid).data, executable: false }];
@@ -309,6 +328,11 @@ export async function readEntryFiles(
     walkTree(entry.oid, `${src.folder}/${name}`);
     return files;
   } finally {
-    store.close();
+    if (!opts.store) store.close();
   }
+}
+
+/** An object reader for several readEntryFiles calls; close it when done. */
+export function openObjects(dir: string): ObjectStore {
+  return new ObjectStore(gitdirOf(dir));
 }

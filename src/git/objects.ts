@@ -11,7 +11,7 @@
  * reader does not handle (alternates, other index versions) is refused with
  * a clear error rather than read wrongly.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 
@@ -34,7 +34,12 @@ interface Pack {
   count: number;
   fd: number;
   path: string;
+  /** The whole pack when it is small enough to hold: no system call per object. */
+  bytes?: Buffer;
 }
+
+/** Packs up to this size are read whole; larger ones object by object. */
+const WHOLE_PACK_BYTES = 256 * 1024 * 1024;
 
 export class ObjectStore {
   private packs: Pack[] | undefined;
@@ -42,6 +47,7 @@ export class ObjectStore {
   private baseBytes = 0;
   /** Loose-object folders that exist, read once: most objects are packed, and a stat per read adds up. */
   private readonly looseDirs: Set<string>;
+  private readonly looseNames = new Map<string, Set<string>>();
 
   constructor(private readonly gitdir: string) {
     if (existsSync(join(gitdir, 'objects', 'info', 'alternates'))) {
@@ -57,9 +63,14 @@ export class ObjectStore {
   }
 
   read(oid: string): GitObject {
-    if (this.looseDirs.has(oid.slice(0, 2))) {
-      const loose = join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
-      if (existsSync(loose)) return parseLoose(inflateSync(readFileSync(loose)), oid);
+    const fan = oid.slice(0, 2);
+    if (this.looseDirs.has(fan)) {
+      let names = this.looseNames.get(fan);
+      if (!names) {
+        names = new Set(readdirSync(join(this.gitdir, 'objects', fan)));
+        this.looseNames.set(fan, names);
+      }
+      if (names.has(oid.slice(2))) return parseLoose(inflateSync(readFileSync(join(this.gitdir, 'objects', fan, oid.slice(2)))), oid);
     }
     const want = Buffer.from(oid, 'hex');
     for (const pack of this.loadPacks()) {
@@ -79,7 +90,10 @@ export class ObjectStore {
         throw new ObjectStoreError(`${name}: only version-2 pack indexes are supported`);
       }
       const path = join(dir, name.replace(/\.idx$/, '.pack'));
-      return { idx, count: idx.readUInt32BE(8 + 255 * 4), fd: openSync(path, 'r'), path };
+      const fd = openSync(path, 'r');
+      const pack: Pack = { idx, count: idx.readUInt32BE(8 + 255 * 4), fd, path };
+      if (fstatSync(fd).size <= WHOLE_PACK_BYTES) pack.bytes = readFileSync(path);
+      return pack;
     });
     return this.packs;
   }
@@ -88,7 +102,7 @@ export class ObjectStore {
     const key = `${pack.path}:${offset}`;
     const cached = this.bases.get(key);
     if (cached) return cached;
-    let head = Buffer.from(readAt(pack.fd, offset, 32)); // copied: the scratch buffer is reused below
+    let head = Buffer.from(readAt(pack, offset, 32)); // copied: the scratch buffer is reused below
     let byte = head[0]!;
     const kind = (byte >> 4) & 7;
     let size = byte & 15;
@@ -106,15 +120,15 @@ export class ObjectStore {
         back = (back + 1) * 128 + (byte & 0x7f);
       }
       const base = this.readPacked(pack, offset - back);
-      object = { type: base.type, data: applyDelta(base.data, inflateAt(pack.fd, offset + pos, size)) };
+      object = { type: base.type, data: applyDelta(base.data, inflateAt(pack, offset + pos, size)) };
     } else if (kind === REF_DELTA) {
-      if (head.length < pos + 20) head = Buffer.from(readAt(pack.fd, offset, pos + 20));
+      if (head.length < pos + 20) head = Buffer.from(readAt(pack, offset, pos + 20));
       const base = this.read(head.subarray(pos, pos + 20).toString('hex'));
-      object = { type: base.type, data: applyDelta(base.data, inflateAt(pack.fd, offset + pos + 20, size)) };
+      object = { type: base.type, data: applyDelta(base.data, inflateAt(pack, offset + pos + 20, size)) };
     } else {
       const type = TYPES[kind];
       if (!type) throw new ObjectStoreError(`${pack.path}: unknown object type ${kind} at ${offset}`);
-      object = { type, data: inflateAt(pack.fd, offset + pos, size) };
+      object = { type, data: inflateAt(pack, offset + pos, size) };
     }
     this.remember(key, object);
     return object;
@@ -158,18 +172,20 @@ function findOffset(pack: Pack, want: Buffer): number | undefined {
 /** Reads of up to 64 KiB go through one scratch buffer: callers copy out (inflate does) before the next read. */
 const scratch = Buffer.allocUnsafe(64 * 1024);
 
-function readAt(fd: number, offset: number, length: number): Buffer {
+function readAt(pack: Pack, offset: number, length: number): Buffer {
+  if (pack.bytes) return pack.bytes.subarray(offset, offset + length);
   const buf = length <= scratch.length ? scratch : Buffer.allocUnsafe(length);
-  const n = readSync(fd, buf, 0, length, offset);
+  const n = readSync(pack.fd, buf, 0, length, offset);
   return buf.subarray(0, n);
 }
 
 /** Inflates the zlib stream at `offset`; the compressed length is unknown, so read more until it ends. */
-function inflateAt(fd: number, offset: number, size: number): Buffer {
+function inflateAt(pack: Pack, offset: number, size: number): Buffer {
   for (let window = size + 64; ; window *= 2) {
-    const chunk = readAt(fd, offset, window);
+    const chunk = readAt(pack, offset, window);
     try {
-      const out = inflateSync(chunk);
+      // One output chunk of the known size, not zlib's default 16 KiB ones.
+      const out = inflateSync(chunk, { chunkSize: Math.max(64, size) });
       if (out.length !== size) throw new ObjectStoreError(`object at ${offset} inflated to ${out.length} bytes, expected ${size}`);
       return out;
     } catch (err) {

@@ -16,10 +16,11 @@
 import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
-import { readEntryFiles, resolveBranch, walkHistory, type EnvironmentEntry, type HistorySource, type HistoryStep, type WalkEnd } from '../git/history.js';
+import { openObjects, readEntryFiles, resolveBranch, walkHistory, type EnvironmentEntry, type HistorySource, type HistoryStep, type WalkEnd } from '../git/history.js';
 import { decodeSpec } from '../load/text.js';
 import { parseYaml } from '../load/yaml.js';
 import type { Config } from '../model/config.js';
+import type { ObjectStore } from '../git/objects.js';
 import { lineage, numberSteps, type NumberingState, type Revision } from '../revisions/number.js';
 
 const VERSION = 1;
@@ -124,17 +125,26 @@ async function appendText(path: string, text: string): Promise<void> {
  */
 async function declaredRenames(src: HistorySource, steps: HistoryStep[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
+  const store = openObjects(src.dir);
+  try {
+    await readRenames(src, steps, store, out);
+  } finally {
+    store.close();
+  }
+  return out;
+}
+
+async function readRenames(src: HistorySource, steps: HistoryStep[], store: ObjectStore, out: Map<string, string>): Promise<void> {
   for (const step of steps) {
     for (const c of step.changes) {
       if (!c.added || c.entry === null) continue;
-      const files = await readEntryFiles(src, c.name, c.entry, { specOnly: true });
+      const files = await readEntryFiles(src, c.name, c.entry, { specOnly: true, store });
       const text = files[0] && decodeSpec(files[0].bytes, files[0].path).text;
       if (text === undefined) continue;
       const value = parseYaml(text, files[0]!.path).value as { renamedFrom?: unknown } | undefined;
       if (typeof value?.renamedFrom === 'string') out.set(`${c.name}\0${c.entry.oid}`, value.renamedFrom);
     }
   }
-  return out;
 }
 
 /** Brings the index up to date and returns one environment's revisions, earlier names included. */
