@@ -11,6 +11,7 @@ export { renderEnvironment, contentKey, shortKey, type Rendered, type RunSpec } 
 export { openRepository, validateRepository, type Repository, type Validation } from './repository/index.js';
 export { renderAll, writeRendered } from './repository/render.js';
 export { readWorkTree } from './files/worktree.js';
-export { readCommitSnapshot, resolveCommit } from './git/snapshot.js';
+export { updateRevisions, revisionsOf } from './repository/revisions.js';
+export type { Revision } from './revisions/number.js';
 export { layerCount } from './registry/manifest.js';
 export { main } from './cli/main.js';

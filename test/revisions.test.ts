@@ -338,6 +338,29 @@ describe('revisions: numbering from git history', function () {
       expect((await jsonRevisions(wt, 'a')).map((r) => r.subject)).to.deep.equal(['Create a', 'Change a']);
     });
 
+    it('validate compares archived bases with HEAD, or with --against', async () => {
+      const dir = await newRepo();
+      const old = yaml('owner: "@acme/team"', 'archived: true', 'base: { image: "debian:bookworm" }');
+      const onOld = yaml('owner: "@acme/team"', 'base: { environment: old }');
+      await commit(dir, { 'environments/old.yaml': yaml('owner: "@acme/team"', 'base: { image: "debian:bookworm" }'), 'environments/a.yaml': onOld }, 'a on old');
+      await commit(dir, { 'environments/old.yaml': old }, 'Archive old');
+      await writeFile(join(dir, 'environments/b.yaml'), onOld);
+      const r = await envctl(['validate', '-C', dir]);
+      expect(r.exitCode, r.stdout).to.equal(1);
+      const lines = r.stdout.split('\n').filter((l) => l.includes('[base-archived]'));
+      expect(lines.map((l) => l.split(':').slice(0, 4).join(':'))).to.deep.equal([
+        'environments/a.yaml:2:22: warning',
+        'environments/b.yaml:2:22: error',
+      ]);
+      // Against the first commit, where b did not exist either, the same holds; against a ref that lacks a, a's choice is new.
+      const first = await git(dir, ['rev-parse', 'HEAD~2']);
+      const r2 = await envctl(['validate', '--against', first, '-C', dir]);
+      expect(r2.stdout.split('\n').filter((l) => l.includes('[base-archived]')).map((l) => l.split(':')[0] + ':' + l.split(':')[3])).to.deep.equal([
+        'environments/a.yaml: error',
+        'environments/b.yaml: error',
+      ]);
+    });
+
     it('a lost revisions.jsonl is rebuilt, not numbered on from a gap', async () => {
       const dir = await newRepo();
       await commit(dir, { [A]: spec() }, 'Create a');

@@ -8,12 +8,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEnvironments, type CheckedEnvironment } from '../check/index.js';
 import { readWorkTree } from '../files/worktree.js';
-import { readCommitSnapshot, resolveCommit } from '../git/snapshot.js';
+import { entriesAt, openObjects, readEntryFiles, resolveBranch } from '../git/history.js';
 import { CONFIG_FILE, loadConfig } from '../load/config.js';
-import { loadEnvironments, type LoadedEnvironment } from '../load/environments.js';
+import { loadEnvironments, rawBaseEnvironment, type LoadedEnvironment } from '../load/environments.js';
+import { decodeSpec } from '../load/text.js';
+import { parseYaml } from '../load/yaml.js';
 import type { Config } from '../model/config.js';
 import { sortProblems, type Problem } from '../model/problem.js';
-import { baseOf, type EnvironmentSpec } from '../model/spec.js';
+import type { EnvironmentSpec } from '../model/spec.js';
 import { layerCount } from '../registry/manifest.js';
 
 export interface Repository {
@@ -71,21 +73,29 @@ async function registryLayerCounts(repo: Repository): Promise<Map<string, number
   return out;
 }
 
-/** Which base environment each environment had at `ref`; empty outside git or before the first commit. */
+/**
+ * For environments now built on an archived environment, the base
+ * environment each had at `ref` (keeping an archived base is allowed,
+ * choosing one anew is not). Only those environments are read from git.
+ */
 async function basesAt(repo: Repository, ref: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const src = { dir: repo.root, cache: {} };
-  const commit = await resolveCommit(src, ref);
+  const archived = new Set(repo.loaded.filter((e) => (e.data as { archived?: unknown } | undefined)?.archived === true).map((e) => e.name));
+  const candidates = new Set(repo.loaded.filter((e) => archived.has(rawBaseEnvironment(e) ?? '')).map((e) => e.name));
+  if (candidates.size === 0) return out;
+  const commit = await resolveBranch(repo.root, ref);
   if (!commit) return out;
-  const snapshot = await readCommitSnapshot(src, commit, repo.config.environmentsDir);
-  for (const env of loadEnvironments(snapshot, repo.config.environmentsDir).environments) {
-    if (env.data === null || typeof env.data !== 'object') continue;
-    try {
-      const base = baseOf(env.data as EnvironmentSpec);
-      if (base.kind === 'environment' && typeof base.environment === 'string') out.set(env.name, base.environment);
-    } catch {
-      // a spec that was invalid there has no base worth comparing
+  const src = { dir: repo.root, folder: repo.config.environmentsDir };
+  const store = openObjects(repo.root);
+  try {
+    for (const [name, entry] of entriesAt(src, commit, candidates, store)) {
+      const [spec] = await readEntryFiles(src, name, entry, { specOnly: true, store });
+      const text = spec && decodeSpec(spec.bytes, spec.path).text;
+      const base = text === undefined ? undefined : (parseYaml(text, spec!.path).value as { base?: { environment?: unknown } } | undefined)?.base;
+      if (base && typeof base === 'object' && typeof base.environment === 'string') out.set(name, base.environment);
     }
+  } finally {
+    store.close();
   }
   return out;
 }
