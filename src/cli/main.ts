@@ -7,9 +7,10 @@ import { revisions } from './revisions.js';
 import { show } from './show.js';
 import { diff } from './diff.js';
 import { rollback } from './rollback.js';
+import { status } from './status.js';
 import { validate } from './validate.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, status];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

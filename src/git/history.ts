@@ -71,7 +71,7 @@ export interface HistorySource {
  * (where `.git` is a file naming its gitdir) the main repository's, which
  * the worktree's `commondir` file names.
  */
-function gitdirOf(dir: string): string {
+export function gitdirOf(dir: string): string {
   const dotgit = join(dir, '.git');
   let gitdir = dotgit;
   try {

@@ -1,0 +1,37 @@
+import { environmentStatus } from '../repository/status.js';
+import { openRepository } from '../repository/index.js';
+import { COMMON, repoDir, UsageError, type Command } from './command.js';
+
+export const status: Command = {
+  name: 'status',
+  summary: 'active revision, image and latest build of each environment',
+  usage: `envctl status [name] [--json]
+
+Per environment: the active revision (the newest whose build succeeded) with
+its image and digest, and the latest revision with its build status, from
+the ledger on the state branch (envctl.yaml: stateBranch).`,
+  options: { ...COMMON, json: { type: 'boolean' } },
+  async run(args, io) {
+    if (args.positionals.length > 1) throw new UsageError('name at most one environment');
+    const root = repoDir(args, io);
+    const repo = await openRepository(root);
+    const name = args.positionals[0];
+    const rows = await environmentStatus(root, repo.config, name);
+    if (name !== undefined && rows.length === 0) throw new UsageError(`no environment "${name}" in history or ledger`);
+    if (args.values.json) {
+      io.out(JSON.stringify(rows, null, 2));
+      return 0;
+    }
+    const table = rows.map((r) => [
+      r.environment,
+      r.active ? String(r.active.revision) : '-',
+      r.active?.digest ? `${r.active.image ?? ''}@${r.active.digest}` : '-',
+      r.latest ? String(r.latest.revision) : 'deleted',
+      r.latestBuild?.status ?? (r.latest ? 'not built' : '-'),
+    ]);
+    const head = ['ENVIRONMENT', 'ACTIVE', 'IMAGE', 'LATEST', 'BUILD'];
+    const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+    io.out([head, ...table].map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n'));
+    return 0;
+  },
+};

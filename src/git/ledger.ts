@@ -1,0 +1,169 @@
+/**
+ * The ledger on its state branch: read it, and add records in one commit
+ * without touching the work tree (objects written with isomorphic-git).
+ *
+ * The branch ref is updated by compare-and-swap with git's own lock
+ * protocol: `refs/heads/<branch>.lock` is created exclusively (so native git
+ * and other envctl processes wait on it too), the ref must still hold the
+ * value the new commit was built on, then the lock is renamed over the ref.
+ * If another writer got there first, the records are merged onto its commit
+ * and the write is tried again, so concurrent syncs keep every record.
+ */
+import fs from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import git from 'isomorphic-git';
+import {
+  emptyLedger, formatLedgerFile, LEDGER_FORMAT, mergeLedgers, parseLedgerFile,
+  type BuildRecord, type EnvironmentLedger, type Ledger,
+} from '../ledger/model.js';
+import { gitdirOf } from './history.js';
+import { ObjectStore, parseCommit, parseTree } from './objects.js';
+
+export const LEDGER_FOLDER = 'ledger';
+
+export interface LedgerState {
+  /** Commit the state branch points at; undefined before the first sync. */
+  head: string | undefined;
+  ledger: Ledger;
+}
+
+async function refValue(gitdir: string, branch: string): Promise<string | undefined> {
+  try {
+    return await git.resolveRef({ fs, gitdir, ref: `refs/heads/${branch}` });
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readLedger(dir: string, branch: string): Promise<LedgerState> {
+  const gitdir = gitdirOf(dir);
+  const head = await refValue(gitdir, branch);
+  return { head, ledger: head === undefined ? new Map() : readLedgerAt(gitdir, head) };
+}
+
+function readLedgerAt(gitdir: string, commit: string): Ledger {
+  const store = new ObjectStore(gitdir);
+  try {
+    const root = parseTree(store.read(parseCommit(store.read(commit).data).tree).data);
+    const folder = root.find((e) => e.path === LEDGER_FOLDER && e.type === 'tree');
+    const out: Ledger = new Map();
+    if (!folder) return out;
+    for (const e of parseTree(store.read(folder.oid).data)) {
+      if (e.type !== 'blob' || !e.path.endsWith('.json')) continue;
+      const ledger = parseLedgerFile(store.read(e.oid).data.toString('utf8'), `${LEDGER_FOLDER}/${e.path}`);
+      out.set(ledger.environment, ledger);
+    }
+    return out;
+  } finally {
+    store.close();
+  }
+}
+
+export interface RecordOptions {
+  /** First line of the ledger commit's message; the records are listed below it. */
+  summary: string;
+  /** Give up waiting for another writer's lock after this long. */
+  lockTimeoutMs?: number;
+}
+
+const AUTHOR = { name: 'envctl', email: 'envctl@users.noreply.invalid' };
+
+/**
+ * Adds `records` (by environment) to the ledger in one commit on `branch`
+ * and returns that commit. Safe against concurrent writers.
+ */
+export async function recordBuilds(dir: string, branch: string, records: Map<string, BuildRecord[]>, opts: RecordOptions): Promise<string> {
+  const gitdir = gitdirOf(dir);
+  for (let attempt = 0; ; attempt++) {
+    const old = await refValue(gitdir, branch);
+    const current = old === undefined ? new Map<string, EnvironmentLedger>() : readLedgerAt(gitdir, old);
+    const commit = await writeLedgerCommit(gitdir, old, current, records, opts.summary);
+    if (await compareAndSwap(gitdir, branch, old, commit, opts.lockTimeoutMs ?? 30_000)) return commit;
+    if (attempt > 50) throw new Error(`could not update ${branch}: it kept changing under us`);
+  }
+}
+
+async function writeLedgerCommit(gitdir: string, parent: string | undefined, current: Ledger, records: Map<string, BuildRecord[]>, summary: string): Promise<string> {
+  const files = new Map<string, string>();
+  for (const [name, ledger] of current) files.set(name, formatLedgerFile(ledger));
+  const lines: string[] = [];
+  for (const [name, list] of [...records].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const before = current.get(name) ?? emptyLedger(name);
+    files.set(name, formatLedgerFile(mergeLedgers(before, { ...before, builds: list })));
+    for (const r of list) lines.push(`${name} revision ${r.revision}: ${r.status}${r.digest ? ` ${r.digest}` : ''}${r.reason ? ` (${r.reason})` : ''}`);
+  }
+  const blob = (text: string) => git.writeBlob({ fs, gitdir, blob: Buffer.from(text) });
+  const entries = [];
+  for (const [name, text] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    entries.push({ mode: '100644', path: `${name}.json`, oid: await blob(text), type: 'blob' as const });
+  }
+  const ledgerTree = await git.writeTree({ fs, gitdir, tree: entries });
+  const root = await git.writeTree({
+    fs, gitdir,
+    tree: [
+      { mode: '100644', path: 'README.md', oid: await blob(STATE_README), type: 'blob' },
+      { mode: '040000', path: LEDGER_FOLDER, oid: ledgerTree, type: 'tree' },
+    ],
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const person = { ...AUTHOR, timestamp: now, timezoneOffset: 0 };
+  return git.writeCommit({
+    fs, gitdir,
+    commit: { message: `${summary}\n\n${lines.join('\n')}\n`, tree: root, parent: parent ? [parent] : [], author: person, committer: person },
+  });
+}
+
+/** git's ref lock: create `<ref>.lock` exclusively, check the old value, rename into place. */
+async function compareAndSwap(gitdir: string, branch: string, expected: string | undefined, value: string, timeoutMs: number): Promise<boolean> {
+  const ref = join(gitdir, 'refs', 'heads', ...branch.split('/'));
+  const lock = `${ref}.lock`;
+  await mkdir(dirname(ref), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  let handle;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    try {
+      handle = await open(lock, 'wx');
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A lock left by a killed process: git would refuse forever; after a minute it is stale.
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 60_000) await rm(lock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock} is held by another writer; if none is running, delete it`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+  try {
+    if ((await refValue(gitdir, branch)) !== expected) return false;
+    await handle.writeFile(`${value}\n`);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(lock, ref);
+    return true;
+  } finally {
+    if (handle) {
+      await handle.close();
+      await rm(lock, { force: true });
+    }
+  }
+}
+
+const STATE_README = `# envctl ledger
+
+This branch is written by envctl; it is never merged into main. It records
+what was built and what is active, one JSON file per environment under
+\`${LEDGER_FOLDER}/\`, in format \`${LEDGER_FORMAT}\`:
+
+- \`environment\`: the environment's name.
+- \`active\`: the active revision: the newest revision whose build succeeded.
+- \`builds\`: one record per build attempt, oldest first: \`id\`, \`revision\`,
+  \`commit\` (on main), \`contentKey\`, \`status\` (queued, building,
+  succeeded, failed, cancelled), \`image\` and \`digest\` (the pushed image),
+  \`baseDigest\` (what it was built FROM), \`startedAt\`, \`endedAt\`,
+  \`builder\`, \`log\`, and for failures \`reason\` and \`logTail\`;
+  \`reusedFrom\` when an identical earlier build's image was tagged instead.
+
+Each sync adds one commit whose message lists what it recorded.
+`;

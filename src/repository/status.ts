@@ -1,0 +1,36 @@
+/** Per environment: its active revision and image, and its latest revision's build. */
+import { readLedger } from '../git/ledger.js';
+import { latestAttempts, type BuildRecord } from '../ledger/model.js';
+import type { Config } from '../model/config.js';
+import { updateRevisions } from './revisions.js';
+
+export interface EnvironmentStatus {
+  environment: string;
+  latest: { revision: number; commit: string; subject: string } | null;
+  /** The latest revision's newest build attempt; null when it was never built. */
+  latestBuild: BuildRecord | null;
+  active: { revision: number; image: string | null; digest: string | null } | null;
+}
+
+export async function environmentStatus(root: string, config: Config, only?: string): Promise<EnvironmentStatus[]> {
+  const [log, state] = await Promise.all([updateRevisions(root, config), readLedger(root, config.stateBranch)]);
+  const revisions = await log.read(only);
+  const latest = new Map<string, (typeof revisions)[number]>();
+  for (const r of revisions) latest.set(r.environment, r);
+  const names = new Set([...Object.keys(log.entries), ...state.ledger.keys()]);
+  const out: EnvironmentStatus[] = [];
+  for (const name of [...names].sort()) {
+    if (only !== undefined && name !== only) continue;
+    const rev = log.entries[name] ? latest.get(name) : undefined;
+    const ledger = state.ledger.get(name);
+    const attempts = latestAttempts(ledger?.builds ?? []);
+    const activeBuild = ledger?.active != null ? attempts.get(ledger.active) : undefined;
+    out.push({
+      environment: name,
+      latest: rev ? { revision: rev.number, commit: rev.commit, subject: rev.subject } : null,
+      latestBuild: rev ? attempts.get(rev.number) ?? null : null,
+      active: ledger?.active != null ? { revision: ledger.active, image: activeBuild?.image ?? null, digest: activeBuild?.digest ?? null } : null,
+    });
+  }
+  return out;
+}

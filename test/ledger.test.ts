@@ -1,0 +1,91 @@
+/** The ledger: merge rules (pure), and the state branch written by compare-and-swap, also by racing processes. */
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { readLedger, recordBuilds } from '../src/git/ledger.js';
+import { activeRevision, emptyLedger, latestAttempts, mergeLedgers, parseLedgerFile, formatLedgerFile, type BuildRecord } from '../src/ledger/model.js';
+import { removeDir, tempDir } from './helpers.js';
+
+const rec = (o: Partial<BuildRecord> & { id: string; revision: number }): BuildRecord => ({
+  commit: 'c'.repeat(40), contentKey: 'sha256:k', status: 'succeeded', startedAt: `2026-01-01T00:00:0${o.revision}Z`, ...o,
+});
+
+describe('ledger: records and the active revision', () => {
+  it('the active revision is the newest that succeeded; a failed newer one leaves it', () => {
+    const builds = [rec({ id: 'a', revision: 1 }), rec({ id: 'b', revision: 2 }), rec({ id: 'c', revision: 3, status: 'failed' })];
+    expect(activeRevision(builds)).to.equal(2);
+    expect(activeRevision([rec({ id: 'x', revision: 1, status: 'building' })])).to.equal(null);
+  });
+
+  it('merging keeps every record of both sides and the further-advanced state of the same attempt', () => {
+    const base = emptyLedger('e');
+    const left = { ...base, builds: [rec({ id: 'a', revision: 1 }), rec({ id: 'q', revision: 2, status: 'queued' })] };
+    const right = { ...base, builds: [rec({ id: 'b', revision: 3, status: 'failed' }), rec({ id: 'q', revision: 2, status: 'succeeded', endedAt: '2026-01-01T01:00:00Z' })] };
+    const merged = mergeLedgers(left, right);
+    expect(merged.builds.map((b) => [b.id, b.status])).to.deep.equal([['a', 'succeeded'], ['q', 'succeeded'], ['b', 'failed']]);
+    expect(merged.active).to.equal(2);
+    expect(mergeLedgers(right, left)).to.deep.equal(merged);
+  });
+
+  it('the latest attempt per revision is the one started last', () => {
+    const attempts = latestAttempts([rec({ id: '1', revision: 4, status: 'failed', startedAt: '2026-01-01T00:00:01Z' }), rec({ id: '2', revision: 4, startedAt: '2026-01-01T00:00:05Z' })]);
+    expect(attempts.get(4)?.id).to.equal('2');
+  });
+
+  it('files round-trip, and another format is refused with a message', () => {
+    const l = mergeLedgers(emptyLedger('e'), { ...emptyLedger('e'), builds: [rec({ id: 'a', revision: 1 })] });
+    expect(parseLedgerFile(formatLedgerFile(l), 'ledger/e.json')).to.deep.equal(l);
+    expect(() => parseLedgerFile('{"format":"envctl-ledger/9","environment":"e","builds":[]}', 'ledger/e.json')).to.throw(/newer envctl/);
+    expect(() => parseLedgerFile('{', 'ledger/e.json')).to.throw(/not JSON/);
+  });
+});
+
+describe('ledger: the state branch', function () {
+  this.timeout(120_000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await tempDir('envctl-ledger-');
+    await execa('git', ['init', '-q', '-b', 'main'], { cwd: dir });
+  });
+  afterEach(() => removeDir(dir));
+
+  it('records in one commit per call, without touching the work tree or HEAD, readable by git', async () => {
+    await recordBuilds(dir, 'envctl-state', new Map([['py', [rec({ id: 'a', revision: 1, digest: 'sha256:aa' })]]]), { summary: 'envctl sync: 1 build' });
+    await recordBuilds(dir, 'envctl-state', new Map([['py', [rec({ id: 'b', revision: 2, status: 'failed', reason: 'RUN failed' })]]]), { summary: 'envctl sync: 1 build' });
+    const { head, ledger } = await readLedger(dir, 'envctl-state');
+    expect(ledger.get('py')?.builds.map((b) => b.id)).to.deep.equal(['a', 'b']);
+    expect(ledger.get('py')?.active).to.equal(1);
+    const log = (await execa('git', ['log', '--format=%s%n%b', 'envctl-state'], { cwd: dir })).stdout;
+    expect(log).to.contain('py revision 2: failed (RUN failed)');
+    expect((await execa('git', ['rev-parse', 'envctl-state'], { cwd: dir })).stdout).to.equal(head);
+    expect((await execa('git', ['rev-list', '--count', 'envctl-state'], { cwd: dir })).stdout).to.equal('2');
+    expect(JSON.parse((await execa('git', ['show', 'envctl-state:ledger/py.json'], { cwd: dir })).stdout).active).to.equal(1);
+    expect((await execa('git', ['fsck', '--strict'], { cwd: dir, reject: false })).exitCode).to.equal(0);
+    expect((await execa('git', ['status', '--porcelain'], { cwd: dir })).stdout).to.equal('');
+    expect((await execa('git', ['symbolic-ref', 'HEAD'], { cwd: dir })).stdout).to.equal('refs/heads/main');
+  });
+
+  it('two processes recording at once both keep every record', async () => {
+    const script = fileURLToPath(new URL('./fixtures/record-builds.js', import.meta.url));
+    await Promise.all(['a', 'b'].map((tag) => execa(process.execPath, [script, dir, tag, '15'])));
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect(ledger.get('env-a')?.builds).to.have.length(15);
+    expect(ledger.get('env-b')?.builds).to.have.length(15);
+    expect(ledger.get('shared')?.builds).to.have.length(30);
+    expect((await execa('git', ['rev-list', '--count', 'envctl-state'], { cwd: dir })).stdout).to.equal('30');
+  });
+
+  it('a lock left by a killed writer does not block forever; a fresh one is waited for', async () => {
+    const { writeFile, utimes } = await import('node:fs/promises');
+    const lock = join(dir, '.git', 'refs', 'heads', 'envctl-state.lock');
+    await writeFile(lock, '');
+    const old = new Date(Date.now() - 120_000);
+    await utimes(lock, old, old);
+    await recordBuilds(dir, 'envctl-state', new Map([['py', [rec({ id: 'a', revision: 1 })]]]), { summary: 's' });
+    await writeFile(lock, '');
+    let err: Error | undefined;
+    await recordBuilds(dir, 'envctl-state', new Map([['py', [rec({ id: 'b', revision: 2 })]]]), { summary: 's', lockTimeoutMs: 200 }).catch((e: Error) => { err = e; });
+    expect(err?.message).to.match(/held by another writer/);
+  });
+});
