@@ -8,9 +8,10 @@ import { show } from './show.js';
 import { diff } from './diff.js';
 import { rollback } from './rollback.js';
 import { status } from './status.js';
+import { plan } from './plan.js';
 import { validate } from './validate.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, status];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, status];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

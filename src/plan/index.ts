@@ -1,0 +1,128 @@
+/**
+ * plan: the builds the ledger lacks for the branch head, in dependency
+ * order (a base before what is built on it). Pure: the head's checked
+ * environments, their latest revisions and the ledger come in as data.
+ */
+import type { CheckedEnvironment } from '../check/index.js';
+import { latestAttempts, type BuildRecord, type Ledger } from '../ledger/model.js';
+import type { Config } from '../model/config.js';
+import { baseOf } from '../model/spec.js';
+import { imageName, renderEnvironment } from '../render/index.js';
+import type { Revision } from '../revisions/number.js';
+
+export type BuildReason = 'new revision' | 'base changed' | 'retry' | 'interrupted';
+
+export interface PlannedBuild {
+  environment: string;
+  revision: number;
+  commit: string;
+  /** `reuse`: an earlier revision with the same content key built this image; tag it, build nothing. */
+  action: 'build' | 'reuse';
+  reason: BuildReason;
+  /** Content key as far as it is known now; null while a base in this plan is still to be built. */
+  contentKey: string | null;
+  reuse?: { revision: number; digest: string };
+  /** Environments in this plan that must finish first. */
+  after: string[];
+}
+
+export interface Plan {
+  builds: PlannedBuild[];
+  /** Groups for a CI matrix: an environment and those built on it stay together, each in order. */
+  groups: string[][];
+}
+
+export interface PlanInput {
+  config: Config;
+  /** Environments at the head that pass the schema. */
+  environments: CheckedEnvironment[];
+  /** Latest revision of each environment at the head. */
+  latest: Map<string, Revision>;
+  ledger: Ledger;
+}
+
+export function planBuilds(input: PlanInput): Plan {
+  const byName = new Map(input.environments.map((e) => [e.name, e]));
+  const order = dependencyOrder(input.environments);
+  const planned = new Map<string, PlannedBuild>();
+
+  /** The digest a base environment's reference resolves to now, if built. */
+  const digestOf = (name: string, revision: number | 'active'): string | undefined => {
+    const ledger = input.ledger.get(name);
+    const rev = revision === 'active' ? ledger?.active ?? undefined : revision;
+    if (rev === undefined || rev === null) return undefined;
+    const b = latestAttempts(ledger?.builds ?? []).get(rev);
+    return b?.status === 'succeeded' ? b.digest : undefined;
+  };
+
+  for (const name of order) {
+    const env = byName.get(name)!;
+    const rev = input.latest.get(name);
+    if (!rev) continue;
+    const base = baseOf(env.spec);
+    const baseName = base.kind === 'environment' ? base.environment : undefined;
+    const basePending = baseName !== undefined && planned.has(baseName) && base.kind === 'environment' && base.revision === 'active';
+    const baseDigest = base.kind === 'environment' ? digestOf(base.environment, base.revision) : undefined;
+    const key = basePending || (base.kind === 'environment' && baseDigest === undefined)
+      ? null
+      : renderEnvironment(env, {
+        config: input.config, all: byName,
+        resolveBase: (b) => `${imageName(input.config, b)}@${baseDigest}`,
+      }).contentKey;
+
+    const builds = input.ledger.get(name)?.builds ?? [];
+    const last = latestAttempts(builds).get(rev.number);
+    const reason = whyBuild(last, basePending, baseDigest);
+    if (!reason) continue;
+    const earlier = key === null ? undefined : builds.find((b) => b.status === 'succeeded' && b.contentKey === key && b.digest);
+    const build: PlannedBuild = {
+      environment: name, revision: rev.number, commit: rev.commit,
+      action: earlier ? 'reuse' : 'build', reason, contentKey: key,
+      after: basePending ? [baseName!] : [],
+    };
+    if (earlier) build.reuse = { revision: earlier.revision, digest: earlier.digest! };
+    planned.set(name, build);
+  }
+  const builds = order.filter((n) => planned.has(n)).map((n) => planned.get(n)!);
+  return { builds, groups: groupsOf(builds) };
+}
+
+function whyBuild(last: BuildRecord | undefined, basePending: boolean, baseDigest: string | undefined): BuildReason | undefined {
+  if (!last) return 'new revision';
+  if (last.status === 'queued' || last.status === 'building') return 'interrupted';
+  if (last.status === 'failed' && last.reason?.startsWith('registry')) return 'retry';
+  if (basePending) return 'base changed';
+  if (last.status === 'succeeded' && baseDigest !== undefined && last.baseDigest !== undefined && last.baseDigest !== baseDigest) return 'base changed';
+  return undefined;
+}
+
+/** Bases first; ties by name, so the order is stable. */
+export function dependencyOrder(envs: CheckedEnvironment[]): string[] {
+  const byName = new Map(envs.map((e) => [e.name, e]));
+  const out: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string) => {
+    if (state.get(name)) return; // done, or a cycle (check reports those)
+    state.set(name, 'visiting');
+    const env = byName.get(name)!;
+    const base = baseOf(env.spec);
+    if (base.kind === 'environment' && byName.has(base.environment)) visit(base.environment);
+    state.set(name, 'done');
+    out.push(name);
+  };
+  for (const name of [...byName.keys()].sort()) visit(name);
+  return out;
+}
+
+/** Connected parts of the base graph among planned builds, each in dependency order. */
+function groupsOf(builds: PlannedBuild[]): string[][] {
+  const parent = new Map(builds.map((b) => [b.environment, b.environment]));
+  const find = (x: string): string => (parent.get(x) === x ? x : find(parent.get(x)!));
+  for (const b of builds) for (const a of b.after) if (parent.has(a)) parent.set(find(b.environment), find(a));
+  const groups = new Map<string, string[]>();
+  for (const b of builds) {
+    const root = find(b.environment);
+    groups.set(root, [...(groups.get(root) ?? []), b.environment]);
+  }
+  return [...groups.values()];
+}

@@ -1,0 +1,28 @@
+/** The plan for the branch head: its environments read from git, their revisions, and the ledger. */
+import { checkEnvironments } from '../check/index.js';
+import { readLedger } from '../git/ledger.js';
+import { openObjects, readEntryFiles } from '../git/history.js';
+import { loadEnvironments } from '../load/environments.js';
+import type { Config } from '../model/config.js';
+import type { SourceFile } from '../model/tree.js';
+import { planBuilds, type Plan } from '../plan/index.js';
+import type { Revision } from '../revisions/number.js';
+import { updateRevisions } from './revisions.js';
+
+export async function planRepository(root: string, config: Config, branch = config.branch): Promise<Plan & { head: string | undefined }> {
+  const [log, state] = await Promise.all([updateRevisions(root, config, branch), readLedger(root, config.stateBranch)]);
+  const files: SourceFile[] = [];
+  const store = openObjects(root);
+  try {
+    for (const [name, entry] of Object.entries(log.entries)) {
+      files.push(...(await readEntryFiles({ dir: root, folder: config.environmentsDir }, name, entry, { store })));
+    }
+  } finally {
+    store.close();
+  }
+  const loaded = loadEnvironments({ files, problems: [] }, config.environmentsDir);
+  const { environments } = checkEnvironments(loaded.environments, { config });
+  const latest = new Map<string, Revision>();
+  for (const r of await log.read()) if (log.entries[r.environment]) latest.set(r.environment, r);
+  return { head: log.head, ...planBuilds({ config, environments, latest, ledger: state.ledger }) };
+}
