@@ -43,7 +43,7 @@ describe('check: schema', () => {
     const r2 = check({ 'environments/a.yaml': env('base: { image: "Not A Ref" }') });
     expect(only(r2, 'schema-pattern')[0]!.message).to.contain('not an image reference');
     const r3 = check({ 'environments/a.yaml': env('base: 42') });
-    expect(r3.all.map((p) => p.message)[0]).to.contain('base has none of the allowed forms');
+    expect(r3.all.map((p) => p.message)[0]).to.contain('base must be "default" or a mapping with image or a mapping with environment, not number 42');
     const r4 = check({ 'environments/a.yaml': env('base: { environment: b, revision: 0 }'), 'environments/b.yaml': env() });
     expect(r4.all.map((p) => [p.line, p.col, p.rule, p.message])).to.deep.equal([[2, 35, 'schema', 'base.revision must be >= 1']]);
   });
@@ -51,9 +51,14 @@ describe('check: schema', () => {
   it('checks variable names and the secret form', () => {
     const r = check({ 'environments/a.yaml': env('variables:', '  1BAD: x', '  OK_1: y', '  TOKEN: { secret: yes }') });
     expect(only(r, 'schema-name').map((p) => [p.line, p.col])).to.deep.equal([[3, 3]]);
+    const later = check({ 'environments/a.yaml': env('variables:', '  A: x', '  B: y', '  C/D: z') });
+    expect(only(later, 'schema-name').map((p) => [p.line, p.col])).to.deep.equal([[5, 3]]);
     expect(only(r, 'schema-name')[0]!.message).to.contain('start with a letter');
     expect(r.all.some((p) => p.line === 5)).to.equal(true);
-    clean(check({ 'environments/a.yaml': env('variables:', '  OK_1: y', '  N: 3', '  TOKEN: { secret: true }') }));
+    clean(check({ 'environments/a.yaml': env('variables:', '  OK_1: y', '  N: "3.10"', '  TOKEN: { secret: true }') }));
+    // YAML reads 3.10 as the number 3.1: values must be quoted strings.
+    const numeric = check({ 'environments/a.yaml': env('variables:', '  PYTHON_VERSION: 3.10') });
+    expect(numeric.all.map((p) => [p.line, p.message])).to.deep.equal([[3, 'variables.PYTHON_VERSION must be a string or a mapping with secret, not number 3.1 (A string, or { secret: true } for a value provided at run time; quote numbers and booleans)']]);
   });
 
   it('reports every problem of every file in one run', () => {
@@ -113,15 +118,22 @@ describe('check: instructions', () => {
     expect(only(check({ 'environments/a.yaml': env('instructions: |', '  RUNN x') }), 'instructions-unknown')[0]!.message).to.equal('unknown instruction "RUNN"');
   });
 
-  it('instructions-continuation: a trailing backslash would swallow the next line', () => {
+  it('instructions-unterminated: a trailing backslash or an open heredoc would swallow what follows', () => {
     const r = check({ 'environments/a.yaml': env('instructions: |', '  RUN echo a \\', '', '') });
-    expect(only(r, 'instructions-continuation').map((p) => p.line)).to.deep.equal([3]);
+    expect(only(r, 'instructions-unterminated').map((p) => p.line)).to.deep.equal([3]);
+    // A comment after the backslash does not end the instruction: the builder skips it and joins the next line.
+    const hidden = check({ 'environments/a.yaml': env('username: ubuntu', 'instructions: |', '  RUN echo a', '  RUN echo b \\', '  # done') }, { config: config({ policy: { administratorFields: ['a'] } }) });
+    expect(only(hidden, 'instructions-unterminated').map((p) => p.line)).to.deep.equal([5]);
+    const heredoc = check({ 'environments/a.yaml': env('instructions: |', '  RUN <<EOF', '  echo never closed') });
+    expect(only(heredoc, 'instructions-unterminated')).to.have.length(1);
+    expect(heredoc.environments[0]!.instructionsEndCleanly).to.equal(false);
     clean(check({ 'environments/a.yaml': env('instructions: |', '  RUN echo a \\', '   && echo b', '  # ends in a comment \\') }));
+    clean(check({ 'environments/a.yaml': env('instructions: |', '  RUN <<EOF', '  echo closed', '  EOF') }));
   });
 
   it('copy-missing, copy-no-context and copy-outside-context', () => {
     const r = check({
-      'environments/a/environment.yaml': env('instructions: |', '  COPY requirements.txt /tmp/', '  COPY missing.txt /tmp/', '  COPY ../b.yaml /tmp/', '  COPY --from=busybox /bin/sh /bin/', '  COPY ["requirements.txt", "/opt/"]', '  COPY scripts/*.sh /opt/', '  COPY . /src'),
+      'environments/a/environment.yaml': env('instructions: |', '  COPY requirements.txt /tmp/', '  COPY missing.txt /tmp/', '  COPY ../b.yaml /tmp/', '  COPY --from=busybox /bin/sh /bin/', '  COPY ["requirements.txt", "/opt/"]', '  COPY scripts/*.sh /opt/', '  COPY . /src', '  COPY "requirements.txt" \'requirements.txt\' "/x y/"'),
       'environments/a/requirements.txt': 'numpy\n',
       'environments/a/scripts/run.sh': 'echo\n',
       'environments/b.yaml': env('instructions: |', '  COPY requirements.txt /tmp/'),

@@ -272,6 +272,29 @@ describe('cli: envctl as a child process', function () {
     });
   });
 
+  describe('validate of named environments', () => {
+    it('also shows envctl.yaml problems and the problems of their bases', async () => {
+      const dir = await repo({
+        'envctl.yaml': `${CONFIG}registery: {}\n`,
+        'environments/base.yaml': yaml('owner: "@acme/team"', 'visibility: nope'),
+        'environments/child.yaml': yaml('owner: "@acme/team"', 'base: { environment: base }'),
+        'environments/other.yaml': yaml('owner: "@acme/team"', 'titel: x'),
+      });
+      const r = await envctl(['validate', 'child'], { cwd: dir });
+      expect(r.exitCode).to.equal(1);
+      expect(problemLines(r.stdout).map((l) => [l.file, l.rule])).to.deep.equal([
+        ['envctl.yaml', 'schema-unknown-field'],
+        ['environments/base.yaml', 'schema-enum'],
+      ]);
+    });
+
+    it('a folder that does not exist is a usage error', async () => {
+      const r = await envctl(['validate', '-C', '/nonexistent/envctl'], { cwd: ROOT });
+      expect(r.exitCode).to.equal(2);
+      expect(r.stderr).to.contain('no folder /nonexistent/envctl');
+    });
+  });
+
   describe('bad input: located errors, exit 1, no stack trace', () => {
     async function expectLocated(files: Record<string, string>, file: string, rule: string, at?: [number, number]) {
       const dir = await repo(files);

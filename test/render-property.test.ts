@@ -43,11 +43,12 @@ const text: fc.Arbitrary<string> = fc.oneof(
   fc.array(piece, { minLength: 2, maxLength: 6 }).map((parts) => parts.join('')),
 );
 
+/** Variable values are strings (the schema says so); numbers and booleans appear as the text a user would quote. */
 const value: fc.Arbitrary<VariableSpec> = fc.oneof(
   { weight: 6, arbitrary: text },
-  { weight: 1, arbitrary: fc.integer() },
-  { weight: 1, arbitrary: fc.double() },
-  { weight: 1, arbitrary: fc.boolean() },
+  { weight: 1, arbitrary: fc.integer().map(String) },
+  { weight: 1, arbitrary: fc.double().map(String) },
+  { weight: 1, arbitrary: fc.boolean().map(String) },
 );
 
 interface Free {

@@ -361,6 +361,33 @@ describe('revisions: numbering from git history', function () {
       ]);
     });
 
+    it('validate --against a name that resolves to nothing is a usage error; an annotated tag is peeled', async () => {
+      const dir = await newRepo();
+      await commit(dir, { [A]: spec() }, 'Create a');
+      const bad = await envctl(['validate', '--against', 'no-such-ref', '-C', dir]);
+      // Only asked when some base is archived: make one.
+      await commit(dir, { 'environments/old.yaml': yaml('owner: "@acme/team"', 'archived: true', 'base: { image: "debian:bookworm" }'), 'environments/b.yaml': yaml('owner: "@acme/team"', 'base: { environment: old }') }, 'b on old');
+      await git(dir, ['tag', '-a', '-m', 'release', 'v1']);
+      const typo = await envctl(['validate', '--against', 'no-such-ref', '-C', dir]);
+      expect(typo.exitCode).to.equal(2);
+      expect(typo.stderr).to.contain('--against no-such-ref: no such branch, tag or commit');
+      noStackTrace(typo);
+      const tagged = await envctl(['validate', '--against', 'v1', '-C', dir]);
+      expect(tagged.exitCode, tagged.stderr).to.equal(0);
+      expect(tagged.stdout).to.contain('warning').and.contain('[base-archived]');
+      expect(bad.exitCode).to.equal(0);
+    });
+
+    it('a damaged revisions.jsonl is rebuilt from history', async () => {
+      const dir = await newRepo();
+      await commit(dir, { [A]: spec() }, 'Create a');
+      await updateRevisions(dir, CONFIG);
+      const log = join(dir, '.envctl', 'cache', 'revisions', 'main', 'revisions.jsonl');
+      const text = await readFile(log, 'utf8');
+      await writeFile(log, text.replace('"number"', '"num\u0001ber"'));
+      expect((await revisionsOf(dir, CONFIG, 'a')).map((r) => r.number)).to.deep.equal([1]);
+    });
+
     it('a lost revisions.jsonl is rebuilt, not numbered on from a gap', async () => {
       const dir = await newRepo();
       await commit(dir, { [A]: spec() }, 'Create a');
@@ -448,6 +475,30 @@ describe('revisions: numbering from git history', function () {
       noStackTrace(r);
       expect(await git(dir, ['rev-parse', 'HEAD'])).to.equal(commits[2]);
       expect(await readFile(join(dir, A), 'utf8')).to.equal(spec({ run: 'echo dirty' }));
+    });
+
+    it('never removes or overwrites files git does not track', async () => {
+      const dir = await newRepo();
+      const yamlPath = 'environments/b/environment.yaml';
+      await commit(dir, { [yamlPath]: spec() }, 'Add b');
+      await commit(dir, { [yamlPath]: spec({ run: 'echo two' }), 'environments/b/setup.sh': 'echo\n' }, 'b: setup.sh');
+      await writeFile(join(dir, 'environments/b/notes.md'), 'mine\n');
+      const r = await envctl(['rollback', 'b', '--to', '1', '-C', dir]);
+      expect(r.exitCode, r.stderr).to.equal(0);
+      expect(await readFile(join(dir, 'environments/b/notes.md'), 'utf8')).to.equal('mine\n');
+      expect(existsSync(join(dir, 'environments/b/setup.sh'))).to.equal(false);
+      // An untracked file where the revision has a tracked one: refused, nothing written.
+      await commit(dir, { 'environments/b/setup.sh': null }, 'noop');
+      await commit(dir, { 'environments/b/later.sh': 'x\n' }, 'b: later');
+      const head = await git(dir, ['rev-parse', 'HEAD']);
+      await git(dir, ['rm', '-q', '--cached', 'environments/b/later.sh']);
+      await git(dir, ['commit', '-q', '-m', 'untrack later.sh']);
+      await writeFile(join(dir, 'environments/b/later.sh'), 'untracked copy\n');
+      const refused = await envctl(['rollback', 'b', '--to', String((await jsonRevisions(dir, 'b')).find((x) => x.subject === 'b: later')!.number), '-C', dir]);
+      expect(refused.exitCode).to.equal(1);
+      expect(refused.stderr).to.contain('untracked files would be overwritten: environments/b/later.sh');
+      expect(await readFile(join(dir, 'environments/b/later.sh'), 'utf8')).to.equal('untracked copy\n');
+      expect(await git(dir, ['rev-parse', 'HEAD~1'])).to.equal(head);
     });
 
     it('removes a folder environment file added after the target revision', async () => {

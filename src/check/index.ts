@@ -29,6 +29,8 @@ export interface CheckedEnvironment {
   spec: EnvironmentSpec;
   context: SourceFile[];
   instructions: ParsedInstruction[];
+  /** False when the instructions would swallow what is rendered after them; render refuses those. */
+  instructionsEndCleanly: boolean;
   layers: LayerCount;
   source: SourceMap;
 }
@@ -42,7 +44,7 @@ export interface CheckResult {
 export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext): CheckResult {
   const problems: Problem[] = [];
   const known = new Set(loaded.map((e) => e.name));
-  const typed: { env: LoadedEnvironment; spec: EnvironmentSpec; source: SourceMap; instructions: ParsedInstruction[]; where: Where }[] = [];
+  const typed: { env: LoadedEnvironment; spec: EnvironmentSpec; source: SourceMap; instructions: ParsedInstruction[]; where: Where; endsCleanly: boolean }[] = [];
 
   for (const env of loaded) {
     if (env.data === undefined) continue; // its YAML problems are already reported
@@ -54,7 +56,7 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
     const found = checkInstructions(env, spec.instructions ?? '');
     problems.push(...found.problems);
     problems.push(...checkVariables(spec, source), ...checkTools(spec, source), ...checkPolicy(env.name, spec, ctx.config.policy, source));
-    typed.push({ env, spec, source, instructions: found.instructions, where: found.where });
+    typed.push({ env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly });
   }
 
   const nodes = new Map<string, BaseNode>(typed.map((t) => [t.env.name, { name: t.env.name, spec: t.spec, source: t.source }]));
@@ -68,7 +70,7 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
     problems.push(...checkLayers({ spec: t.spec, instructions: t.instructions }, layers, ctx.config, at, t.where));
     const checked: CheckedEnvironment = {
       name: t.env.name, file: t.env.file, spec: t.spec, context: t.env.context,
-      instructions: t.instructions, layers, source: t.source,
+      instructions: t.instructions, instructionsEndCleanly: t.endsCleanly, layers, source: t.source,
     };
     if (t.env.folder) checked.folder = t.env.folder;
     environments.push(checked);

@@ -32,24 +32,31 @@ export type Where = (ins: ParsedInstruction) => Location;
 export interface InstructionFindings {
   instructions: ParsedInstruction[];
   where: Where;
-  /** Instructions that add a layer, in order. */
-  layers: ParsedInstruction[];
+  /** False when the block's end would swallow what envctl writes after it (a trailing "\\", an open heredoc). */
+  endsCleanly: boolean;
   problems: Problem[];
 }
 
 const PREAMBLE = 'FROM scratch\n';
+/** Parsed after the block: it must come out as an instruction of its own, or the block does not end cleanly. */
+const SENTINEL = 'LABEL envctl.end-of-instructions=1';
 
 export function checkInstructions(env: LoadedEnvironment, text: string): InstructionFindings {
   const problems: Problem[] = [];
   const locate = locator(env);
   const where: Where = (i) => locate(i.blockLine - 1, i.blockCol);
-  const dockerfile = parseDockerfile(PREAMBLE + text);
+  const body = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  const sentinelLine = (PREAMBLE + body).split('\n').length - 1;
+  const dockerfile = parseDockerfile(PREAMBLE + body + SENTINEL);
   const instructions: ParsedInstruction[] = [];
   const lines = text.split('\n');
+  const all = dockerfile.getInstructions();
+  const tail = all[all.length - 1];
+  const endsCleanly = tail !== undefined && tail.getRange().start.line === sentinelLine && tail.getKeyword() === 'LABEL';
 
-  for (const ins of dockerfile.getInstructions()) {
+  for (const ins of all) {
     const start = ins.getRange().start;
-    if (start.line === 0) continue; // the preamble
+    if (start.line === 0 || start.line >= sentinelLine) continue; // the preamble and the sentinel
     const blockLine = start.line; // preamble is line 0, so block line n (1-based) is parser line n
     const keyword = ins.getKeyword().toUpperCase();
     const parsed: ParsedInstruction = { keyword, text: instructionText(lines, ins), blockLine, blockCol: start.character };
@@ -66,15 +73,13 @@ export function checkInstructions(env: LoadedEnvironment, text: string): Instruc
     }
   }
 
-  const last = lastContentLine(text);
-  if (last && !last.line.trimStart().startsWith('#') && last.line.trimEnd().endsWith('\\')) {
-    problems.push(problem(locate(last.index, last.line.trimEnd().length - 1), 'error', 'instructions-continuation',
-      'the last instruction ends with "\\", which would join it to the line envctl writes after it'));
+  if (!endsCleanly) {
+    const last = instructions[instructions.length - 1];
+    problems.push(problem(last ? where(last) : locate(0, 0), 'error', 'instructions-unterminated',
+      'the last instruction does not end (a trailing "\\" or a heredoc without its end marker), so it would swallow what envctl writes after it (USER, labels)'));
   }
-
-  const layers = instructions.filter((i) => LAYER_KEYWORDS.has(i.keyword));
   problems.push(...lint(instructions, where));
-  return { instructions, where, layers, problems };
+  return { instructions, where, endsCleanly, problems };
 }
 
 /** Maps (0-based line in the block, 0-based column) to a location in the YAML file. */
@@ -94,13 +99,6 @@ function instructionText(lines: string[], ins: Instruction): string {
   return lines.slice(r.start.line - 1, r.end.line).join('\n').trim();
 }
 
-function lastContentLine(text: string): { line: string; index: number } | undefined {
-  const lines = text.split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (lines[i]!.trim() !== '') return { line: lines[i]!, index: i };
-  }
-  return undefined;
-}
 
 function checkCopy(env: LoadedEnvironment, ins: Instruction, keyword: string, where: () => Location): Problem[] {
   const flags = 'getFlags' in ins ? (ins as unknown as { getFlags(): { getName(): string }[] }).getFlags() : [];
@@ -135,20 +133,51 @@ function checkCopy(env: LoadedEnvironment, ins: Instruction, keyword: string, wh
 
 /** Sources of a COPY/ADD (all arguments but the destination), or undefined for a heredoc. */
 function copySources(ins: Instruction): string[] | undefined {
-  const content = ins.getArgumentsContent() ?? '';
-  let args: string[];
+  const content = (ins.getRawArgumentsContent() ?? '').replace(/\\\r?\n/g, ' ');
+  let args: string[] | undefined;
   if (content.trimStart().startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(content);
-      args = Array.isArray(parsed) ? parsed.map(String) : [];
+      if (Array.isArray(parsed)) args = parsed.map(String);
     } catch {
-      args = ins.getArguments().map((a) => a.getValue());
+      // not JSON after all: read it as words
     }
-  } else {
-    args = ins.getArguments().map((a) => a.getValue());
   }
+  args ??= shellWords(content);
+  while (args[0]?.startsWith('--')) args.shift(); // --from, --chown, --chmod, --link …
   if (args.some((a) => a.startsWith('<<'))) return undefined;
   return args.slice(0, -1);
+}
+
+/** Words as the builder splits COPY and ADD arguments: whitespace outside quotes, quotes removed, backslash escapes. */
+export function shellWords(text: string): string[] {
+  const out: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) word += text[++i];
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < text.length) {
+      word += text[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push(word);
+  return out;
 }
 
 function matchesContext(env: LoadedEnvironment, rel: string): boolean {
@@ -188,20 +217,24 @@ export function globToRegExp(glob: string): RegExp {
 const PIP_INSTALL = /\b(pip3?|python3?\s+-m\s+pip)\s+install\b/;
 
 /** The product's documented advice: one pip install, and fewer RUN layers. */
-function lint(instructions: ParsedInstruction[], where: Where): Problem[] {
-  const out: Problem[] = [];
+/** Runs of two or more RUNs with nothing else between them: each could be one layer. */
+export function consecutiveRuns(instructions: ParsedInstruction[]): ParsedInstruction[][] {
   const groups: ParsedInstruction[][] = [];
   let current: ParsedInstruction[] = [];
-  for (const ins of instructions) {
-    if (ins.keyword === 'RUN') current.push(ins);
-    else {
-      if (current.length > 1) groups.push(current);
-      current = [];
+  for (const ins of [...instructions, undefined]) {
+    if (ins?.keyword === 'RUN') {
+      current.push(ins);
+      continue;
     }
+    if (current.length > 1) groups.push(current);
+    current = [];
   }
-  if (current.length > 1) groups.push(current);
+  return groups;
+}
 
-  for (const group of groups) {
+function lint(instructions: ParsedInstruction[], where: Where): Problem[] {
+  const out: Problem[] = [];
+  for (const group of consecutiveRuns(instructions)) {
     const pips = group.filter((i) => PIP_INSTALL.test(i.text));
     if (pips.length > 1) {
       out.push(problem(where(pips[1]!), 'warning', 'lint-pip-install-split',

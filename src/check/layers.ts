@@ -6,7 +6,7 @@
 import type { Config } from '../model/config.js';
 import { problem, type Location, type Problem } from '../model/problem.js';
 import { baseOf, type EnvironmentSpec } from '../model/spec.js';
-import { LAYER_KEYWORDS, type ParsedInstruction, type Where } from './instructions.js';
+import { consecutiveRuns, LAYER_KEYWORDS, type ParsedInstruction, type Where } from './instructions.js';
 
 export interface LayerCount {
   /** Layers the environment's own instructions add. */
@@ -65,7 +65,7 @@ export function checkLayers(input: LayerInput, count: LayerCount, config: Config
     // Only where the image is named; environments built on it would repeat it, and an unknown base environment is its own error.
     if (count.unknownImage === undefined) return [];
     return [problem(at(), 'warning', 'layer-count-unknown',
-      `cannot count the layers of base image "${count.unknownImage}" (its registry was not reachable); declare it under imageLayers in envctl.yaml`)];
+      `cannot count the layers of base image "${count.unknownImage}" (its registry was not asked, or did not answer); declare it under imageLayers in envctl.yaml`)];
   }
   if (count.total <= limit && count.total < warnAt) return [];
   const summary = `${count.total} layers: ${count.base} from the base (${count.chain.join(' → ')}) and ${count.own} here`;
@@ -80,18 +80,8 @@ export function checkLayers(input: LayerInput, count: LayerCount, config: Config
 
 /** Suggest the runs of consecutive RUNs (nothing else between) that could each become one layer. */
 function combineAdvice(instructions: ParsedInstruction[], where: Where): string {
-  const runs: ParsedInstruction[][] = [];
-  let current: ParsedInstruction[] = [];
-  for (const ins of [...instructions, undefined]) {
-    if (ins?.keyword === 'RUN') {
-      current.push(ins);
-      continue;
-    }
-    if (current.length > 1) runs.push(current);
-    current = [];
-  }
+  const runs = consecutiveRuns(instructions).sort((a, b) => b.length - a.length);
   if (runs.length === 0) return 'Remove instructions or build on a base with fewer layers.';
-  runs.sort((a, b) => b.length - a.length);
   const parts = runs.slice(0, 3).map((r) => `the RUNs at lines ${where(r[0]!).line}–${where(r[r.length - 1]!).line} (saves ${r.length - 1})`);
   return `Combine with &&: ${parts.join('; ')}.`;
 }

@@ -1,5 +1,7 @@
 /** The shape every CLI command file exports; main.ts only dispatches. */
+import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
+import { UsageError } from '../model/errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -25,7 +27,7 @@ export interface Command {
 }
 
 /** Wrong flags or arguments: exit 2 with the message and the command's usage. */
-export class UsageError extends Error {}
+export { UsageError };
 
 /** Options every command takes. */
 export const COMMON: Options = {
@@ -35,5 +37,7 @@ export const COMMON: Options = {
 
 export function repoDir(args: Parsed, io: Io): string {
   const d = args.values.dir;
-  return typeof d === 'string' ? (d.startsWith('/') ? d : `${io.cwd}/${d}`) : io.cwd;
+  const dir = typeof d === 'string' ? (d.startsWith('/') ? d : `${io.cwd}/${d}`) : io.cwd;
+  if (!existsSync(dir)) throw new UsageError(`no folder ${dir}`);
+  return dir;
 }

@@ -1,3 +1,4 @@
+import { withBases } from '../load/environments.js';
 import { openRepository, validateRepository } from '../repository/index.js';
 import { COMMON, repoDir, type Command } from './command.js';
 import { reportProblems, summary } from './report.js';
@@ -23,8 +24,11 @@ Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.`,
       offline: args.values.offline === true || io.env.ENVCTL_OFFLINE === '1',
       ...(typeof args.values.against === 'string' ? { against: args.values.against } : {}),
     });
-    const files = only ? new Set(repo.loaded.filter((e) => only.has(e.name)).flatMap((e) => [e.file, ...e.context.map((f) => f.path)])) : undefined;
-    const problems = files ? result.problems.filter((p) => files.has(p.file)) : result.problems;
+    // Named environments bring their bases along; problems outside any environment (envctl.yaml) always show.
+    const involved = only ? withBases(only, repo.loaded) : undefined;
+    const envFiles = new Set(repo.loaded.flatMap((e) => [e.file, ...e.context.map((f) => f.path)]));
+    const files = involved ? new Set(repo.loaded.filter((e) => involved.has(e.name)).flatMap((e) => [e.file, ...e.context.map((f) => f.path)])) : undefined;
+    const problems = files ? result.problems.filter((p) => files.has(p.file) || !envFiles.has(p.file)) : result.problems;
     const count = only ? only.size : repo.loaded.length;
     if (args.values.json) {
       io.out(JSON.stringify({ environments: count, errors: problems.filter((p) => p.severity === 'error').length, problems }, null, 2));

@@ -9,8 +9,9 @@ export async function dirtyFiles(dir: string): Promise<string[]> {
   return rows.filter(([, h, w, s]) => !(h === 1 && w === 1 && s === 1) && !(h === 0 && s === 0)).map(([p]) => p as string);
 }
 
-export async function currentBranch(dir: string): Promise<string | undefined> {
-  return (await git.currentBranch({ fs, dir, fullname: false })) ?? undefined;
+/** Paths git tracks (in the index) under a prefix. */
+export async function trackedFiles(dir: string, prefix: string): Promise<string[]> {
+  return (await git.listFiles({ fs, dir })).filter((p) => p.startsWith(prefix));
 }
 
 export async function stage(dir: string, add: string[], remove: string[]): Promise<void> {
@@ -32,4 +33,15 @@ export async function whoami(dir: string, env: NodeJS.ProcessEnv): Promise<Perso
 
 export async function commit(dir: string, message: string, author: Person): Promise<string> {
   return git.commit({ fs, dir, message, author });
+}
+
+/** Drops the files git would ignore; outside a git repository, keeps all. */
+export async function withoutIgnored<T extends { path: string }>(dir: string, files: T[]): Promise<T[]> {
+  if (!fs.existsSync(`${dir}/.git`)) return files;
+  const keep: T[] = [];
+  for (const f of files) {
+    // Spec files are never build context; only their folders' other files need asking.
+    if (f.path.endsWith('.yaml') || !(await git.isIgnored({ fs, dir, filepath: f.path }))) keep.push(f);
+  }
+  return keep;
 }

@@ -101,6 +101,56 @@ export async function resolveBranch(dir: string, ref: string): Promise<string | 
 }
 
 /**
+ * A commit named the way users name one: HEAD (this worktree's), a branch,
+ * a remote branch, a tag (annotated ones peeled) or a full or abbreviated
+ * commit id. Undefined when it names nothing.
+ */
+export async function resolveCommit(dir: string, ref: string): Promise<string | undefined> {
+  const common = gitdirOf(dir);
+  let oid: string | undefined;
+  if (ref === 'HEAD') {
+    // A linked worktree has its own HEAD, beside its own gitdir.
+    const own = readOwnHead(dir);
+    oid = own && /^[0-9a-f]{40}$/.test(own) ? own : await resolveBranch(dir, own ?? 'HEAD');
+  } else {
+    oid = await resolveBranch(dir, ref);
+    if (oid === undefined && /^[0-9a-f]{4,40}$/.test(ref)) oid = await git.expandOid({ fs, gitdir: common, oid: ref }).catch(() => undefined);
+  }
+  if (oid === undefined) return undefined;
+  const store = new ObjectStore(common);
+  try {
+    for (let i = 0; i < 10; i++) {
+      const obj = store.read(oid);
+      if (obj.type === 'commit') return oid;
+      if (obj.type !== 'tag') return undefined;
+      oid = /^object ([0-9a-f]{40})$/m.exec(obj.data.toString('utf8'))?.[1];
+      if (oid === undefined) return undefined;
+    }
+    return undefined;
+  } finally {
+    store.close();
+  }
+}
+
+/** `ref: refs/heads/x` or a commit id, from the worktree's own HEAD file. */
+function readOwnHead(dir: string): string | undefined {
+  const dotgit = join(dir, '.git');
+  let gitdir = dotgit;
+  try {
+    const m = /^gitdir: (.+)$/m.exec(readFileSync(dotgit, 'utf8'));
+    if (m) gitdir = resolve(dir, m[1]!.trim());
+  } catch {
+    // .git is a folder
+  }
+  try {
+    const head = readFileSync(join(gitdir, 'HEAD'), 'utf8').trim();
+    return head.startsWith('ref: ') ? head.slice(5) : head;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The first-parent commits after `since` (exclusive) up to `head`, oldest
  * first, with the environments each changed, starting from `start` (the
  * state at `since`). `since` not on the chain: undefined (history rewritten).

@@ -19,8 +19,4 @@ export class LineIndex {
     return { file, line: lo + 1, col: offset - (this.starts[lo] ?? 0) + 1 };
   }
 
-  /** Offset of the start of a 1-based line. */
-  lineStart(line: number): number {
-    return this.starts[Math.max(0, Math.min(line - 1, this.starts.length - 1))] ?? 0;
-  }
 }

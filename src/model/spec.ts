@@ -36,7 +36,7 @@ export interface Scripts {
 }
 
 /** A plain value, or a secret whose value is provided at run time and never stored. */
-export type VariableSpec = string | number | boolean | { secret: true; description?: string };
+export type VariableSpec = string | { secret: true; description?: string };
 
 export interface EnvironmentSpec {
   title?: string;

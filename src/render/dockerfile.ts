@@ -31,7 +31,7 @@ export function renderBuildPart(input: DockerfileInput): string {
   return buildTemplate({
     from: input.from,
     variables,
-    instructions: instructionsBlock(env.spec.instructions ?? ''),
+    instructions: instructionsBlock(env),
     user: env.spec.username ?? '',
   });
 }
@@ -56,14 +56,10 @@ export function renderLabels(input: DockerfileInput): string {
   return labelsTemplate({ labels });
 }
 
-/** Trailing blank lines go; a trailing line continuation would swallow the next line envctl writes. */
-function instructionsBlock(text: string): string {
-  const trimmed = text.replace(/\s+$/, '');
-  const last = trimmed.slice(trimmed.lastIndexOf('\n') + 1);
-  if (!last.trimStart().startsWith('#') && last.endsWith('\\')) {
-    throw new RenderError('instructions end with a line continuation');
-  }
-  return trimmed;
+/** Trailing blank lines go; instructions that do not end cleanly would swallow the lines envctl writes after them. */
+function instructionsBlock(env: CheckedEnvironment): string {
+  if (!env.instructionsEndCleanly) throw new RenderError(`${env.name}: its instructions do not end cleanly (a trailing "\\" or an open heredoc)`);
+  return (env.spec.instructions ?? '').replace(/\s+$/, '');
 }
 
 /** Cut at a code point, never inside a surrogate pair. */

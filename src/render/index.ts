@@ -13,7 +13,7 @@ export { RenderError } from './dockerfile.js';
 export type { RevisionInfo } from './dockerfile.js';
 export type { RunSpec, RunVariable, LifecycleStep } from './runspec.js';
 export { IMAGE_PLACEHOLDER } from './runspec.js';
-export { contentKey, shortKey } from './key.js';
+export { contentKey, KEY_VERSION, shortKey } from './key.js';
 
 export interface Rendered {
   name: string;

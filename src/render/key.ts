@@ -15,7 +15,8 @@ export interface KeyInput {
   platform: string;
 }
 
-const KEY_VERSION = 1;
+/** Bumped whenever what a key hashes changes, so remembered keys are not reused across versions. */
+export const KEY_VERSION = 1;
 
 export function contentKey(input: KeyInput): string {
   const context = input.context

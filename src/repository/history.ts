@@ -8,10 +8,13 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEnvironments } from '../check/index.js';
 import { writeFileAtomic } from '../files/write.js';
-import { readEntryFiles, type EnvironmentEntry } from '../git/history.js';
+import { readEntryFiles, type EnvironmentEntry, type HistorySource } from '../git/history.js';
+import type { ObjectStore } from '../git/objects.js';
+import { decodeSpec } from '../load/text.js';
+import { parseYaml } from '../load/yaml.js';
 import { loadEnvironments } from '../load/environments.js';
 import type { Config } from '../model/config.js';
-import { renderEnvironment, type Rendered } from '../render/index.js';
+import { KEY_VERSION, RenderError, renderEnvironment, type Rendered } from '../render/index.js';
 import type { Revision } from '../revisions/number.js';
 import type { Snapshot } from '../model/tree.js';
 
@@ -28,7 +31,12 @@ export function renderSnapshot(snapshot: Snapshot, name: string, config: Config)
   if (!loaded) return { spec };
   const checked = checkEnvironments([loaded], { config }).environments[0];
   if (!checked) return { spec };
-  return { spec, rendered: renderEnvironment(checked, { config, all: new Map([[name, checked]]) }) };
+  try {
+    return { spec, rendered: renderEnvironment(checked, { config, all: new Map([[name, checked]]) }) };
+  } catch (err) {
+    if (err instanceof RenderError) return { spec }; // a revision that cannot render has no Dockerfile or key
+    throw err;
+  }
 }
 
 export async function environmentAt(root: string, config: Config, name: string, entry: EnvironmentEntry): Promise<EnvironmentAt> {
@@ -36,9 +44,18 @@ export async function environmentAt(root: string, config: Config, name: string, 
   return renderSnapshot({ files, problems: [] }, name, config);
 }
 
+/** The parsed YAML of an environment at an entry (undefined when unreadable): for single fields like renamedFrom or base. */
+export async function specValueAt(src: HistorySource, name: string, entry: EnvironmentEntry, store: ObjectStore): Promise<Record<string, unknown> | undefined> {
+  const [spec] = await readEntryFiles(src, name, entry, { specOnly: true, store });
+  const text = spec && decodeSpec(spec.bytes, spec.path).text;
+  if (text === undefined) return undefined;
+  const value = parseYaml(text, spec!.path).value;
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+}
+
 /** What else decides a key besides the environment's files: the parts of envctl.yaml render uses. */
 function fingerprint(config: Config): string {
-  const parts = [config.platform, config.defaultBase.image, config.registry.address, config.registry.prefix];
+  const parts = [KEY_VERSION, config.platform, config.defaultBase.image, config.registry.address, config.registry.prefix];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 

@@ -8,11 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEnvironments, type CheckedEnvironment } from '../check/index.js';
 import { readWorkTree } from '../files/worktree.js';
-import { entriesAt, openObjects, readEntryFiles, resolveBranch } from '../git/history.js';
+import { entriesAt, openObjects, resolveCommit } from '../git/history.js';
+import { specValueAt } from './history.js';
+import { withoutIgnored } from '../git/commit.js';
+import { UsageError } from '../model/errors.js';
 import { CONFIG_FILE, loadConfig } from '../load/config.js';
 import { loadEnvironments, rawBaseEnvironment, type LoadedEnvironment } from '../load/environments.js';
-import { decodeSpec } from '../load/text.js';
-import { parseYaml } from '../load/yaml.js';
 import type { Config } from '../model/config.js';
 import { sortProblems, type Problem } from '../model/problem.js';
 import type { EnvironmentSpec } from '../model/spec.js';
@@ -33,6 +34,8 @@ export async function openRepository(root: string): Promise<Repository> {
   });
   const { config, problems } = loadConfig(configBytes);
   const snapshot = await readWorkTree(root, config.environmentsDir);
+  // Files git ignores (caches, .pyc) are not build inputs: a build from a clean clone would not have them.
+  snapshot.files = await withoutIgnored(root, snapshot.files);
   const loaded = loadEnvironments(snapshot, config.environmentsDir);
   return { root, config, loaded: loaded.environments, problems: [...problems, ...loaded.problems] };
 }
@@ -83,15 +86,16 @@ async function basesAt(repo: Repository, ref: string): Promise<Map<string, strin
   const archived = new Set(repo.loaded.filter((e) => (e.data as { archived?: unknown } | undefined)?.archived === true).map((e) => e.name));
   const candidates = new Set(repo.loaded.filter((e) => archived.has(rawBaseEnvironment(e) ?? '')).map((e) => e.name));
   if (candidates.size === 0) return out;
-  const commit = await resolveBranch(repo.root, ref);
-  if (!commit) return out;
+  const commit = await resolveCommit(repo.root, ref);
+  if (!commit) {
+    if (ref === 'HEAD') return out; // no commits yet: every choice is new
+    throw new UsageError(`--against ${ref}: no such branch, tag or commit`);
+  }
   const src = { dir: repo.root, folder: repo.config.environmentsDir };
   const store = openObjects(repo.root);
   try {
     for (const [name, entry] of entriesAt(src, commit, candidates, store)) {
-      const [spec] = await readEntryFiles(src, name, entry, { specOnly: true, store });
-      const text = spec && decodeSpec(spec.bytes, spec.path).text;
-      const base = text === undefined ? undefined : (parseYaml(text, spec!.path).value as { base?: { environment?: unknown } } | undefined)?.base;
+      const base = (await specValueAt(src, name, entry, store))?.base as { environment?: unknown } | undefined;
       if (base && typeof base === 'object' && typeof base.environment === 'string') out.set(name, base.environment);
     }
   } finally {

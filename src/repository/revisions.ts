@@ -13,12 +13,11 @@
  * A cache from another history (rewritten, force-pushed) is detected by its
  * head not being on the branch's first-parent chain, and rebuilt.
  */
-import { mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
-import { openObjects, readEntryFiles, resolveBranch, walkHistory, type EnvironmentEntry, type HistorySource, type HistoryStep, type WalkEnd } from '../git/history.js';
-import { decodeSpec } from '../load/text.js';
-import { parseYaml } from '../load/yaml.js';
+import { openObjects, resolveBranch, walkHistory, type EnvironmentEntry, type HistorySource, type HistoryStep, type WalkEnd } from '../git/history.js';
+import { specValueAt } from './history.js';
 import type { Config } from '../model/config.js';
 import type { ObjectStore } from '../git/objects.js';
 import { lineage, numberSteps, type NumberingState, type Revision } from '../revisions/number.js';
@@ -86,7 +85,17 @@ export async function updateRevisions(root: string, config: Config, branch = con
     added = revisions.length;
   }
   const bytes = index!.bytes;
-  return { head, added, rebuilt, entries: index!.end.entries, read: (environment) => readLog(logPath, bytes, environment) };
+  const read = async (environment?: string): Promise<Revision[]> => {
+    try {
+      return await readLog(logPath, bytes, environment);
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+      // A damaged log line: the cache is only a cache; rebuild it from history.
+      await rm(dir, { recursive: true, force: true });
+      return (await updateRevisions(root, config, branch)).read(environment);
+    }
+  };
+  return { head, added, rebuilt, entries: index!.end.entries, read };
 }
 
 async function readIndex(path: string, folder: string, branch: string): Promise<IndexFile | undefined> {
@@ -138,11 +147,8 @@ async function readRenames(src: HistorySource, steps: HistoryStep[], store: Obje
   for (const step of steps) {
     for (const c of step.changes) {
       if (!c.added || c.entry === null) continue;
-      const files = await readEntryFiles(src, c.name, c.entry, { specOnly: true, store });
-      const text = files[0] && decodeSpec(files[0].bytes, files[0].path).text;
-      if (text === undefined) continue;
-      const value = parseYaml(text, files[0]!.path).value as { renamedFrom?: unknown } | undefined;
-      if (typeof value?.renamedFrom === 'string') out.set(`${c.name}\0${c.entry.oid}`, value.renamedFrom);
+      const from = (await specValueAt(src, c.name, c.entry, store))?.renamedFrom;
+      if (typeof from === 'string') out.set(`${c.name}\0${c.entry.oid}`, from);
     }
   }
 }

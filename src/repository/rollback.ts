@@ -5,7 +5,7 @@
  */
 import { mkdir, readdir, rm, writeFile, chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { commit, dirtyFiles, stage, whoami } from '../git/commit.js';
+import { commit, dirtyFiles, stage, trackedFiles, whoami } from '../git/commit.js';
 import { readEntryFiles } from '../git/history.js';
 import { readWorkTree } from '../files/worktree.js';
 import type { Config } from '../model/config.js';
@@ -32,7 +32,13 @@ export async function rollback(root: string, config: Config, name: string, targe
   // A renamed environment's old revisions hold files under the old name; restore them under the current one.
   const rename = (p: string) => p.replace(`${folder}/${target.environment}`, `${folder}/${name}`);
   const want = new Map(wanted.map((f) => [rename(f.path), f]));
-  const current = (await readWorkTree(root, folder)).files.filter((f) => f.path === `${folder}/${name}.yaml` || f.path.startsWith(`${folder}/${name}/`));
+  const mine = (p: string) => p === `${folder}/${name}.yaml` || p.startsWith(`${folder}/${name}/`);
+  // Only what git tracks is the environment's: untracked and ignored files are the user's, never removed.
+  const tracked = new Set((await trackedFiles(root, `${folder}/`)).filter(mine));
+  const onDisk = (await readWorkTree(root, folder)).files.filter((f) => mine(f.path));
+  const clobbered = onDisk.filter((f) => !tracked.has(f.path) && want.has(f.path)).map((f) => f.path);
+  if (clobbered.length > 0) throw new RollbackRefused(`untracked files would be overwritten: ${clobbered.join(', ')}; move them away first`);
+  const current = onDisk.filter((f) => tracked.has(f.path));
 
   const removed = current.filter((f) => !want.has(f.path)).map((f) => f.path);
   const written: string[] = [];

@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import environmentSchema from '../../schemas/environment.schema.json' with { type: 'json' };
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
 import { problem, type Problem } from '../model/problem.js';
-import type { PositionLookup } from '../load/yaml.js';
+import { escapePointer, type PositionLookup } from '../load/yaml.js';
 import type { LineIndex } from '../load/lines.js';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false });
@@ -88,7 +88,9 @@ function explainOneOf(schemaId: string, e: ErrorObject): Located[] {
     // Fits and validates: the failure was "matches more than one"; fall through.
   }
   const hint = (e.parentSchema as { description?: string } | undefined)?.description;
-  return [{ ...locate(e), message: `${label(e.instancePath)} has none of the allowed forms${hint ? `: ${hint}` : ''}` }];
+  const kinds = [...new Set(branches.map((b) => kindName(resolve(schemaId, b))))].filter((k) => k !== '');
+  const expected = kinds.length ? `must be ${kinds.join(' or ')}, not ${kindOf(e.data)}` : 'has none of the allowed forms';
+  return [{ ...locate(e), message: `${label(e.instancePath)} ${expected}${hint ? ` (${hint})` : ''}` }];
 }
 
 /** Follow a branch's `$ref` so its type and required keys can be read. */
@@ -122,17 +124,12 @@ function isUnder(path: string, parent: string): boolean {
 function locate(e: ErrorObject): Located {
   if (e.keyword === 'additionalProperties') {
     const prop = (e.params as { additionalProperty: string }).additionalProperty;
-    return { ...e, pointer: `${e.instancePath}/${escape(prop)}`, at: 'key' };
+    return { ...e, pointer: `${e.instancePath}/${escapePointer(prop)}`, at: 'key' };
   }
-  if (e.keyword === 'propertyNames' || (e.params as { propertyName?: string }).propertyName !== undefined) {
-    const prop = (e.params as { propertyName: string }).propertyName;
-    return { ...e, pointer: `${e.instancePath}/${escape(prop)}`, at: 'key' };
+  if (e.propertyName !== undefined) {
+    return { ...e, pointer: `${e.instancePath}/${escapePointer(e.propertyName)}`, at: 'key' };
   }
   return { ...e, pointer: e.instancePath, at: e.keyword === 'required' ? 'key' : 'value' };
-}
-
-function escape(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** `/workspaceTools/jupyter/httpProxy/port` → `workspaceTools.jupyter.httpProxy.port`. */
@@ -193,11 +190,22 @@ function describe(e: Located): { rule: string; message: string } {
       }
       return { rule: 'schema-pattern', message: `${where} ${JSON.stringify(e.data)} is not valid${typeof custom === 'string' ? `: ${custom}` : `: must match ${String(params.pattern)}`}` };
     }
-    case 'propertyNames':
-      return { rule: 'schema-name', message: `invalid name "${String(params.propertyName)}" in ${where}` };
+    case 'oneOf':
+      return { rule: 'schema', message: e.message ?? `${where} has none of the allowed forms` };
     default:
       return { rule: 'schema', message: `${where} ${e.message ?? 'is not valid'}` };
   }
+}
+
+/** How a oneOf branch reads in a message: `"default"`, a string, a mapping with image … */
+function kindName(schema: Record<string, unknown>): string {
+  if ('const' in schema) return JSON.stringify(schema.const);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  if (type === 'object') {
+    const req = Array.isArray(schema.required) ? schema.required : [];
+    return req.length ? `a mapping with ${req.join(', ')}` : 'a mapping';
+  }
+  return typeof type === 'string' ? article(type) : '';
 }
 
 function article(type: string): string {
