@@ -73,3 +73,16 @@ describe('plan', () => {
     expect(p.builds.map((b) => [b.environment, b.reason])).to.deep.equal([['base', 'retry'], ['child', 'interrupted']]);
   });
 });
+
+describe('plan: reuse along a chain', () => {
+  it('an environment on a base that is only re-tagged (same digest) needs nothing', () => {
+    const baseKey = keyOf('base');
+    const ledger = ledgerOf({
+      base: [ok(1, { contentKey: baseKey })],
+      child: [ok(1, { baseDigest: DIGEST(1) })],
+      solo: [ok(3)],
+    });
+    const p = planBuilds({ config: cfg, environments: envs, latest, ledger });
+    expect(p.builds.map((b) => [b.environment, b.action, b.reuse?.digest])).to.deep.equal([['base', 'reuse', DIGEST(1)]]);
+  });
+});

@@ -9,9 +9,10 @@ import { diff } from './diff.js';
 import { rollback } from './rollback.js';
 import { status } from './status.js';
 import { plan } from './plan.js';
+import { sync } from './sync.js';
 import { validate } from './validate.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, status];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, status];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

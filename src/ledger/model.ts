@@ -60,6 +60,18 @@ export function activeRevision(builds: BuildRecord[]): number | null {
   return best;
 }
 
+/** The build whose image is active: the newest succeeded attempt at the active revision. */
+export function activeBuild(ledger: EnvironmentLedger | undefined): BuildRecord | undefined {
+  return ledger ? succeededBuild(ledger.builds, activeRevision(ledger.builds)) : undefined;
+}
+
+/** The newest succeeded attempt at a revision (a later failed rebuild of it does not replace its image). */
+export function succeededBuild(builds: BuildRecord[], revision: number | null): BuildRecord | undefined {
+  let best: BuildRecord | undefined;
+  for (const b of builds) if (b.revision === revision && b.status === 'succeeded' && b.digest && (!best || b.startedAt >= best.startedAt)) best = b;
+  return best;
+}
+
 /** The latest attempt at each revision. */
 export function latestAttempts(builds: BuildRecord[]): Map<number, BuildRecord> {
   const out = new Map<number, BuildRecord>();

@@ -4,7 +4,7 @@
  * environments, their latest revisions and the ledger come in as data.
  */
 import type { CheckedEnvironment } from '../check/index.js';
-import { latestAttempts, type BuildRecord, type Ledger } from '../ledger/model.js';
+import { activeBuild, latestAttempts, succeededBuild, type BuildRecord, type Ledger } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
 import { baseOf } from '../model/spec.js';
 import { imageName, renderEnvironment } from '../render/index.js';
@@ -49,10 +49,7 @@ export function planBuilds(input: PlanInput): Plan {
   /** The digest a base environment's reference resolves to now, if built. */
   const digestOf = (name: string, revision: number | 'active'): string | undefined => {
     const ledger = input.ledger.get(name);
-    const rev = revision === 'active' ? ledger?.active ?? undefined : revision;
-    if (rev === undefined || rev === null) return undefined;
-    const b = latestAttempts(ledger?.builds ?? []).get(rev);
-    return b?.status === 'succeeded' ? b.digest : undefined;
+    return (revision === 'active' ? activeBuild(ledger) : succeededBuild(ledger?.builds ?? [], revision))?.digest;
   };
 
   for (const name of order) {
@@ -61,8 +58,10 @@ export function planBuilds(input: PlanInput): Plan {
     if (!rev) continue;
     const base = baseOf(env.spec);
     const baseName = base.kind === 'environment' ? base.environment : undefined;
-    const basePending = baseName !== undefined && planned.has(baseName) && base.kind === 'environment' && base.revision === 'active';
-    const baseDigest = base.kind === 'environment' ? digestOf(base.environment, base.revision) : undefined;
+    // A base planned for reuse already has its digest; only a base to be built is pending.
+    const basePlan = baseName !== undefined && base.kind === 'environment' && base.revision === 'active' ? planned.get(baseName) : undefined;
+    const basePending = basePlan !== undefined && basePlan.action === 'build';
+    const baseDigest = basePlan?.action === 'reuse' ? basePlan.reuse!.digest : base.kind === 'environment' ? digestOf(base.environment, base.revision) : undefined;
     const key = basePending || (base.kind === 'environment' && baseDigest === undefined)
       ? null
       : renderEnvironment(env, {
@@ -90,7 +89,8 @@ export function planBuilds(input: PlanInput): Plan {
 function whyBuild(last: BuildRecord | undefined, basePending: boolean, baseDigest: string | undefined): BuildReason | undefined {
   if (!last) return 'new revision';
   if (last.status === 'queued' || last.status === 'building') return 'interrupted';
-  if (last.status === 'failed' && last.reason?.startsWith('registry')) return 'retry';
+  // Registry trouble and builds skipped because their base failed are worth another try; a failing RUN is not.
+  if (last.status === 'failed' && (last.reason?.startsWith('registry') || last.reason?.startsWith('skipped'))) return 'retry';
   if (basePending) return 'base changed';
   if (last.status === 'succeeded' && baseDigest !== undefined && last.baseDigest !== undefined && last.baseDigest !== baseDigest) return 'base changed';
   return undefined;

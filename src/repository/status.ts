@@ -1,6 +1,6 @@
 /** Per environment: its active revision and image, and its latest revision's build. */
 import { readLedger } from '../git/ledger.js';
-import { latestAttempts, type BuildRecord } from '../ledger/model.js';
+import { activeBuild, latestAttempts, type BuildRecord } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
 import { updateRevisions } from './revisions.js';
 
@@ -24,12 +24,12 @@ export async function environmentStatus(root: string, config: Config, only?: str
     const rev = log.entries[name] ? latest.get(name) : undefined;
     const ledger = state.ledger.get(name);
     const attempts = latestAttempts(ledger?.builds ?? []);
-    const activeBuild = ledger?.active != null ? attempts.get(ledger.active) : undefined;
+    const active = activeBuild(ledger);
     out.push({
       environment: name,
       latest: rev ? { revision: rev.number, commit: rev.commit, subject: rev.subject } : null,
       latestBuild: rev ? attempts.get(rev.number) ?? null : null,
-      active: ledger?.active != null ? { revision: ledger.active, image: activeBuild?.image ?? null, digest: activeBuild?.digest ?? null } : null,
+      active: active ? { revision: active.revision, image: active.image ?? null, digest: active.digest ?? null } : null,
     });
   }
   return out;

@@ -1,0 +1,129 @@
+/**
+ * sync with real buildah and a real registry (Debian's docker-registry on
+ * loopback), on a busybox image made locally: build, no-op, rebuild on a
+ * base change, git revert reusing images, a failing RUN, a registry down.
+ */
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readLedger } from '../src/git/ledger.js';
+import { activeBuild } from '../src/ledger/model.js';
+import { loadConfig } from '../src/load/config.js';
+import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
+import { sync } from '../src/repository/sync.js';
+import { pushBusybox } from './fixtures/images.js';
+import { removeDir, tempDir, yaml } from './helpers.js';
+
+const PORT = 5197;
+const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
+const CONFIG_TEXT = yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
+const config = loadConfig(new TextEncoder().encode(CONFIG_TEXT)).config;
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await execa('git', args, { cwd, env: { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' } })).stdout.trim();
+}
+
+async function commit(dir: string, files: Record<string, string>, message: string): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  await git(dir, 'add', '-A');
+  await git(dir, 'commit', '-q', '-m', message);
+}
+
+const A = (run: string) => yaml('owner: a', 'instructions: |', `  RUN ${run}`);
+const B = yaml('owner: a', 'base: { environment: a }', 'instructions: |', '  RUN cat /a > /b');
+
+describe('sync: build, push and record with buildah and a real registry', function () {
+  this.timeout(300_000);
+  let registry: RunningRegistry;
+  let dir: string;
+  let registryData: string;
+
+  before(async () => {
+    registryData = await tempDir('envctl-registry-');
+    registry = await ensureEmbeddedRegistry(registryData, PORT);
+    await pushBusybox(`127.0.0.1:${PORT}/test/busybox:1`);
+    dir = await tempDir('envctl-sync-');
+    await git(dir, 'init', '-q', '-b', 'main');
+    await commit(dir, { 'envctl.yaml': CONFIG_TEXT, '.gitignore': '.envctl/\n', 'environments/a.yaml': A('echo one > /a'), 'environments/b.yaml': B }, 'a and b');
+  });
+  after(async () => {
+    await registry.stop();
+    await removeDir(dir);
+    await removeDir(registryData);
+  });
+
+  it('the first sync builds every environment, base first, and records them in one ledger commit', async () => {
+    const result = await sync(dir, config);
+    expect(result.records.map((r) => [r.revision, r.status, r.builder?.startsWith('buildah')])).to.deep.equal([[1, 'succeeded', true], [1, 'succeeded', true]]);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    const a = activeBuild(ledger.get('a'))!;
+    const b = activeBuild(ledger.get('b'))!;
+    expect(a.digest).to.match(/^sha256:[0-9a-f]{64}$/);
+    expect(b.baseDigest).to.equal(a.digest);
+    expect(await git(dir, 'rev-list', '--count', 'envctl-state')).to.equal('1');
+    // The registry serves the tag at the recorded digest.
+    const res = await fetch(`http://127.0.0.1:${PORT}/v2/envctl/a/manifests/1`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(res.headers.get('docker-content-digest')).to.equal(a.digest);
+    expect(await readFile(join(dir, a.log!), 'utf8')).to.contain('RUN echo one > /a');
+  });
+
+  it('a sync with nothing new builds nothing and writes no ledger commit', async () => {
+    const result = await sync(dir, config);
+    expect(result.records).to.deep.equal([]);
+    expect(await git(dir, 'rev-list', '--count', 'envctl-state')).to.equal('1');
+  });
+
+  it('changing a builds it and rebuilds b, which stands on its active revision', async () => {
+    await commit(dir, { 'environments/a.yaml': A('echo two > /a') }, 'a: two');
+    const result = await sync(dir, config);
+    expect(result.records.map((r) => [r.revision, r.status])).to.deep.equal([[2, 'succeeded'], [1, 'succeeded']]);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect(activeBuild(ledger.get('b'))!.baseDigest).to.equal(activeBuild(ledger.get('a'))!.digest);
+  });
+
+  it('git revert builds nothing: a reuses revision 1\'s image, and so does b', async () => {
+    const before = await readLedger(dir, 'envctl-state');
+    const first = before.ledger.get('a')!.builds.find((r) => r.revision === 1)!;
+    await git(dir, 'revert', '--no-edit', 'HEAD');
+    const result = await sync(dir, config);
+    expect(result.records.map((r) => [r.revision, r.builder, r.reusedFrom])).to.deep.equal([[3, 'reused', 1], [1, 'reused', 1]]);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect(ledger.get('a')!.active).to.equal(3);
+    expect(activeBuild(ledger.get('a'))!.digest).to.equal(first.digest);
+    const res = await fetch(`http://127.0.0.1:${PORT}/v2/envctl/a/manifests/3`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(res.headers.get('docker-content-digest')).to.equal(first.digest);
+  });
+
+  it('a failing RUN is recorded with its log tail, exits 1, and the previous active revision stays', async () => {
+    await commit(dir, { 'environments/a.yaml': A('echo about to fail && exit 3') }, 'a: broken');
+    const r = await execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false });
+    expect(r.exitCode).to.equal(1);
+    expect(r.stdout).to.contain('[a@4] failed: build failed');
+    expect(r.stdout).to.contain('[b@1] failed: skipped: its base a did not build');
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    const failed = ledger.get('a')!.builds.find((x) => x.revision === 4)!;
+    expect(failed.status).to.equal('failed');
+    expect(failed.logTail).to.contain('about to fail');
+    expect(ledger.get('a')!.active).to.equal(3);
+    expect(ledger.get('b')!.active).to.equal(1);
+    // A failing RUN is not retried by the next sync until the content changes.
+    const again = await sync(dir, config);
+    expect(again.records.map((x) => x.revision)).to.deep.equal([1]);
+  });
+
+  it('a registry that refuses is named, recorded as failed, and retried next time', async () => {
+    const down = loadConfig(new TextEncoder().encode(yaml('registry: { address: "127.0.0.1:1", insecure: true }', `defaultBase: { image: "127.0.0.1:${PORT}/test/busybox:1", layers: 1 }`))).config;
+    await commit(dir, { 'environments/c.yaml': A('echo c > /c') }, 'c');
+    const result = await sync(dir, down);
+    const c = result.records.find((x) => x.reason?.includes('127.0.0.1:1'));
+    expect(c?.status).to.equal('failed');
+    expect(c?.reason).to.match(/^registry 127\.0\.0\.1:1/);
+    const next = await sync(dir, config);
+    expect(next.records.filter((x) => x.status === 'succeeded').length).to.be.greaterThan(0);
+  });
+});
