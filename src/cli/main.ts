@@ -10,9 +10,10 @@ import { rollback } from './rollback.js';
 import { status } from './status.js';
 import { plan } from './plan.js';
 import { sync } from './sync.js';
+import { base } from './base.js';
 import { validate } from './validate.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, status];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, status, base];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,72 @@
+/**
+ * `envctl base`: make the deployment default image when the registry lacks
+ * it: a Debian root by `debootstrap --variant=minbase` from the configured
+ * mirror (or the one this machine's apt uses), committed with buildah and
+ * pushed. This is how an air-gapped site gets its base.
+ */
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../model/config.js';
+
+const B = ['--storage-driver', 'vfs'];
+
+/** The first Debian mirror in this machine's apt sources (deb822 or one-line form). */
+export function systemMirror(): string | undefined {
+  const files = ['/etc/apt/sources.list', ...(existsSync('/etc/apt/sources.list.d') ? readdirSync('/etc/apt/sources.list.d').map((f) => `/etc/apt/sources.list.d/${f}`) : [])];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(text)?.[1];
+    if (uri && !/security/.test(uri)) return uri;
+  }
+  return undefined;
+}
+
+export interface BaseResult {
+  image: string;
+  digest: string;
+}
+
+/** Builds the default base image from debootstrap and pushes it to `config.defaultBase.image`. */
+export async function makeBase(root: string, config: Config, log: (line: string) => void): Promise<BaseResult> {
+  const d = config.defaultBase.debootstrap;
+  const mirror = d.mirror === 'system' ? systemMirror() : d.mirror;
+  if (!mirror) throw new Error('no Debian mirror: set defaultBase.debootstrap.mirror in envctl.yaml');
+  const work = join(root, '.envctl', 'base');
+  const rootfs = join(work, 'rootfs');
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  log(`debootstrap --variant=${d.variant} ${d.suite} from ${mirror}`);
+  await execa('debootstrap', [`--variant=${d.variant}`, ...(d.packages.length ? [`--include=${d.packages.join(',')}`] : []), d.suite, rootfs, mirror], { stdout: 'ignore', stderr: 'pipe' });
+  // As Debian's own images do: no apt caches kept in layers, no services started by package scripts.
+  await writeFile(join(rootfs, 'etc/apt/apt.conf.d/docker-clean'),
+    'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\n' +
+    'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\n' +
+    'Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";\n');
+  await writeFile(join(rootfs, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  await execa('chroot', [rootfs, 'apt-get', 'clean']);
+  await rm(join(rootfs, 'var/lib/apt/lists'), { recursive: true, force: true });
+  await mkdir(join(rootfs, 'var/lib/apt/lists/partial'), { recursive: true });
+  await writeFile(join(rootfs, 'etc/resolv.conf'), '');
+  const image = config.defaultBase.image;
+  log(`committing ${image}`);
+  const ctr = (await execa('buildah', [...B, 'from', 'scratch'])).stdout.trim();
+  try {
+    await execa('buildah', [...B, 'copy', ctr, `${rootfs}/`, '/']);
+    await execa('buildah', [...B, 'config', '--cmd', '["/bin/bash"]', '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--label', `org.opencontainers.image.title=Debian ${d.suite} (${d.variant})`, ctr]);
+    await execa('buildah', [...B, 'commit', ctr, image]);
+  } finally {
+    await execa('buildah', [...B, 'rm', ctr], { reject: false });
+  }
+  const digestFile = join(work, 'digest');
+  await execa('buildah', [...B, 'push', `--tls-verify=${config.registry.insecure ? 'false' : 'true'}`, '--digestfile', digestFile, image]);
+  const digest = (await readFile(digestFile, 'utf8')).trim();
+  await rm(rootfs, { recursive: true, force: true });
+  return { image, digest };
+}
