@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure.sh npm
 # Builds in tests use real buildah, a real registry and a busybox base made locally.
-bash scripts/ensure.sh apt buildah docker-registry busybox-static
+bash scripts/ensure.sh apt buildah docker-registry busybox-static debootstrap
 npx tsc -p .
 npx mocha "$@"

@@ -1,0 +1,48 @@
+/** envctl base: a Debian root from debootstrap becomes the default image, and environments build on it with apt tools inside. */
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readLedger } from '../src/git/ledger.js';
+import { activeBuild } from '../src/ledger/model.js';
+import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
+import { removeDir, tempDir, yaml } from './helpers.js';
+
+const PORT = 5196;
+const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
+
+describe('envctl base: the default image from debootstrap', function () {
+  this.timeout(600_000);
+  let dir: string;
+  let registry: RunningRegistry;
+
+  before(async () => {
+    dir = await tempDir('envctl-base-');
+    registry = await ensureEmbeddedRegistry(dir, PORT);
+    await mkdir(join(dir, 'environments'));
+    await writeFile(join(dir, 'envctl.yaml'), yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase:', '  image: "{registry}/envctl/debian:bookworm"', '  debootstrap: { suite: bookworm, variant: minbase, mirror: system }'));
+    await writeFile(join(dir, 'environments', 'tools.yaml'), yaml('owner: a', 'instructions: |', '  RUN apt-get --version | head -1 > /apt-version && test -x /usr/sbin/policy-rc.d'));
+    await writeFile(join(dir, '.gitignore'), '.envctl/\n');
+    const env = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' };
+    await execa('git', ['init', '-q', '-b', 'main'], { cwd: dir });
+    await execa('git', ['add', '-A'], { cwd: dir });
+    await execa('git', ['commit', '-q', '-m', 'tools'], { cwd: dir, env });
+  });
+  after(async () => {
+    await registry.stop();
+    await removeDir(dir);
+  });
+
+  it('makes and pushes the base once, then says it exists; an environment builds on it', async () => {
+    const made = await execa(process.execPath, [BIN, 'base'], { cwd: dir, reject: false });
+    expect(made.exitCode, made.stderr).to.equal(0);
+    expect(made.stdout).to.match(new RegExp(`^127\\.0\\.0\\.1:${PORT}/envctl/debian:bookworm@sha256:[0-9a-f]{64}$`));
+    const again = await execa(process.execPath, [BIN, 'base'], { cwd: dir });
+    expect(again.stdout).to.contain('exists');
+    const synced = await execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false });
+    expect(synced.exitCode, synced.stdout + synced.stderr).to.equal(0);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect(activeBuild(ledger.get('tools'))?.baseDigest).to.equal(made.stdout.split('@')[1]);
+  });
+});
