@@ -9,10 +9,15 @@ import { loadEnvironments } from '../src/load/environments.js';
 import { parseDockerfile } from '../src/check/dockerfile.js';
 import type { Snapshot } from '../src/model/tree.js';
 import { execa } from 'execa';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { updateRevisions } from '../src/repository/revisions.js';
+import { planRepository } from '../src/repository/plan.js';
+import { sync } from '../src/repository/sync.js';
+import { recordBuilds } from '../src/git/ledger.js';
+import { ensureEmbeddedRegistry } from '../src/registry/embedded.js';
+import { pushBusybox } from '../test/fixtures/images.js';
 import { addCommit, generateHistory } from './history.js';
 import { generateEnvironments } from './generate.js';
 
@@ -123,8 +128,71 @@ async function revisionBenches(): Promise<Result[]> {
   }
 }
 
+/** A no-op sync over 500 environments whose every revision the ledger already has. */
+async function noopSyncBench(): Promise<Result> {
+  const base = await mkdtemp(join(tmpdir(), 'envctl-bench-sync-'));
+  try {
+    const config = withDefaults({ registry: { address: '127.0.0.1:1', insecure: true } });
+    await generateHistory(base, 1);
+    const plan = await planRepository(base, config);
+    const at = new Date().toISOString();
+    await recordBuilds(base, config.stateBranch, new Map(plan.builds.map((b) => [b.environment, [{
+      id: `${b.revision}-bench`, revision: b.revision, commit: b.commit, contentKey: b.contentKey ?? '', status: 'succeeded' as const,
+      digest: `sha256:${'0'.repeat(64)}`, startedAt: at, endedAt: at,
+    }]])), { summary: 'bench ledger' });
+    let builds = -1;
+    const seconds = await median(async () => {
+      builds = (await sync(base, config)).records.length;
+    }, 5);
+    if (builds !== 0) throw new Error(`a no-op sync built ${builds}`);
+    return { name: 'no-op sync, 500 environments', seconds, floor: 1, goal: 1, note: 'floor: the 1 s budget itself' };
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
+/** envctl sync of one environment against raw buildah bud + push of the same Dockerfile, alternately. */
+async function buildBench(): Promise<Result> {
+  const base = await mkdtemp(join(tmpdir(), 'envctl-bench-build-'));
+  const port = 5195;
+  const registry = await ensureEmbeddedRegistry(base, port);
+  try {
+    await pushBusybox(`127.0.0.1:${port}/bench/busybox:1`);
+    const config = withDefaults({ registry: { address: 'embedded', embeddedPort: port }, defaultBase: { image: `{registry}/bench/busybox:1`, layers: 1 } });
+    const git = (...args: string[]) => execa('git', args, { cwd: base, env: { GIT_AUTHOR_NAME: 'B', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'B', GIT_COMMITTER_EMAIL: 'b@example.com' } });
+    await git('init', '-q', '-b', 'main');
+    const spec = (n: number) => `owner: b\nnoCache: true\ninstructions: |\n  RUN for i in 1 2 3; do echo ${n} $i >> /x; done\n  RUN cat /x > /y\n`;
+    await mkdir(join(base, 'environments'), { recursive: true });
+    const envctlTimes: number[] = [];
+    const rawTimes: number[] = [];
+    for (let n = 0; n < 4; n++) {
+      await writeFile(join(base, 'environments', 'b.yaml'), spec(n));
+      await git('add', '-A');
+      await git('commit', '-q', '-m', `b ${n}`);
+      const t = process.hrtime.bigint();
+      const result = await sync(base, config);
+      const took = Number(process.hrtime.bigint() - t) / 1e9;
+      if (result.failed > 0) throw new Error('bench build failed');
+      const dir = join(base, '.envctl', 'build', 'b');
+      const r = process.hrtime.bigint();
+      await execa('buildah', ['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot', '--layers', '--no-cache', '--tls-verify=false', '-f', join(dir, 'Dockerfile'), '-t', `127.0.0.1:${port}/bench/raw:${n}`, join(dir, 'context')]);
+      await execa('buildah', ['--storage-driver', 'vfs', 'push', '--tls-verify=false', '--digestfile', join(base, 'raw-digest'), `127.0.0.1:${port}/bench/raw:${n}`]);
+      const raw = Number(process.hrtime.bigint() - r) / 1e9;
+      if (n > 0) {
+        envctlTimes.push(took);
+        rawTimes.push(raw);
+      }
+    }
+    const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    return { name: 'sync building one environment (busybox base, 2 RUNs, no cache)', seconds: mid(envctlTimes), floor: mid(rawTimes), goal: 1.1, note: 'floor: raw buildah bud + push of the same Dockerfile' };
+  } finally {
+    await registry.stop();
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
-  const results = [validateBench(), ...(await revisionBenches())];
+  const results = [validateBench(), ...(await revisionBenches()), await noopSyncBench(), await buildBench()];
   let failed = 0;
   for (const r of results) {
     const ratio = r.seconds / r.floor;

@@ -35,10 +35,10 @@ export interface SyncResult {
 }
 
 export async function sync(root: string, config: Config, progress: (e: SyncEvent) => void = () => undefined): Promise<SyncResult> {
+  const plan = await planRepository(root, config);
+  if (plan.builds.length === 0) return { records: [], failed: 0 }; // a no-op sync starts no registry
   const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
   try {
-    const plan = await planRepository(root, config);
-    if (plan.builds.length === 0) return { records: [], failed: 0 };
     const byName = new Map(plan.environments.map((e) => [e.name, e]));
     const builder = plan.builds.some((b) => b.action === 'build') ? await buildahVersion() : 'reused';
     const done = new Map<string, BuildRecord>();
