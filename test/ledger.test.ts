@@ -77,9 +77,16 @@ describe('ledger: the state branch', function () {
   });
 
   it('a lock left by a killed writer does not block forever; a fresh one is waited for', async () => {
-    const { writeFile, utimes } = await import('node:fs/promises');
+    const { writeFile, utimes, mkdir } = await import('node:fs/promises');
     const lock = join(dir, '.git', 'refs', 'heads', 'envctl-state.lock');
-    await writeFile(lock, '');
+    await mkdir(join(dir, '.git', 'refs', 'heads'), { recursive: true });
+    // envctl names itself in its lock: a holder that no longer runs is recognised at once.
+    const dead = execa(process.execPath, ['-e', '']);
+    const deadPid = dead.pid!;
+    await dead;
+    await writeFile(lock, `pid ${deadPid}\n`);
+    await recordBuilds(dir, 'envctl-state', new Map([['py', [rec({ id: 'z', revision: 1 })]]]), { summary: 's', lockTimeoutMs: 200 });
+    await writeFile(lock, ''); // another tool's lock: stale only after a minute
     const old = new Date(Date.now() - 120_000);
     await utimes(lock, old, old);
     await recordBuilds(dir, 'envctl-state', new Map([['py', [rec({ id: 'a', revision: 1 })]]]), { summary: 's' });

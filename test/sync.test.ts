@@ -116,6 +116,37 @@ describe('sync: build, push and record with buildah and a real registry', functi
     expect(again.records.map((x) => x.revision)).to.deep.equal([1]);
   });
 
+  it('killed with SIGKILL mid-build, the next sync ends the ledger as an uninterrupted one would', async () => {
+    await commit(dir, { 'environments/a.yaml': A('sleep 3 && echo killed > /a') }, 'a: slow');
+    const commitsBefore = Number(await git(dir, 'rev-list', '--count', 'envctl-state'));
+    const child = execa(process.execPath, [BIN, 'sync'], { cwd: dir, detached: true, reject: false, buffer: false });
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('building')) resolve();
+      });
+    });
+    process.kill(-child.pid!, 'SIGKILL'); // envctl and the buildah it started
+    await child;
+    expect(Number(await git(dir, 'rev-list', '--count', 'envctl-state'))).to.equal(commitsBefore);
+    const result = await sync(dir, config);
+    expect(result.failed).to.equal(0);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    const rev = ledger.get('a')!.active!;
+    expect(ledger.get('a')!.builds.filter((b) => b.revision === rev)).to.have.length(1);
+    expect(Number(await git(dir, 'rev-list', '--count', 'envctl-state'))).to.equal(commitsBefore + 1);
+  });
+
+  it('two syncs at once both end with all their records kept', async () => {
+    await commit(dir, { 'environments/a.yaml': A('echo concurrent > /a') }, 'a: concurrent');
+    const commitsBefore = Number(await git(dir, 'rev-list', '--count', 'envctl-state'));
+    const runs = await Promise.all([1, 2].map(() => execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false })));
+    expect(runs.map((r) => r.exitCode)).to.deep.equal([0, 0]);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    const rev = ledger.get('a')!.active!;
+    expect(ledger.get('a')!.builds.filter((b) => b.revision === rev && b.status === 'succeeded')).to.have.length(2);
+    expect(Number(await git(dir, 'rev-list', '--count', 'envctl-state'))).to.equal(commitsBefore + 2);
+  });
+
   it('a registry that refuses is named, recorded as failed, and retried next time', async () => {
     const down = loadConfig(new TextEncoder().encode(yaml('registry: { address: "127.0.0.1:1", insecure: true }', `defaultBase: { image: "127.0.0.1:${PORT}/test/busybox:1", layers: 1 }`))).config;
     await commit(dir, { 'environments/c.yaml': A('echo c > /c') }, 'c');

@@ -10,7 +10,7 @@
  * and the write is tried again, so concurrent syncs keep every record.
  */
 import fs from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
 import {
@@ -124,19 +124,20 @@ async function compareAndSwap(gitdir: string, branch: string, expected: string |
   for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
     try {
       handle = await open(lock, 'wx');
+      // Until the new value is written, the lock names its holder, so a killed holder is recognised at once.
+      await handle.writeFile(`pid ${process.pid}\n`);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // A lock left by a killed process: git would refuse forever; after a minute it is stale.
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > 60_000) await rm(lock, { force: true });
+      if (await staleLock(lock)) await rm(lock, { force: true });
       else if (Date.now() > deadline) throw new Error(`${lock} is held by another writer; if none is running, delete it`);
       await new Promise((r) => setTimeout(r, wait));
     }
   }
   try {
     if ((await refValue(gitdir, branch)) !== expected) return false;
-    await handle.writeFile(`${value}\n`);
+    await handle.truncate(0);
+    await handle.write(`${value}\n`, 0);
     await handle.sync();
     await handle.close();
     handle = undefined;
@@ -148,6 +149,24 @@ async function compareAndSwap(gitdir: string, branch: string, expected: string |
       await rm(lock, { force: true });
     }
   }
+}
+
+/** A lock whose holder (envctl writes its pid first) is gone, or that has sat for a minute (any other writer). */
+async function staleLock(lock: string): Promise<boolean> {
+  const [text, age] = await Promise.all([
+    readFile(lock, 'utf8').catch(() => ''),
+    stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0),
+  ]);
+  const pid = /^pid (\d+)$/m.exec(text)?.[1];
+  if (pid !== undefined) {
+    try {
+      process.kill(Number(pid), 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+  return age > 60_000;
 }
 
 const STATE_README = `# envctl ledger
