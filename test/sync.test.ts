@@ -42,11 +42,12 @@ describe('sync: build, push and record with buildah and a real registry', functi
   let registry: RunningRegistry;
   let dir: string;
   let registryData: string;
+  let busyboxDigest: string;
 
   before(async () => {
     registryData = await tempDir('envctl-registry-');
     registry = await ensureEmbeddedRegistry(registryData, PORT);
-    await pushBusybox(`127.0.0.1:${PORT}/test/busybox:1`);
+    busyboxDigest = await pushBusybox(`127.0.0.1:${PORT}/test/busybox:1`);
     dir = await tempDir('envctl-sync-');
     await git(dir, 'init', '-q', '-b', 'main');
     await commit(dir, { 'envctl.yaml': CONFIG_TEXT, '.gitignore': '.envctl/\n', 'environments/a.yaml': A('echo one > /a'), 'environments/b.yaml': B }, 'a and b');
@@ -65,6 +66,9 @@ describe('sync: build, push and record with buildah and a real registry', functi
     const b = activeBuild(ledger.get('b'))!;
     expect(a.digest).to.match(/^sha256:[0-9a-f]{64}$/);
     expect(b.baseDigest).to.equal(a.digest);
+    // The default image is pinned by digest in FROM, so its bytes are a build input.
+    expect(a.baseDigest).to.equal(busyboxDigest);
+    expect(await readFile(join(dir, '.envctl', 'build', 'a', 'Dockerfile'), 'utf8')).to.contain(`FROM 127.0.0.1:${PORT}/test/busybox:1@${busyboxDigest}`);
     expect(await git(dir, 'rev-list', '--count', 'envctl-state')).to.equal('1');
     // The registry serves the tag at the recorded digest.
     const res = await fetch(`http://127.0.0.1:${PORT}/v2/envctl/a/manifests/1`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
@@ -145,6 +149,16 @@ describe('sync: build, push and record with buildah and a real registry', functi
     const rev = ledger.get('a')!.active!;
     expect(ledger.get('a')!.builds.filter((b) => b.revision === rev && b.status === 'succeeded')).to.have.length(2);
     expect(Number(await git(dir, 'rev-list', '--count', 'envctl-state'))).to.equal(commitsBefore + 2);
+  });
+
+  it('a new image behind the default base\'s tag rebuilds what stands on it', async () => {
+    const before = await readLedger(dir, 'envctl-state');
+    const newDigest = await pushBusybox(`127.0.0.1:${PORT}/test/busybox:1`, 'a second busybox\n');
+    expect(newDigest).to.not.equal(busyboxDigest);
+    const result = await sync(dir, config);
+    const a = result.records.find((r) => r.revision === before.ledger.get('a')!.active);
+    expect(a?.status).to.equal('succeeded');
+    expect(a?.baseDigest).to.equal(newDigest);
   });
 
   it('a registry that refuses is named, recorded as failed, and retried next time', async () => {

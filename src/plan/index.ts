@@ -39,6 +39,8 @@ export interface PlanInput {
   /** Latest revision of each environment at the head. */
   latest: Map<string, Revision>;
   ledger: Ledger;
+  /** Digests of default and custom base images, as the registry reports them now. */
+  imageDigests?: Map<string, string>;
 }
 
 export function planBuilds(input: PlanInput): Plan {
@@ -61,12 +63,16 @@ export function planBuilds(input: PlanInput): Plan {
     // A base planned for reuse already has its digest; only a base to be built is pending.
     const basePlan = baseName !== undefined && base.kind === 'environment' && base.revision === 'active' ? planned.get(baseName) : undefined;
     const basePending = basePlan !== undefined && basePlan.action === 'build';
-    const baseDigest = basePlan?.action === 'reuse' ? basePlan.reuse!.digest : base.kind === 'environment' ? digestOf(base.environment, base.revision) : undefined;
+    const imageRef = base.kind === 'default' ? input.config.defaultBase.image : base.kind === 'image' ? base.image : undefined;
+    const baseDigest = basePlan?.action === 'reuse' ? basePlan.reuse!.digest
+      : base.kind === 'environment' ? digestOf(base.environment, base.revision)
+        : imageRef?.includes('@') ? imageRef.split('@')[1] : input.imageDigests?.get(imageRef!);
     const key = basePending || (base.kind === 'environment' && baseDigest === undefined)
       ? null
       : renderEnvironment(env, {
         config: input.config, all: byName,
         resolveBase: (b) => `${imageName(input.config, b)}@${baseDigest}`,
+        ...(input.imageDigests ? { imageDigests: input.imageDigests } : {}),
       }).contentKey;
 
     const builds = input.ledger.get(name)?.builds ?? [];

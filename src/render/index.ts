@@ -46,6 +46,8 @@ export interface RenderOptions {
   revision?: RevisionInfo;
   /** Image reference for the run spec, when built. */
   image?: string;
+  /** Digests of the default and custom base images, by reference, when the registry told them: FROM pins them, and the key covers them. */
+  imageDigests?: Map<string, string>;
 }
 
 export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions): Rendered {
@@ -69,9 +71,10 @@ export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions):
 
 function fromOf(env: CheckedEnvironment, opts: RenderOptions): string {
   const base = baseOf(env.spec);
-  if (base.kind === 'default') return opts.config.defaultBase.image;
-  if (base.kind === 'image') return base.image;
-  return (opts.resolveBase ?? tagResolver(opts.config))(base.environment, base.revision);
+  if (base.kind === 'environment') return (opts.resolveBase ?? tagResolver(opts.config))(base.environment, base.revision);
+  const ref = base.kind === 'default' ? opts.config.defaultBase.image : base.image;
+  const digest = ref.includes('@') ? undefined : opts.imageDigests?.get(ref);
+  return digest ? `${ref}@${digest}` : ref;
 }
 
 /** Base environments, nearest first; stops at a cycle or a missing name (check reports those). */

@@ -9,6 +9,9 @@ import type { SourceFile } from '../model/tree.js';
 import { planBuilds, type Plan } from '../plan/index.js';
 import type { Revision } from '../revisions/number.js';
 import { updateRevisions } from './revisions.js';
+import { baseOf } from '../model/spec.js';
+import { ensureEmbeddedRegistry } from '../registry/embedded.js';
+import { resolveDigest } from '../registry/tag.js';
 
 export interface HeadPlan extends Plan {
   head: string | undefined;
@@ -16,6 +19,7 @@ export interface HeadPlan extends Plan {
   environments: CheckedEnvironment[];
   latest: Map<string, Revision>;
   ledger: Ledger;
+  imageDigests: Map<string, string>;
 }
 
 export async function planRepository(root: string, config: Config, branch = config.branch): Promise<HeadPlan> {
@@ -33,5 +37,32 @@ export async function planRepository(root: string, config: Config, branch = conf
   const { environments } = checkEnvironments(loaded.environments, { config });
   const latest = new Map<string, Revision>();
   for (const r of await log.read()) if (log.entries[r.environment]) latest.set(r.environment, r);
-  return { head: log.head, environments, latest, ledger: state.ledger, ...planBuilds({ config, environments, latest, ledger: state.ledger }) };
+  const imageDigests = await baseImageDigests(root, config, environments);
+  return { head: log.head, environments, latest, ledger: state.ledger, imageDigests, ...planBuilds({ config, environments, latest, ledger: state.ledger, imageDigests }) };
+}
+
+/**
+ * What the default and custom base images point at now. A changed image
+ * behind the same tag changes the content key, so it rebuilds; the embedded
+ * registry is started for the question when nothing answers on its port.
+ */
+async function baseImageDigests(root: string, config: Config, environments: CheckedEnvironment[]): Promise<Map<string, string>> {
+  const refs = new Set<string>();
+  for (const env of environments) {
+    const base = baseOf(env.spec);
+    if (base.kind === 'default') refs.add(config.defaultBase.image);
+    else if (base.kind === 'image' && !base.image.includes('@')) refs.add(base.image);
+  }
+  const out = new Map<string, string>();
+  if (refs.size === 0) return out;
+  const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort).catch(() => undefined) : undefined;
+  try {
+    await Promise.all([...refs].map(async (ref) => {
+      const digest = await resolveDigest(ref, config.registry.insecure && ref.startsWith(config.registry.address));
+      if (digest) out.set(ref, digest);
+    }));
+  } finally {
+    await registry?.stop();
+  }
+  return out;
 }

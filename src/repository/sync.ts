@@ -113,11 +113,11 @@ async function build(root: string, config: Config, step: PlannedBuild, env: Chec
     return `${imageName(config, name)}@${digest}`;
   };
   const rendered = renderEnvironment(env, {
-    config, all: new Map(ctx.plan.environments.map((e) => [e.name, e])), resolveBase,
+    config, all: new Map(ctx.plan.environments.map((e) => [e.name, e])), resolveBase, imageDigests: ctx.plan.imageDigests,
     revision: { number: step.revision, commit: step.commit, created: record.startedAt },
   });
   record.contentKey = rendered.contentKey;
-  record.baseDigest = base.kind === 'environment' ? rendered.from.split('@')[1] : await resolveDigest(rendered.from, config.registry.insecure);
+  record.baseDigest = rendered.from.includes('@') ? rendered.from.split('@')[1] : await resolveDigest(rendered.from, config.registry.insecure);
   const dir = join(root, '.envctl', 'build', step.environment);
   await replaceDir(dir, async (d) => {
     await writeFile(join(d, 'Dockerfile'), rendered.dockerfile);
