@@ -171,4 +171,14 @@ describe('sync: build, push and record with buildah and a real registry', functi
     const next = await sync(dir, config);
     expect(next.records.filter((x) => x.status === 'succeeded').length).to.be.greaterThan(0);
   });
+
+  it('--jobs builds independent groups at once and records them in plan order', async () => {
+    await commit(dir, { 'environments/d.yaml': A('echo d > /d'), 'environments/e.yaml': A('echo e > /e') }, 'd and e');
+    const r = await execa(process.execPath, [BIN, 'sync', '--jobs', '2'], { cwd: dir, reject: false });
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect([ledger.get('d')?.active, ledger.get('e')?.active]).to.deep.equal([1, 1]);
+    const bad = await execa(process.execPath, [BIN, 'sync', '--jobs', '0'], { cwd: dir, reject: false });
+    expect(bad.exitCode).to.equal(2);
+  });
 });

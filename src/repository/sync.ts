@@ -17,7 +17,7 @@ import type { Config } from '../model/config.js';
 import { baseOf } from '../model/spec.js';
 import type { PlannedBuild } from '../plan/index.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
-import { resolveDigest, tagManifest } from '../registry/tag.js';
+import { RegistryError, resolveDigest, tagManifest } from '../registry/tag.js';
 import { imageName, renderEnvironment } from '../render/index.js';
 import { planRepository } from './plan.js';
 
@@ -34,7 +34,14 @@ export interface SyncResult {
   failed: number;
 }
 
-export async function sync(root: string, config: Config, progress: (e: SyncEvent) => void = () => undefined): Promise<SyncResult> {
+export interface SyncOptions {
+  /** Independent groups (an environment and those built on it) built at once. */
+  jobs?: number;
+  progress?: (e: SyncEvent) => void;
+}
+
+export async function sync(root: string, config: Config, opts: SyncOptions = {}): Promise<SyncResult> {
+  const progress = opts.progress ?? (() => undefined);
   const plan = await planRepository(root, config);
   if (plan.builds.length === 0) return { records: [], failed: 0 }; // a no-op sync starts no registry
   const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
@@ -42,10 +49,9 @@ export async function sync(root: string, config: Config, progress: (e: SyncEvent
     const byName = new Map(plan.environments.map((e) => [e.name, e]));
     const builder = plan.builds.some((b) => b.action === 'build') ? await buildahVersion() : 'reused';
     const done = new Map<string, BuildRecord>();
-    const records = new Map<string, BuildRecord[]>();
+    const steps = new Map(plan.builds.map((b) => [b.environment, b]));
 
-    for (const step of plan.builds) {
-      const env = byName.get(step.environment)!;
+    const runStep = async (step: PlannedBuild): Promise<void> => {
       const startedAt = new Date().toISOString();
       const record: BuildRecord = {
         id: `${step.revision}-${startedAt}-${randomBytes(3).toString('hex')}`,
@@ -63,24 +69,31 @@ export async function sync(root: string, config: Config, progress: (e: SyncEvent
           const earlier = plan.ledger.get(step.environment)?.builds.find((b) => b.digest === step.reuse!.digest);
           if (earlier?.baseDigest) record.baseDigest = earlier.baseDigest;
         } else {
-          await build(root, config, step, env, record, { done, plan, builder, progress });
+          await build(root, config, step, byName.get(step.environment)!, record, { done, plan, builder, progress });
         }
         record.status = 'succeeded';
+        progress({ environment: step.environment, revision: step.revision, message: `succeeded ${record.digest}` });
       } catch (err) {
         record.status = 'failed';
-        record.reason = err instanceof BuildFailed ? err.message : err instanceof SkipError ? `skipped: ${err.message}` : `registry ${config.registry.address}: ${(err as Error).message}`;
-        if (err instanceof BuildFailed) {
-          record.logTail = err.logTail;
-          if (err.stage === 'push') record.reason = `registry ${config.registry.address}: ${err.message}`;
-        }
+        record.reason = failureReason(err, config);
+        if (err instanceof BuildFailed) record.logTail = err.logTail;
         progress({ environment: step.environment, revision: step.revision, message: `failed: ${record.reason}` });
       }
       record.endedAt = new Date().toISOString();
-      if (record.status === 'succeeded') progress({ environment: step.environment, revision: step.revision, message: `succeeded ${record.digest}` });
       done.set(step.environment, record);
-      records.set(step.environment, [...(records.get(step.environment) ?? []), record]);
-    }
-    const all = [...records.values()].flat();
+    };
+
+    // Groups share nothing, so up to `jobs` of them build at once; within a group, bases first.
+    const queue = [...plan.groups];
+    const worker = async () => {
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        for (const name of group) await runStep(steps.get(name)!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs ?? 1, queue.length)) }, worker));
+
+    const all = plan.builds.map((b) => done.get(b.environment)!);
+    const records = new Map(all.map((r, i) => [plan.builds[i]!.environment, [r]]));
     const failed = all.filter((r) => r.status === 'failed').length;
     const ledgerCommit = await recordBuilds(root, config.stateBranch, records, {
       summary: `envctl sync: ${all.length - failed} built or reused, ${failed} failed (${plan.head?.slice(0, 12) ?? 'no head'})`,
@@ -89,6 +102,14 @@ export async function sync(root: string, config: Config, progress: (e: SyncEvent
   } finally {
     await registry?.stop();
   }
+}
+
+/** One line on why a step failed; reasons starting with "registry" or "skipped" are retried by the next sync. */
+function failureReason(err: unknown, config: Config): string {
+  if (err instanceof SkipError) return `skipped: ${err.message}`;
+  if (err instanceof BuildFailed) return err.stage === 'push' ? `registry ${config.registry.address}: ${err.message}` : err.message;
+  if (err instanceof RegistryError) return `registry ${config.registry.address}: ${err.message}`;
+  return `error: ${(err as Error).message}`;
 }
 
 class SkipError extends Error {}
