@@ -133,7 +133,7 @@ function walkEvents(text: string, events: Event[], file: string, lines: LineInde
   let rootSize = 0;
   let tooLarge = false;
 
-  const place = (ev: Event): { pointer: string; skip: boolean } => {
+  const place = (): { pointer: string; skip: boolean } => {
     const top = stack[stack.length - 1];
     if (!top) return { pointer: '', skip: false };
     if (top.kind === 'skip') return { pointer: '', skip: true };
@@ -174,7 +174,7 @@ function walkEvents(text: string, events: Event[], file: string, lines: LineInde
           takeKey(top, ev);
           break;
         }
-        const { pointer, skip } = place(ev);
+        const { pointer, skip } = place();
         const quoted = ev.style === SCALAR_STYLE.SINGLE_QUOTED || ev.style === SCALAR_STYLE.DOUBLE_QUOTED;
         // Point at the opening quote, where an editor shows the value starting.
         if (!skip) record(pointer, quoted ? ev.valueStart - 1 : ev.valueStart, ev.style === SCALAR_STYLE.LITERAL_BLOCK ? Math.max(0, ev.indent) : undefined);
@@ -193,7 +193,7 @@ function walkEvents(text: string, events: Event[], file: string, lines: LineInde
           top.keyOffset = ev.anchorStart;
           break;
         }
-        const { pointer, skip } = place(ev);
+        const { pointer, skip } = place();
         if (!skip) record(pointer, ev.anchorStart);
         addSize(size);
         if (totalSize(stack, rootSize) > MAX_EXPANDED_NODES && !tooLarge) {
@@ -215,7 +215,7 @@ function walkEvents(text: string, events: Event[], file: string, lines: LineInde
           stack.push(frame('skip', '', undefined));
           break;
         }
-        const { pointer, skip } = place(ev);
+        const { pointer, skip } = place();
         if (!skip) record(pointer, ev.start);
         stack.push(frame(skip ? 'skip' : kind, pointer, anchorName(ev)));
         break;

@@ -122,7 +122,6 @@ interface BuildContext {
 }
 
 async function build(root: string, config: Config, step: PlannedBuild, env: CheckedEnvironment, record: BuildRecord, ctx: BuildContext): Promise<void> {
-  const base = baseOf(env.spec);
   // The base by digest: built in this sync, or active (or pinned) in the ledger.
   const resolveBase = (name: string, revision: number | 'active'): string => {
     const now = ctx.done.get(name);
