@@ -14,7 +14,6 @@ import { replaceDir } from '../files/write.js';
 import { recordBuilds } from '../git/ledger.js';
 import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
-import { baseOf } from '../model/spec.js';
 import type { PlannedBuild } from '../plan/index.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { RegistryError, resolveDigest, tagManifest } from '../registry/tag.js';
