@@ -96,3 +96,55 @@ describe('ledger: the state branch', function () {
     expect(err?.message).to.match(/held by another writer/);
   });
 });
+
+describe('ledger: publishing the state branch to a remote', function () {
+  this.timeout(120_000);
+  const dirs: string[] = [];
+  after(async () => {
+    for (const d of dirs) await removeDir(d);
+  });
+
+  async function clones(): Promise<{ remote: string; a: string; b: string }> {
+    const remote = await tempDir('envctl-remote-');
+    const a = await tempDir('envctl-clone-a-');
+    const b = await tempDir('envctl-clone-b-');
+    dirs.push(remote, a, b);
+    await execa('git', ['init', '-q', '--bare', remote]);
+    for (const d of [a, b]) {
+      await execa('git', ['init', '-q', '-b', 'main'], { cwd: d });
+      await execa('git', ['remote', 'add', 'origin', remote], { cwd: d });
+    }
+    return { remote, a, b };
+  }
+
+  it('a push refused because another sync pushed first merges record by record and succeeds', async () => {
+    const { pushLedger } = await import('../src/git/remote.js');
+    const { remote, a, b } = await clones();
+    await recordBuilds(a, 'envctl-state', new Map([['py', [rec({ id: 'from-a', revision: 1 })]]]), { summary: 'a' });
+    await pushLedger(a, 'envctl-state', 'origin');
+    await recordBuilds(b, 'envctl-state', new Map([['py', [rec({ id: 'from-b', revision: 2 })]], ['r', [rec({ id: 'r1', revision: 1 })]]]), { summary: 'b' });
+    await pushLedger(b, 'envctl-state', 'origin');
+    const { ledger } = await readLedger(remote, 'envctl-state');
+    expect(ledger.get('py')?.builds.map((x) => x.id).sort()).to.deep.equal(['from-a', 'from-b']);
+    expect(ledger.get('r')?.builds).to.have.length(1);
+    expect((await execa('git', ['fsck', '--strict'], { cwd: remote, reject: false })).exitCode).to.equal(0);
+    // a catches up without a merge of its own when it has nothing new.
+    await pushLedger(a, 'envctl-state', 'origin');
+    const heads = await Promise.all([a, remote].map(async (d) => (await readLedger(d, 'envctl-state')).head));
+    expect(heads[0]).to.equal(heads[1]);
+  });
+
+  it('two clones pushing at once both end with all their records on the remote', async () => {
+    const { pushLedger } = await import('../src/git/remote.js');
+    const { remote, a, b } = await clones();
+    await Promise.all([a, b].map(async (d, i) => {
+      for (let n = 0; n < 4; n++) {
+        await recordBuilds(d, 'envctl-state', new Map([[`env-${i}`, [rec({ id: `${i}-${n}`, revision: n + 1 })]]]), { summary: `${i} ${n}` });
+        await pushLedger(d, 'envctl-state', 'origin');
+      }
+    }));
+    const { ledger } = await readLedger(remote, 'envctl-state');
+    expect(ledger.get('env-0')?.builds).to.have.length(4);
+    expect(ledger.get('env-1')?.builds).to.have.length(4);
+  });
+});

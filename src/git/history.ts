@@ -73,6 +73,8 @@ export interface HistorySource {
  */
 export function gitdirOf(dir: string): string {
   const dotgit = join(dir, '.git');
+  // A bare repository is its own git folder.
+  if (!existsSync(dotgit) && existsSync(join(dir, 'objects')) && existsSync(join(dir, 'HEAD'))) return dir;
   let gitdir = dotgit;
   try {
     const text = readFileSync(dotgit, 'utf8');

@@ -42,7 +42,7 @@ export async function readLedger(dir: string, branch: string): Promise<LedgerSta
   return { head, ledger: head === undefined ? new Map() : readLedgerAt(gitdir, head) };
 }
 
-function readLedgerAt(gitdir: string, commit: string): Ledger {
+export function readLedgerAt(gitdir: string, commit: string): Ledger {
   const store = new ObjectStore(gitdir);
   try {
     const root = parseTree(store.read(parseCommit(store.read(commit).data).tree).data);
@@ -78,13 +78,13 @@ export async function recordBuilds(dir: string, branch: string, records: Map<str
   for (let attempt = 0; ; attempt++) {
     const old = await refValue(gitdir, branch);
     const current = old === undefined ? new Map<string, EnvironmentLedger>() : readLedgerAt(gitdir, old);
-    const commit = await writeLedgerCommit(gitdir, old, current, records, opts.summary);
+    const commit = await writeLedgerCommit(gitdir, old ? [old] : [], current, records, opts.summary);
     if (await compareAndSwap(gitdir, branch, old, commit, opts.lockTimeoutMs ?? 30_000)) return commit;
     if (attempt > 50) throw new Error(`could not update ${branch}: it kept changing under us`);
   }
 }
 
-async function writeLedgerCommit(gitdir: string, parent: string | undefined, current: Ledger, records: Map<string, BuildRecord[]>, summary: string): Promise<string> {
+async function writeLedgerCommit(gitdir: string, parents: string[], current: Ledger, records: Map<string, BuildRecord[]>, summary: string): Promise<string> {
   const files = new Map<string, string>();
   for (const [name, ledger] of current) files.set(name, formatLedgerFile(ledger));
   const lines: string[] = [];
@@ -110,7 +110,7 @@ async function writeLedgerCommit(gitdir: string, parent: string | undefined, cur
   const person = { ...AUTHOR, timestamp: now, timezoneOffset: 0 };
   return git.writeCommit({
     fs, gitdir,
-    commit: { message: `${summary}\n\n${lines.join('\n')}\n`, tree: root, parent: parent ? [parent] : [], author: person, committer: person },
+    commit: { message: `${summary}\n\n${lines.join('\n')}\n`, tree: root, parent: parents, author: person, committer: person },
   });
 }
 
@@ -186,3 +186,30 @@ what was built and what is active, one JSON file per environment under
 
 Each sync adds one commit whose message lists what it recorded.
 `;
+
+/**
+ * Joins a ledger fetched from a remote into the local branch: a merge commit
+ * whose parents are the remote head and the local head, holding every record
+ * of both. Returns the new local head (the merge), or the remote head when the
+ * local branch had nothing the remote lacks.
+ */
+export async function mergeRemoteLedger(dir: string, branch: string, remoteHead: string): Promise<string> {
+  const gitdir = gitdirOf(dir);
+  for (;;) {
+    const local = await refValue(gitdir, branch);
+    const theirs = readLedgerAt(gitdir, remoteHead);
+    if (local === undefined) {
+      if (await compareAndSwap(gitdir, branch, undefined, remoteHead, 30_000)) return remoteHead;
+      continue;
+    }
+    if (local === remoteHead) return local;
+    // Nothing here the remote lacks: move up to it instead of merging.
+    if (await git.isDescendent({ fs, gitdir, oid: remoteHead, ancestor: local, depth: -1 })) {
+      if (await compareAndSwap(gitdir, branch, local, remoteHead, 30_000)) return remoteHead;
+      continue;
+    }
+    const records = new Map([...readLedgerAt(gitdir, local)].map(([name, l]) => [name, l.builds]));
+    const merge = await writeLedgerCommit(gitdir, [remoteHead, local], theirs, records, 'envctl: merge the ledger from the remote');
+    if (await compareAndSwap(gitdir, branch, local, merge, 30_000)) return merge;
+  }
+}
