@@ -29,7 +29,7 @@ Environments with errors (their own or their bases') are not rendered: exit 1.`,
     const files = new Set(repo.loaded.filter((e) => involved.has(e.name)).map((e) => e.file));
     const blocking = result.problems.filter((p) => p.severity === 'error' && (files.has(p.file) || !repo.loaded.some((e) => e.file === p.file)));
     if (blocking.length > 0 || [...involved].some((n) => !byName.has(n))) {
-      reportProblems(blocking, io, { json: false });
+      reportProblems(blocking, io);
       io.err(`not rendered: ${summary(blocking, involved.size)}`);
       return 1;
     }

@@ -3,8 +3,7 @@ import * as core from '@actions/core';
 import { formatProblem, type Problem } from '../model/problem.js';
 import type { Io } from './command.js';
 
-export function reportProblems(problems: Problem[], io: Io, opts: { json: boolean }): void {
-  if (opts.json) return;
+export function reportProblems(problems: Problem[], io: Io): void {
   for (const p of problems) io.out(formatProblem(p));
   if (io.env.GITHUB_ACTIONS === 'true') {
     for (const p of problems) {

@@ -33,7 +33,7 @@ Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.`,
     if (args.values.json) {
       io.out(JSON.stringify({ environments: count, errors: problems.filter((p) => p.severity === 'error').length, problems }, null, 2));
     } else {
-      reportProblems(problems, io, { json: false });
+      reportProblems(problems, io);
       io.err(summary(problems, count));
     }
     return problems.some((p) => p.severity === 'error') ? 1 : 0;

@@ -72,19 +72,23 @@ export interface HistorySource {
  * the worktree's `commondir` file names.
  */
 export function gitdirOf(dir: string): string {
-  const dotgit = join(dir, '.git');
   // A bare repository is its own git folder.
-  if (!existsSync(dotgit) && existsSync(join(dir, 'objects')) && existsSync(join(dir, 'HEAD'))) return dir;
-  let gitdir = dotgit;
+  if (!existsSync(join(dir, '.git')) && existsSync(join(dir, 'objects')) && existsSync(join(dir, 'HEAD'))) return dir;
+  const gitdir = ownGitdir(dir);
+  const common = join(gitdir, 'commondir');
+  return existsSync(common) ? resolve(gitdir, readFileSync(common, 'utf8').trim()) : gitdir;
+}
+
+/** The work tree's own git folder: `.git`, or where a linked worktree's `.git` file points. */
+function ownGitdir(dir: string): string {
+  const dotgit = join(dir, '.git');
   try {
-    const text = readFileSync(dotgit, 'utf8');
-    const m = /^gitdir: (.+)$/m.exec(text);
-    if (m) gitdir = resolve(dir, m[1]!.trim());
+    const m = /^gitdir: (.+)$/m.exec(readFileSync(dotgit, 'utf8'));
+    if (m) return resolve(dir, m[1]!.trim());
   } catch {
     // a folder: the usual case
   }
-  const common = join(gitdir, 'commondir');
-  return existsSync(common) ? resolve(gitdir, readFileSync(common, 'utf8').trim()) : gitdir;
+  return dotgit;
 }
 
 /** A shallow clone lists its cut-off commits in `.git/shallow`. */
@@ -136,16 +140,8 @@ export async function resolveCommit(dir: string, ref: string): Promise<string | 
 
 /** `ref: refs/heads/x` or a commit id, from the worktree's own HEAD file. */
 function readOwnHead(dir: string): string | undefined {
-  const dotgit = join(dir, '.git');
-  let gitdir = dotgit;
   try {
-    const m = /^gitdir: (.+)$/m.exec(readFileSync(dotgit, 'utf8'));
-    if (m) gitdir = resolve(dir, m[1]!.trim());
-  } catch {
-    // .git is a folder
-  }
-  try {
-    const head = readFileSync(join(gitdir, 'HEAD'), 'utf8').trim();
+    const head = readFileSync(join(ownGitdir(dir), 'HEAD'), 'utf8').trim();
     return head.startsWith('ref: ') ? head.slice(5) : head;
   } catch {
     return undefined;

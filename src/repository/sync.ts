@@ -41,10 +41,11 @@ export interface SyncOptions {
 
 export async function sync(root: string, config: Config, opts: SyncOptions = {}): Promise<SyncResult> {
   const progress = opts.progress ?? (() => undefined);
-  const plan = await planRepository(root, config);
-  if (plan.builds.length === 0) return { records: [], failed: 0 }; // a no-op sync starts no registry
+  // Started once, before planning: the plan asks it for base image digests and reuses it.
   const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
   try {
+    const plan = await planRepository(root, config);
+    if (plan.builds.length === 0) return { records: [], failed: 0 };
     const byName = new Map(plan.environments.map((e) => [e.name, e]));
     const builder = plan.builds.some((b) => b.action === 'build') ? await buildahVersion() : 'reused';
     const done = new Map<string, BuildRecord>();
