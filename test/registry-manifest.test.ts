@@ -64,7 +64,7 @@ interface Request {
 class FakeRegistry {
   readonly images = new Map<string, Image>();
   readonly requests: Request[] = [];
-  /** When false, /token refuses, so no manifest can be read. */
+  /** When false, /token refuses and tokens handed out before are revoked, so no manifest can be read. */
   issueTokens = true;
   private readonly blobs = new Map<string, Blob>();
   private server: Server | undefined;
@@ -112,7 +112,7 @@ class FakeRegistry {
     if (!m || req.method !== 'GET') return json(404, { errors: [{ code: 'NAME_UNKNOWN', message: 'not here' }] });
     const name = m[1]!;
     const reference = decodeURIComponent(m[2]!);
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+    if (req.headers.authorization !== `Bearer ${TOKEN}` || !this.issueTokens) {
       return json(401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, {
         'www-authenticate': `Bearer realm="http://${this.address}/token",service="test",scope="repository:${name}:pull"`,
       });
@@ -234,7 +234,7 @@ describe('registry: layerCount against a local OCI registry', function () {
   });
 
   it('does the token handshake, follows the index to linux/amd64 and counts its layers', async () => {
-    const n = await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 5000 });
+    const n = await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } });
     expect(n).to.equal(5);
 
     const paths = registry.requests.map((r) => r.path);
@@ -252,40 +252,40 @@ describe('registry: layerCount against a local OCI registry', function () {
   });
 
   it('picks other platforms by os, architecture and variant', async () => {
-    expect(await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/arm64/v8', timeoutMs: 5000 })).to.equal(7);
-    expect(await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/arm64', timeoutMs: 5000 })).to.equal(7);
-    expect(await layerCount(`${registry.address}/multi/arch:1`, { platform: 'windows/amd64', timeoutMs: 5000 })).to.equal(11);
+    expect(await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/arm64/v8', timeoutMs: 5000, access: { insecure: [] } })).to.equal(7);
+    expect(await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/arm64', timeoutMs: 5000, access: { insecure: [] } })).to.equal(7);
+    expect(await layerCount(`${registry.address}/multi/arch:1`, { platform: 'windows/amd64', timeoutMs: 5000, access: { insecure: [] } })).to.equal(11);
   });
 
   it('counts a tag that points straight at an image manifest', async () => {
-    expect(await layerCount(`${registry.address}/single/image:2`, { platform: 'linux/amd64', timeoutMs: 5000 })).to.equal(4);
+    expect(await layerCount(`${registry.address}/single/image:2`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } })).to.equal(4);
   });
 
   it('reads a manifest by digest', async () => {
-    await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 5000 });
+    await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } });
     const digest = registry.manifestRequests().at(-1)!.path.split('/manifests/')[1]!;
-    expect(await layerCount(`${registry.address}/multi/arch@${digest}`, { platform: 'linux/amd64', timeoutMs: 5000 })).to.equal(5);
+    expect(await layerCount(`${registry.address}/multi/arch@${digest}`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } })).to.equal(5);
   });
 
   it('is undefined when the index has no manifest for the platform', async () => {
-    expect(await layerCount(`${registry.address}/no/amd64:1`, { platform: 'linux/amd64', timeoutMs: 5000 })).to.equal(undefined);
+    expect(await layerCount(`${registry.address}/no/amd64:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } })).to.equal(undefined);
   });
 
   it('is undefined for 404 (unknown tag or repository)', async () => {
-    expect(await layerCount(`${registry.address}/multi/arch:nosuchtag`, { platform: 'linux/amd64', timeoutMs: 5000 })).to.equal(undefined);
-    expect(await layerCount(`${registry.address}/no/such:1`, { platform: 'linux/amd64', timeoutMs: 5000 })).to.equal(undefined);
+    expect(await layerCount(`${registry.address}/multi/arch:nosuchtag`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } })).to.equal(undefined);
+    expect(await layerCount(`${registry.address}/no/such:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } })).to.equal(undefined);
     expect(registry.manifestRequests().some((r) => r.authorization !== undefined)).to.equal(true);
   });
 
   it('is undefined when the token endpoint refuses', async () => {
     registry.issueTokens = false;
-    expect(await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 5000 })).to.equal(undefined);
+    expect(await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } })).to.equal(undefined);
   });
 
   it('is undefined, at once, for a closed loopback port', async () => {
     const port = await closedPort();
     const started = Date.now();
-    expect(await layerCount(`127.0.0.1:${port}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 10_000 })).to.equal(undefined);
+    expect(await layerCount(`127.0.0.1:${port}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 10_000, access: { insecure: [] } })).to.equal(undefined);
     expect(Date.now() - started).to.be.below(2000);
   });
 
@@ -293,7 +293,7 @@ describe('registry: layerCount against a local OCI registry', function () {
     const hole = await blackHole();
     try {
       const started = Date.now();
-      expect(await layerCount(`127.0.0.1:${hole.port}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 300 })).to.equal(undefined);
+      expect(await layerCount(`127.0.0.1:${hole.port}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 300, access: { insecure: [] } })).to.equal(undefined);
       const took = Date.now() - started;
       expect(took).to.be.at.least(250);
       expect(took).to.be.below(2000);
@@ -311,7 +311,7 @@ describe('registry: layerCount against a local OCI registry', function () {
     const port = (server.address() as AddressInfo).port;
     try {
       const started = Date.now();
-      expect(await layerCount(`127.0.0.1:${port}/x/y:1`, { platform: 'linux/amd64', timeoutMs: 300 })).to.equal(undefined);
+      expect(await layerCount(`127.0.0.1:${port}/x/y:1`, { platform: 'linux/amd64', timeoutMs: 300, access: { insecure: [] } })).to.equal(undefined);
       expect(Date.now() - started).to.be.below(2000);
     } finally {
       server.closeAllConnections();

@@ -1,6 +1,7 @@
 import { makeBase } from '../builder/base.js';
 import { openRepository } from '../repository/index.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
+import { registryAccess } from '../registry/client.js';
 import { resolveDigest } from '../registry/tag.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 
@@ -20,7 +21,7 @@ and pushed. --force makes it even when it exists.`,
     const { config } = await openRepository(root);
     const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
     try {
-      const existing = await resolveDigest(config.defaultBase.image, config.registry.insecure);
+      const existing = await resolveDigest(config.defaultBase.image, registryAccess(config));
       if (existing && !args.values.force) {
         io.out(`${config.defaultBase.image}@${existing} exists`);
         return 0;

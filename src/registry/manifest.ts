@@ -1,23 +1,16 @@
 /**
  * Reads an image manifest from an OCI distribution registry to count its
  * layers (GET /v2/<name>/manifests/<reference>, following an index to the
- * platform's manifest, with the anonymous bearer-token handshake).
+ * platform's manifest).
  */
-import { isLoopback, parseReference } from './reference.js';
-
-const ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
+import { MANIFEST_TYPES, registryFetch, type RegistryAccess } from './client.js';
+import { parseReference } from './reference.js';
 
 export interface ManifestOptions {
   platform: string;
   /** Give up after this long: validation must not hang on an unreachable registry. */
   timeoutMs?: number;
-  /** Use http for these registries (loopback ones always). */
-  insecure?: boolean;
+  access: RegistryAccess;
 }
 
 interface Manifest {
@@ -30,44 +23,20 @@ interface Manifest {
 export async function layerCount(ref: string, opts: ManifestOptions): Promise<number | undefined> {
   try {
     const image = parseReference(ref);
-    const scheme = opts.insecure || isLoopback(image.registry) ? 'http' : 'https';
-    const base = `${scheme}://${image.registry}/v2/${image.repository}/manifests/`;
     const signal = AbortSignal.timeout(opts.timeoutMs ?? 3000);
-    const session = { token: undefined as string | undefined };
-    let manifest = await fetchJson(base + (image.digest ?? image.tag), session, signal);
+    const get = async (reference: string): Promise<Manifest | undefined> => {
+      const res = await registryFetch(image.registry, `${image.repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES }, signal }, opts.access);
+      return res.ok ? ((await res.json()) as Manifest) : undefined;
+    };
+    let manifest = await get(image.digest ?? image.tag!);
     if (manifest?.manifests) {
       const [os, arch, variant] = opts.platform.split('/');
       const entry = manifest.manifests.find((m) => m.platform?.os === os && m.platform?.architecture === arch && (!variant || m.platform?.variant === variant));
       if (!entry) return undefined;
-      manifest = await fetchJson(base + entry.digest, session, signal);
+      manifest = await get(entry.digest);
     }
     return Array.isArray(manifest?.layers) ? manifest.layers.length : undefined;
   } catch {
     return undefined;
   }
-}
-
-async function fetchJson(url: string, session: { token: string | undefined }, signal: AbortSignal): Promise<Manifest | undefined> {
-  const get = () => fetch(url, { headers: { accept: ACCEPT, ...(session.token ? { authorization: `Bearer ${session.token}` } : {}) }, signal });
-  let res = await get();
-  if (res.status === 401 && !session.token) {
-    session.token = await anonymousToken(res.headers.get('www-authenticate') ?? '', signal);
-    if (session.token) res = await get();
-  }
-  if (!res.ok) return undefined;
-  return (await res.json()) as Manifest;
-}
-
-/** `Bearer realm="…",service="…",scope="…"` → a pull token, when the registry hands them out anonymously. */
-async function anonymousToken(challenge: string, signal: AbortSignal): Promise<string | undefined> {
-  if (!/^Bearer\s/i.test(challenge)) return undefined;
-  const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-  if (!params.realm) return undefined;
-  const url = new URL(params.realm);
-  if (params.service) url.searchParams.set('service', params.service);
-  if (params.scope) url.searchParams.set('scope', params.scope);
-  const res = await fetch(url, { signal });
-  if (!res.ok) return undefined;
-  const body = (await res.json()) as { token?: string; access_token?: string };
-  return body.token ?? body.access_token;
 }

@@ -17,6 +17,7 @@ import { loadEnvironments, rawBaseEnvironment, type LoadedEnvironment } from '..
 import type { Config } from '../model/config.js';
 import { sortProblems, type Problem } from '../model/problem.js';
 import type { EnvironmentSpec } from '../model/spec.js';
+import { registryAccess } from '../registry/client.js';
 import { layerCount } from '../registry/manifest.js';
 
 export interface Repository {
@@ -69,8 +70,9 @@ async function registryLayerCounts(repo: Repository): Promise<Map<string, number
     if (base && typeof base === 'object' && 'image' in base && typeof base.image === 'string') refs.add(base.image);
   }
   const out = new Map<string, number>();
+  const access = registryAccess(repo.config);
   await Promise.all([...refs].map(async (ref) => {
-    const n = await layerCount(ref, { platform: repo.config.platform, insecure: repo.config.registry.insecure && ref.startsWith(repo.config.registry.address) });
+    const n = await layerCount(ref, { platform: repo.config.platform, access });
     if (n !== undefined) out.set(ref, n);
   }));
   return out;

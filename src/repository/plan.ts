@@ -11,6 +11,7 @@ import type { Revision } from '../revisions/number.js';
 import { updateRevisions } from './revisions.js';
 import { baseOf } from '../model/spec.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
+import { registryAccess } from '../registry/client.js';
 import { resolveDigest } from '../registry/tag.js';
 
 export interface HeadPlan extends Plan {
@@ -56,9 +57,10 @@ async function baseImageDigests(root: string, config: Config, environments: Chec
   const out = new Map<string, string>();
   if (refs.size === 0) return out;
   const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort).catch(() => undefined) : undefined;
+  const access = registryAccess(config);
   try {
     await Promise.all([...refs].map(async (ref) => {
-      const digest = await resolveDigest(ref, config.registry.insecure && ref.startsWith(config.registry.address));
+      const digest = await resolveDigest(ref, access);
       if (digest) out.set(ref, digest);
     }));
   } finally {
