@@ -1,63 +1,48 @@
 /**
- * Builds with buildah, always through execa with argument arrays: chroot
- * isolation and vfs storage (no daemon, runs as root without privileges a
- * CI container lacks), `--layers` so each RUN, COPY and ADD is a layer as
- * the layer count assumes.
+ * buildah: chroot isolation and vfs storage (no daemon, runs as root
+ * without privileges a CI container lacks), `--layers` so each RUN, COPY
+ * and ADD is a layer as the layer count assumes.
  */
 import { execa } from 'execa';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runLogged } from './run.js';
+import type { BuildRequest, Builder } from './types.js';
 
+// buildah 1.28 ignores STORAGE_DRIVER, so every call names the driver.
 const STORAGE = ['--storage-driver', 'vfs'];
 
-export interface BuildRequest {
-  contextDir: string;
-  dockerfile: string;
-  tag: string;
-  noCache?: boolean;
-  /** Pull and push over http (loopback registries). */
-  insecure: boolean;
-  /** The full log is appended here. */
-  logFile: string;
-}
-
-export class BuildFailed extends Error {
-  constructor(message: string, readonly logTail: string, readonly stage: 'build' | 'push') {
-    super(message);
-  }
-}
+export { BuildFailed } from './types.js';
 
 export async function buildahVersion(): Promise<string> {
   const { stdout } = await execa('buildah', ['--version']);
   return stdout.replace(/^buildah version (\S+).*$/s, 'buildah $1');
 }
 
+export async function buildah(): Promise<Builder> {
+  return { version: await buildahVersion(), buildAndPush };
+}
+
+export function buildahArgs(req: BuildRequest, digestFile: string): { bud: string[]; push: string[] } {
+  const common = [`--tls-verify=${req.insecure ? 'false' : 'true'}`, ...(req.authFile ? ['--authfile', req.authFile] : [])];
+  return {
+    bud: [...STORAGE, 'bud', '--isolation', 'chroot', '--layers', ...common, '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir],
+    push: [...STORAGE, 'push', ...common, '--digestfile', digestFile, req.tag],
+  };
+}
+
 /** Builds and pushes; returns the pushed manifest's digest. */
 export async function buildAndPush(req: BuildRequest): Promise<string> {
-  const tls = `--tls-verify=${req.insecure ? 'false' : 'true'}`;
-  await run(['bud', '--isolation', 'chroot', '--layers', tls, '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir], req.logFile, 'build');
   const dir = await mkdtemp(join(tmpdir(), 'envctl-push-'));
   try {
     const digestFile = join(dir, 'digest');
-    await run(['push', tls, '--digestfile', digestFile, req.tag], req.logFile, 'push');
+    const args = buildahArgs(req, digestFile);
+    const run = (stage: 'build' | 'push', a: string[]) => runLogged('buildah', a, { logFile: req.logFile, stage, env: { BUILDAH_ISOLATION: 'chroot' }, ...(req.signal ? { signal: req.signal } : {}) });
+    await run('build', args.bud);
+    await run('push', args.push);
     return (await readFile(digestFile, 'utf8')).trim();
   } finally {
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function run(args: string[], logFile: string, stage: 'build' | 'push'): Promise<void> {
-  const log = createWriteStream(logFile, { flags: 'a' });
-  log.write(`$ buildah ${[...STORAGE, ...args].join(' ')}\n`);
-  const child = execa('buildah', [...STORAGE, ...args], { reject: false, all: true, env: { BUILDAH_ISOLATION: 'chroot' } });
-  child.all?.pipe(log, { end: false });
-  const result = await child;
-  await new Promise<void>((r) => log.end(r));
-  if (result.exitCode !== 0) {
-    const tail = String(result.all ?? '').split('\n').slice(-25).join('\n');
-    const last = tail.split('\n').filter((l) => l.trim()).pop() ?? '';
-    throw new BuildFailed(`${stage} failed: ${last}`, tail, stage);
   }
 }

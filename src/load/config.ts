@@ -32,6 +32,7 @@ type RawConfig = {
   stateBranch?: string;
   source?: string;
   platform?: string;
+  builder?: 'auto' | 'buildah' | 'docker';
   registry?: { address?: string; embeddedPort?: number; prefix?: string; insecure?: boolean };
   defaultBase?: { image: string; layers?: number; debootstrap?: { suite?: string; mirror?: string; variant?: string; packages?: string[] } };
   layers?: { limit?: number; warnAt?: number };
@@ -51,6 +52,7 @@ export function withDefaults(raw: RawConfig): Config {
     branch: raw.branch ?? 'main',
     stateBranch: raw.stateBranch ?? 'envctl-state',
     platform: raw.platform ?? 'linux/amd64',
+    builder: raw.builder ?? 'auto',
     registry: {
       address: host,
       embedded: address === EMBEDDED,

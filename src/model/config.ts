@@ -37,6 +37,8 @@ export interface Config {
   stateBranch: string;
   registry: RegistryConfig;
   defaultBase: DefaultBaseConfig;
+  /** What builds images; `auto`: buildah when installed, else docker buildx. */
+  builder: 'auto' | 'buildah' | 'docker';
   /** Target platform, part of every content key. */
   platform: string;
   layers: { limit: number; warnAt: number };
