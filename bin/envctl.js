@@ -6,5 +6,6 @@ const code = await main(process.argv.slice(2), {
   err: (t) => process.stderr.write(`${t}\n`),
   cwd: process.cwd(),
   env: process.env,
+  ...(process.stdout.isTTY && !process.env.CI ? { terminal: { write: (raw) => process.stdout.write(raw), columns: process.stdout.columns ?? 80 } } : {}),
 });
 process.exitCode = code;

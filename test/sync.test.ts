@@ -5,8 +5,8 @@
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
 import { activeBuild } from '../src/ledger/model.js';
@@ -14,25 +14,13 @@ import { loadConfig } from '../src/load/config.js';
 import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
 import { sync } from '../src/repository/sync.js';
 import { pushBusybox } from './fixtures/images.js';
+import { commit, git } from './fixtures/repo.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
 
 const PORT = 5197;
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 const CONFIG_TEXT = yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
 const config = loadConfig(new TextEncoder().encode(CONFIG_TEXT)).config;
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await execa('git', args, { cwd, env: { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' } })).stdout.trim();
-}
-
-async function commit(dir: string, files: Record<string, string>, message: string): Promise<void> {
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  await git(dir, 'add', '-A');
-  await git(dir, 'commit', '-q', '-m', message);
-}
 
 const A = (run: string) => yaml('owner: a', 'instructions: |', `  RUN ${run}`);
 const B = yaml('owner: a', 'base: { environment: a }', 'instructions: |', '  RUN cat /a > /b');
@@ -140,15 +128,16 @@ describe('sync: build, push and record with buildah and a real registry', functi
     expect(Number(await git(dir, 'rev-list', '--count', 'envctl-state'))).to.equal(commitsBefore + 1);
   });
 
-  it('two syncs at once both end with all their records kept', async () => {
-    await commit(dir, { 'environments/a.yaml': A('echo concurrent > /a') }, 'a: concurrent');
+  it('two syncs at once build a revision once: the second leaves it to the first', async () => {
+    await commit(dir, { 'environments/a.yaml': A('sleep 1 && echo concurrent > /a') }, 'a: concurrent');
     const commitsBefore = Number(await git(dir, 'rev-list', '--count', 'envctl-state'));
-    const runs = await Promise.all([1, 2].map(() => execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false })));
+    const runs = await Promise.all([1, 2].map(() => execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false, all: true })));
     expect(runs.map((r) => r.exitCode)).to.deep.equal([0, 0]);
     const { ledger } = await readLedger(dir, 'envctl-state');
     const rev = ledger.get('a')!.active!;
-    expect(ledger.get('a')!.builds.filter((b) => b.revision === rev && b.status === 'succeeded')).to.have.length(2);
-    expect(Number(await git(dir, 'rev-list', '--count', 'envctl-state'))).to.equal(commitsBefore + 2);
+    expect(ledger.get('a')!.builds.filter((b) => b.revision === rev)).to.have.length(1);
+    expect(runs.some((r) => /another sync|nothing to build/.test(String(r.all)))).to.equal(true);
+    expect(Number(await git(dir, 'rev-list', '--count', 'envctl-state'))).to.equal(commitsBefore + 1);
   });
 
   it('a new image behind the default base\'s tag rebuilds what stands on it', async () => {

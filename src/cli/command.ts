@@ -10,6 +10,8 @@ export interface Io {
   err: (text: string) => void;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Set when stdout is an interactive terminal: raw writes (no newline added) for live progress. */
+  terminal?: { write: (raw: string) => void; columns: number };
 }
 
 export interface Parsed {

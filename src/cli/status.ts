@@ -9,7 +9,8 @@ export const status: Command = {
 
 Per environment: the active revision (the newest whose build succeeded) with
 its image and digest, and the latest revision with its build status, from
-the ledger on the state branch (envctl.yaml: stateBranch).`,
+the ledger on the state branch (envctl.yaml: stateBranch); a build a sync
+on this machine is running shows as queued or building.`,
   options: { ...COMMON, json: { type: 'boolean' } },
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError('name at most one environment');
@@ -27,7 +28,8 @@ the ledger on the state branch (envctl.yaml: stateBranch).`,
       r.active ? String(r.active.revision) : '-',
       r.active?.digest ? `${r.active.image ?? ''}@${r.active.digest}` : '-',
       r.latest ? String(r.latest.revision) : 'deleted',
-      r.latestBuild?.status ?? (r.latest ? 'not built' : '-'),
+      r.inProgress && r.inProgress.revision === r.latest?.revision ? `${r.inProgress.status} (sync pid ${r.inProgress.pid})`
+        : r.latestBuild?.status ?? (r.latest ? 'not built' : '-'),
     ]);
     const head = ['ENVIRONMENT', 'ACTIVE', 'IMAGE', 'LATEST', 'BUILD'];
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));

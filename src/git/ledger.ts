@@ -10,6 +10,7 @@
  * and the write is tried again, so concurrent syncs keep every record.
  */
 import fs from 'node:fs';
+import { pausePoint } from '../files/pause.js';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
@@ -79,6 +80,7 @@ export async function recordBuilds(dir: string, branch: string, records: Map<str
     const old = await refValue(gitdir, branch);
     const current = old === undefined ? new Map<string, EnvironmentLedger>() : readLedgerAt(gitdir, old);
     const commit = await writeLedgerCommit(gitdir, old ? [old] : [], current, records, opts.summary);
+    await pausePoint('ledger-objects-written');
     if (await compareAndSwap(gitdir, branch, old, commit, opts.lockTimeoutMs ?? 30_000)) return commit;
     if (attempt > 50) throw new Error(`could not update ${branch}: it kept changing under us`);
   }
@@ -126,6 +128,7 @@ async function compareAndSwap(gitdir: string, branch: string, expected: string |
       handle = await open(lock, 'wx');
       // Until the new value is written, the lock names its holder, so a killed holder is recognised at once.
       await handle.writeFile(`pid ${process.pid}\n`);
+      await pausePoint('ledger-ref-locked');
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -2,6 +2,7 @@
 import { readLedger } from '../git/ledger.js';
 import { activeBuild, latestAttempts, type BuildRecord } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
+import { liveClaims, type Claim } from './claims.js';
 import { updateRevisions } from './revisions.js';
 
 export interface EnvironmentStatus {
@@ -10,10 +11,13 @@ export interface EnvironmentStatus {
   /** The latest revision's newest build attempt; null when it was never built. */
   latestBuild: BuildRecord | null;
   active: { revision: number; image: string | null; digest: string | null } | null;
+  /** A sync on this machine queued or building a revision now. */
+  inProgress: { revision: number; status: 'queued' | 'building'; pid: number; since: string } | null;
 }
 
 export async function environmentStatus(root: string, config: Config, only?: string): Promise<EnvironmentStatus[]> {
-  const [log, state] = await Promise.all([updateRevisions(root, config), readLedger(root, config.stateBranch)]);
+  const [log, state, claims] = await Promise.all([updateRevisions(root, config), readLedger(root, config.stateBranch), liveClaims(root)]);
+  const claimed = new Map(claims.map((c) => [c.environment, c]));
   const revisions = await log.read(only);
   const latest = new Map<string, (typeof revisions)[number]>();
   for (const r of revisions) latest.set(r.environment, r);
@@ -30,7 +34,12 @@ export async function environmentStatus(root: string, config: Config, only?: str
       latest: rev ? { revision: rev.number, commit: rev.commit, subject: rev.subject } : null,
       latestBuild: rev ? attempts.get(rev.number) ?? null : null,
       active: active ? { revision: active.revision, image: active.image ?? null, digest: active.digest ?? null } : null,
+      inProgress: inProgress(claimed.get(name)),
     });
   }
   return out;
+}
+
+function inProgress(c: Claim | undefined): EnvironmentStatus['inProgress'] {
+  return c ? { revision: c.revision, status: c.status, pid: c.pid, since: c.since } : null;
 }

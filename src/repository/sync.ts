@@ -1,28 +1,35 @@
 /**
  * sync: carry out the plan. For each planned build, bases first: tag the
  * earlier image when the content key was built before, otherwise render,
- * build and push with buildah; then record every result in one ledger
- * commit. A failure is recorded with its reason and log tail; the previous
- * active revision stays active, and the other environments still build.
+ * build and push; then record every result in one ledger commit. A failure
+ * is recorded with its reason and log tail; the previous active revision
+ * stays active, and the other environments still build. Claims (see
+ * claims.ts) keep two syncs on one machine from building the same revision
+ * and let a newer revision stop an older one's build.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { BuildFailed, buildahVersion, buildAndPush } from '../builder/buildah.js';
-import type { CheckedEnvironment } from '../check/index.js';
-import { replaceDir } from '../files/write.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BuildCancelled, BuildFailed, chooseBuilder, type Builder } from '../builder/index.js';
 import { recordBuilds } from '../git/ledger.js';
-import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
+import type { BuildRecord, BuildStatus } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
 import type { PlannedBuild } from '../plan/index.js';
+import { authFileText } from '../registry/auth.js';
+import { registryAccess } from '../registry/client.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
-import { RegistryError, resolveDigest, tagManifest } from '../registry/tag.js';
-import { imageName, renderEnvironment } from '../render/index.js';
+import { RegistryError, tagManifest } from '../registry/tag.js';
+import { imageName } from '../render/index.js';
+import { buildStep, NoBaseImage, type StepContext } from './build-step.js';
+import { claim, release, supersededBy } from './claims.js';
 import { planRepository } from './plan.js';
 
 export interface SyncEvent {
   environment: string;
   revision: number;
+  /** Where the step is: what a terminal shows per environment. */
+  state: 'queued' | 'building' | 'reusing' | 'left' | BuildStatus;
   message: string;
 }
 
@@ -31,56 +38,65 @@ export interface SyncResult {
   /** The ledger commit, when anything was recorded. */
   ledgerCommit?: string;
   failed: number;
+  /** Left to another sync already building the same revision. */
+  left: string[];
 }
 
 export interface SyncOptions {
   /** Independent groups (an environment and those built on it) built at once. */
   jobs?: number;
   progress?: (e: SyncEvent) => void;
+  /** How often a running build checks whether a newer revision superseded it. */
+  supersedePollMs?: number;
 }
 
 export async function sync(root: string, config: Config, opts: SyncOptions = {}): Promise<SyncResult> {
   const progress = opts.progress ?? (() => undefined);
   // Started once, before planning: the plan asks it for base image digests and reuses it.
   const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
+  const claimed: string[] = [];
+  let authDir: string | undefined;
   try {
     const plan = await planRepository(root, config);
-    if (plan.builds.length === 0) return { records: [], failed: 0 };
-    const byName = new Map(plan.environments.map((e) => [e.name, e]));
-    const builder = plan.builds.some((b) => b.action === 'build') ? await buildahVersion() : 'reused';
+    if (plan.builds.length === 0) return { records: [], failed: 0, left: [] };
     const done = new Map<string, BuildRecord>();
+    const left = new Map<string, string>();
+    for (const step of plan.builds) {
+      const holder = await claim(root, step.environment, step.revision);
+      if (!holder) {
+        claimed.push(step.environment);
+        progress({ environment: step.environment, revision: step.revision, state: 'queued', message: `queued (${step.reason})` });
+      } else if (holder.revision > step.revision) {
+        done.set(step.environment, cancelled(step, config, `superseded by revision ${holder.revision} (sync pid ${holder.pid})`));
+      } else {
+        left.set(step.environment, `being built by sync pid ${holder.pid}`);
+      }
+    }
+    const toBuild = plan.builds.filter((b) => b.action === 'build' && claimed.includes(b.environment));
+    const builder = toBuild.length > 0 ? await chooseBuilder(config.builder) : undefined;
+    const auth = authFileText(config.registry.address);
+    if (auth) {
+      authDir = await mkdtemp(join(tmpdir(), 'envctl-auth-'));
+      await writeFile(join(authDir, 'auth.json'), auth, { mode: 0o600 });
+    }
+    const ctx: StepContext = {
+      root, config, plan, done, progress, access: registryAccess(config),
+      ...(authDir ? { authFile: join(authDir, 'auth.json') } : {}),
+    };
     const steps = new Map(plan.builds.map((b) => [b.environment, b]));
 
     const runStep = async (step: PlannedBuild): Promise<void> => {
-      const startedAt = new Date().toISOString();
-      const record: BuildRecord = {
-        id: `${step.revision}-${startedAt}-${randomBytes(3).toString('hex')}`,
-        revision: step.revision, commit: step.commit, contentKey: step.contentKey ?? '', status: 'building', startedAt,
-        image: `${imageName(config, step.environment)}:${step.revision}`,
-      };
-      const blockedBy = step.after.find((a) => done.get(a)?.status !== 'succeeded');
-      try {
-        if (blockedBy) throw new SkipError(`its base ${blockedBy} did not build`);
-        if (step.action === 'reuse') {
-          progress({ environment: step.environment, revision: step.revision, message: `reusing revision ${step.reuse!.revision}'s image` });
-          record.digest = await tagManifest(imageName(config, step.environment), step.reuse!.digest, String(step.revision), config.registry.insecure);
-          record.reusedFrom = step.reuse!.revision;
-          record.builder = 'reused';
-          const earlier = plan.ledger.get(step.environment)?.builds.find((b) => b.digest === step.reuse!.digest);
-          if (earlier?.baseDigest) record.baseDigest = earlier.baseDigest;
-        } else {
-          await build(root, config, step, byName.get(step.environment)!, record, { done, plan, builder, progress });
-        }
-        record.status = 'succeeded';
-        progress({ environment: step.environment, revision: step.revision, message: `succeeded ${record.digest}` });
-      } catch (err) {
-        record.status = 'failed';
-        record.reason = failureReason(err, config);
-        if (err instanceof BuildFailed) record.logTail = err.logTail;
-        progress({ environment: step.environment, revision: step.revision, message: `failed: ${record.reason}` });
+      if (done.has(step.environment) || left.has(step.environment)) return;
+      // What another sync builds, it also builds on: leave dependents to it too.
+      const leftBase = step.after.find((a) => left.has(a));
+      if (leftBase) {
+        left.set(step.environment, `its base ${leftBase} is being built by another sync`);
+        return;
       }
-      record.endedAt = new Date().toISOString();
+      const record = await attempt(step, ctx, builder, opts.supersedePollMs ?? 1000);
       done.set(step.environment, record);
+      const message = record.status === 'succeeded' ? `succeeded ${record.digest}` : `${record.status}: ${record.reason}`;
+      progress({ environment: step.environment, revision: step.revision, state: record.status, message });
     };
 
     // Groups share nothing, so up to `jobs` of them build at once; within a group, bases first.
@@ -91,71 +107,88 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs ?? 1, queue.length)) }, worker));
+    for (const [environment, why] of left) {
+      progress({ environment, revision: steps.get(environment)!.revision, state: 'left', message: `left alone: ${why}` });
+    }
 
-    const all = plan.builds.map((b) => done.get(b.environment)!);
-    const records = new Map(all.map((r, i) => [plan.builds[i]!.environment, [r]]));
+    const recorded = plan.builds.filter((b) => done.has(b.environment));
+    const all = recorded.map((b) => done.get(b.environment)!);
     const failed = all.filter((r) => r.status === 'failed').length;
-    const ledgerCommit = await recordBuilds(root, config.stateBranch, records, {
-      summary: `envctl sync: ${all.length - failed} built or reused, ${failed} failed (${plan.head?.slice(0, 12) ?? 'no head'})`,
+    const ledgerCommit = all.length === 0 ? undefined : await recordBuilds(root, config.stateBranch, new Map(recorded.map((b, i) => [b.environment, [all[i]!]])), {
+      summary: `envctl sync: ${all.filter((r) => r.status === 'succeeded').length} built or reused, ${failed} failed${cancelledNote(all)} (${plan.head?.slice(0, 12) ?? 'no head'})`,
     });
-    return { records: all, ledgerCommit, failed };
+    return { records: all, failed, left: [...left.keys()], ...(ledgerCommit ? { ledgerCommit } : {}) };
   } finally {
+    // Claims go only after the ledger holds the results, so no other sync starts the same build meanwhile.
+    await Promise.all(claimed.map((name) => release(root, name)));
+    if (authDir) await rm(authDir, { recursive: true, force: true });
     await registry?.stop();
   }
 }
 
+function newRecord(step: PlannedBuild, config: Config): BuildRecord {
+  const startedAt = new Date().toISOString();
+  return {
+    id: `${step.revision}-${startedAt}-${randomBytes(3).toString('hex')}`,
+    revision: step.revision, commit: step.commit, contentKey: step.contentKey ?? '', status: 'building', startedAt,
+    image: `${imageName(config, step.environment)}:${step.revision}`,
+  };
+}
+
+function cancelled(step: PlannedBuild, config: Config, reason: string): BuildRecord {
+  const record = newRecord(step, config);
+  return { ...record, status: 'cancelled', reason, endedAt: record.startedAt };
+}
+
+const cancelledNote = (all: BuildRecord[]) => {
+  const n = all.filter((r) => r.status === 'cancelled').length;
+  return n > 0 ? `, ${n} cancelled` : '';
+};
+
+/** One planned build, start to end, as a finished record: succeeded, failed or cancelled. */
+async function attempt(step: PlannedBuild, ctx: StepContext, builder: Builder | undefined, pollMs: number): Promise<BuildRecord> {
+  const record = newRecord(step, ctx.config);
+  const stop = new AbortController();
+  const watch = setInterval(() => {
+    void supersededBy(ctx.root, step.environment, step.revision).then((by) => {
+      if (by) stop.abort(`superseded by revision ${by.revision} (sync pid ${by.pid})`);
+    });
+  }, pollMs);
+  try {
+    const by = await supersededBy(ctx.root, step.environment, step.revision);
+    if (by) throw new BuildCancelled(`superseded by revision ${by.revision} (sync pid ${by.pid})`);
+    const blockedBy = step.after.find((a) => ctx.done.get(a)?.status !== 'succeeded');
+    if (blockedBy) throw new SkipError(`its base ${blockedBy} did not build`);
+    if (step.action === 'reuse') await reuse(step, ctx, record);
+    else await buildStep(step, ctx, record, builder!, stop.signal);
+    record.status = 'succeeded';
+  } catch (err) {
+    record.status = err instanceof BuildCancelled ? 'cancelled' : 'failed';
+    record.reason = err instanceof BuildCancelled ? String(stop.signal.reason ?? err.message) : failureReason(err, ctx.config);
+    if (err instanceof BuildFailed) record.logTail = err.logTail;
+  } finally {
+    clearInterval(watch);
+  }
+  record.endedAt = new Date().toISOString();
+  return record;
+}
+
+async function reuse(step: PlannedBuild, ctx: StepContext, record: BuildRecord): Promise<void> {
+  ctx.progress({ environment: step.environment, revision: step.revision, state: 'reusing', message: `reusing revision ${step.reuse!.revision}'s image` });
+  record.digest = await tagManifest(imageName(ctx.config, step.environment), step.reuse!.digest, String(step.revision), ctx.access);
+  record.reusedFrom = step.reuse!.revision;
+  record.builder = 'reused';
+  const earlier = ctx.plan.ledger.get(step.environment)?.builds.find((b) => b.digest === step.reuse!.digest);
+  if (earlier?.baseDigest) record.baseDigest = earlier.baseDigest;
+}
+
 /** One line on why a step failed; reasons starting with "registry" or "skipped" are retried by the next sync. */
 function failureReason(err: unknown, config: Config): string {
-  if (err instanceof SkipError) return `skipped: ${err.message}`;
+  if (err instanceof SkipError || err instanceof NoBaseImage) return `skipped: ${err.message}`;
   if (err instanceof BuildFailed) return err.stage === 'push' ? `registry ${config.registry.address}: ${err.message}` : err.message;
-  if (err instanceof RegistryError) return `registry ${config.registry.address}: ${err.message}`;
+  if (err instanceof RegistryError) return err.message.startsWith('registry ') ? err.message : `registry ${config.registry.address}: ${err.message}`;
   return `error: ${(err as Error).message}`;
 }
 
 class SkipError extends Error {}
 
-interface BuildContext {
-  done: Map<string, BuildRecord>;
-  plan: Awaited<ReturnType<typeof planRepository>>;
-  builder: string;
-  progress: (e: SyncEvent) => void;
-}
-
-async function build(root: string, config: Config, step: PlannedBuild, env: CheckedEnvironment, record: BuildRecord, ctx: BuildContext): Promise<void> {
-  // The base by digest: built in this sync, or active (or pinned) in the ledger.
-  const resolveBase = (name: string, revision: number | 'active'): string => {
-    const now = ctx.done.get(name);
-    const ledger = ctx.plan.ledger.get(name);
-    const digest = revision === 'active'
-      ? (now?.status === 'succeeded' ? now.digest : activeBuild(ledger)?.digest)
-      : succeededBuild(ledger?.builds ?? [], revision)?.digest;
-    if (!digest) throw new SkipError(`base environment ${name} has no built image`);
-    return `${imageName(config, name)}@${digest}`;
-  };
-  const rendered = renderEnvironment(env, {
-    config, all: new Map(ctx.plan.environments.map((e) => [e.name, e])), resolveBase, imageDigests: ctx.plan.imageDigests,
-    revision: { number: step.revision, commit: step.commit, created: record.startedAt },
-  });
-  record.contentKey = rendered.contentKey;
-  record.baseDigest = rendered.from.includes('@') ? rendered.from.split('@')[1] : await resolveDigest(rendered.from, config.registry.insecure);
-  const dir = join(root, '.envctl', 'build', step.environment);
-  await replaceDir(dir, async (d) => {
-    await writeFile(join(d, 'Dockerfile'), rendered.dockerfile);
-    for (const f of env.context) {
-      const path = join(d, 'context', f.path.slice((env.folder ?? '').length + 1));
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, f.bytes);
-      if (f.executable) await chmod(path, 0o755);
-    }
-    await mkdir(join(d, 'context'), { recursive: true });
-  });
-  const logDir = join(root, '.envctl', 'logs');
-  await mkdir(logDir, { recursive: true });
-  record.log = join('.envctl', 'logs', `${step.environment}-${step.revision}-${record.startedAt.replace(/[:.]/g, '')}.log`);
-  record.builder = ctx.builder;
-  ctx.progress({ environment: step.environment, revision: step.revision, message: `building (${step.reason})` });
-  record.digest = await buildAndPush({
-    contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!,
-    noCache: env.spec.noCache === true, insecure: config.registry.insecure, logFile: join(root, record.log),
-  });
-}
