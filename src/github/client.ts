@@ -1,0 +1,205 @@
+/**
+ * The GitHub REST client: one Octokit with the retry and throttling plugins,
+ * configured from options or the variables GitHub Actions sets
+ * (GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY), and failures turned into
+ * a GitHubError that says in words what to fix.
+ */
+import { Octokit } from '@octokit/rest';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck';
+
+// Typed as the plain Octokit: the plugins add only options (declared globally by them), no methods we use.
+const PluggedOctokit: typeof Octokit = Octokit.plugin(retry, throttling);
+export type GitHubOctokit = Octokit;
+
+/** A fine-grained permission as written under `permissions:` in a workflow. */
+export type Permission =
+  | 'issues: read' | 'issues: write'
+  | 'pull-requests: read' | 'pull-requests: write'
+  | 'statuses: write' | 'deployments: write';
+
+export const DEFAULT_API_URL = 'https://api.github.com';
+
+/** A GitHub call (or its configuration) failed; `hint` says what to do about it. */
+export class GitHubError extends Error {
+  override readonly name = 'GitHubError';
+  constructor(message: string, readonly hint: string, readonly status?: number, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface GitHubClientOptions {
+  token?: string;
+  /** REST root; on GitHub Enterprise Server `https://host/api/v3`. */
+  baseUrl?: string;
+  /** `owner/name`. */
+  repository?: string;
+  /** retries for 5xx and for rate-limit answers; baseDelayMs scales every wait (1000 = GitHub's seconds). */
+  retry?: { retries?: number; baseDelayMs?: number };
+  /**
+   * Minimum gap between writes. Unset keeps the throttling plugin's pacing
+   * (1 s between writes, 3 s between notifying ones such as comments), which
+   * GitHub asks for to avoid secondary rate limits; tests pass 0.
+   */
+  writeIntervalMs?: number;
+  /** Rate-limit waits and failed requests are reported here; nothing goes to the console. */
+  log?: (message: string) => void;
+  env?: Record<string, string | undefined>;
+}
+
+export interface GitHubClient {
+  readonly octokit: GitHubOctokit;
+  readonly owner: string;
+  readonly repo: string;
+  /** `owner/name` */
+  readonly repository: string;
+  readonly baseUrl: string;
+  /**
+   * Runs one GitHub call. A failure becomes a GitHubError naming `what` was
+   * attempted and, on a 403, the permission the call site needs.
+   */
+  call<T>(what: string, permission: Permission | Permission[], fn: (octokit: GitHubOctokit) => Promise<T>): Promise<T>;
+}
+
+export function githubClient(opts: GitHubClientOptions = {}): GitHubClient {
+  const env = opts.env ?? process.env;
+  const token = opts.token || env.GITHUB_TOKEN;
+  if (!token) {
+    throw new GitHubError('no GitHub token: set GITHUB_TOKEN or pass a token',
+      'in a workflow step add `env: { GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }} }`');
+  }
+  const repository = opts.repository || env.GITHUB_REPOSITORY;
+  if (!repository) {
+    throw new GitHubError('no repository: set GITHUB_REPOSITORY to owner/name or pass a repository',
+      'GitHub Actions sets GITHUB_REPOSITORY itself; elsewhere export it, e.g. GITHUB_REPOSITORY=acme/environments');
+  }
+  const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(repository);
+  if (!match) {
+    throw new GitHubError(`repository "${repository}" is not owner/name`, 'write it as owner/name, e.g. acme/environments');
+  }
+  const baseUrl = (opts.baseUrl || env.GITHUB_API_URL || DEFAULT_API_URL).replace(/\/+$/, '');
+  if (!URL.canParse(baseUrl)) {
+    throw new GitHubError(`GitHub API URL "${baseUrl}" is not a URL`, 'GITHUB_API_URL is https://api.github.com, or https://<host>/api/v3 on GitHub Enterprise Server');
+  }
+
+  const retries = opts.retry?.retries ?? 3;
+  const base = opts.retry?.baseDelayMs ?? 1000;
+  const log = opts.log ?? (() => {});
+  const quiet = () => {};
+  // The plugins report waits in seconds, then multiply by retryAfterBaseValue.
+  const onLimit = (kind: string) => (after: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
+    const again = retryCount < retries;
+    log(`GitHub ${kind} on ${options.method} ${options.url}: ${again ? `retry ${retryCount + 1}/${retries} in ${(after * base) / 1000}s` : 'giving up'}`);
+    return again;
+  };
+  const pacing = opts.writeIntervalMs === undefined ? {} : {
+    write: new Bottleneck.Group({ maxConcurrent: 1, minTime: opts.writeIntervalMs }),
+    notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: opts.writeIntervalMs }),
+  };
+  const octokit = new PluggedOctokit({
+    auth: token,
+    baseUrl,
+    userAgent: 'envctl',
+    // plugin-request-log reports every failed attempt at error level; debug/info would be one line per request.
+    log: { debug: quiet, info: quiet, warn: (m: string) => log(m), error: (m: string) => log(m) },
+    // The plugin retries every status >= 400 not listed here, 409 included (a deployment's missing ref
+    // would be asked for four times): only 5xx is worth repeating. 403 and 429 are the throttling
+    // plugin's, which retries only the rate-limit ones; both retrying would multiply the attempts.
+    retry: { retries, retryAfterBaseValue: base, doNotRetry: Array.from({ length: 100 }, (_, i) => 400 + i) },
+    throttle: {
+      retryAfterBaseValue: base,
+      onRateLimit: onLimit('rate limit'),
+      onSecondaryRateLimit: onLimit('secondary rate limit'),
+      ...pacing,
+    },
+  });
+
+  const [, owner, repo] = match as unknown as [string, string, string];
+  const where = { repository, baseUrl, retries };
+  return {
+    octokit, owner, repo, repository, baseUrl,
+    async call(what, permission, fn) {
+      try {
+        return await fn(octokit);
+      } catch (error) {
+        throw explain(error, what, permission, where);
+      }
+    },
+  };
+}
+
+interface FailedRequest {
+  status?: unknown;
+  message?: unknown;
+  response?: { headers?: Record<string, string | undefined>; data?: unknown };
+}
+
+/** An Octokit failure → GitHubError in words. Exported for call sites that catch errors themselves. */
+export function explain(
+  error: unknown, what: string, permission: Permission | Permission[],
+  where: { repository: string; baseUrl: string; retries: number },
+): GitHubError {
+  if (error instanceof GitHubError) return error;
+  const e = (error ?? {}) as FailedRequest;
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const said = githubMessage(e);
+  const headers = e.response?.headers ?? {};
+  const opts = { cause: error };
+  if (status === undefined || !e.response) {
+    // no HTTP answer at all (octokit reports connection failures as status 500 without a response)
+    return new GitHubError(`could not reach GitHub at ${where.baseUrl} to ${what}: ${said}`,
+      'check GITHUB_API_URL and the network', status, opts);
+  }
+  if (status === 401) {
+    return new GitHubError(`bad token: GitHub refused the credentials while trying to ${what} (${said})`,
+      'GITHUB_TOKEN is wrong, expired or revoked; in a workflow use ${{ secrets.GITHUB_TOKEN }}', status, opts);
+  }
+  if ((status === 403 || status === 429) && (headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test(said))) {
+    const reset = Number(headers['x-ratelimit-reset']);
+    return new GitHubError(`rate limited: GitHub still refused to ${what} after ${where.retries} retries (${said})`,
+      reset ? `the limit resets at ${new Date(reset * 1000).toISOString()}; run again after that` : 'wait a few minutes and run again', status, opts);
+  }
+  if (status === 403) {
+    const needs = (Array.isArray(permission) ? permission : [permission]).map((p) => `\`${p}\``).join(' or ');
+    return new GitHubError(`missing permission: the token needs ${needs} (set \`permissions:\` in the workflow) to ${what} in ${where.repository}; GitHub said: ${said}`,
+      `add to the workflow job:\n  permissions:\n    ${(Array.isArray(permission) ? permission[0]! : permission)}`, status, opts);
+  }
+  if (status === 404) {
+    return new GitHubError(`not found: check the repository name ${where.repository} and that the token can see it (while trying to ${what})`,
+      'GITHUB_REPOSITORY is owner/name; a private repository answers 404 to a token that cannot read it', status, opts);
+  }
+  if (status >= 500) {
+    return new GitHubError(`GitHub answered ${status} to the request to ${what}, still after ${where.retries} retries`,
+      'GitHub may be having trouble (https://www.githubstatus.com); run again later', status, opts);
+  }
+  return new GitHubError(`GitHub refused to ${what}: ${status} ${said}`,
+    'this is probably a value envctl sent (a commit, a state); please report it', status, opts);
+}
+
+function githubMessage(e: FailedRequest): string {
+  const data = e.response?.data;
+  if (data && typeof data === 'object' && typeof (data as { message?: unknown }).message === 'string') {
+    return (data as { message: string }).message;
+  }
+  return typeof e.message === 'string' ? e.message : String(e);
+}
+
+/**
+ * Octokit parses JSON with json-with-bigint, so its types say every id may be
+ * a bigint (one past 2^53). GitHub's ids are far below that; refuse rather
+ * than round if one ever is not.
+ */
+export function toId(id: number | bigint): number {
+  const n = Number(id);
+  if (!Number.isSafeInteger(n)) throw new GitHubError(`GitHub id ${id} is too large for envctl`, 'please report this', undefined);
+  return n;
+}
+
+/** Cuts text to `max` characters, marking the cut with an ellipsis, never splitting a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let cut = text.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}

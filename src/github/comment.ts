@@ -1,0 +1,68 @@
+/**
+ * One sticky comment per pull request: found again by a hidden marker and
+ * edited in place, so a busy pull request gets one plan comment, not one per push.
+ */
+import { toId, type GitHubClient } from './client.js';
+
+export const PLAN_MARKER = '<!-- envctl:plan -->';
+/** GitHub refuses issue comment bodies longer than this. */
+export const MAX_COMMENT_LENGTH = 65536;
+
+export interface StickyCommentResult {
+  action: 'created' | 'updated' | 'unchanged';
+  id: number;
+  /** the comment's page (html_url) */
+  url: string;
+}
+
+export async function upsertStickyComment(
+  client: GitHubClient, issueNumber: number, body: string, marker: string = PLAN_MARKER,
+): Promise<StickyCommentResult> {
+  const text = stickyBody(body, marker);
+  const on = `#${issueNumber}`;
+  const params = { owner: client.owner, repo: client.repo };
+  // Every page: on a long-lived pull request the plan comment can sit past the first hundred.
+  const comments = await client.call(`list the comments on ${on}`, ['pull-requests: read', 'issues: read'], (o) =>
+    o.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, per_page: 100 }));
+  const existing = comments.find((c) => c.body?.includes(marker));
+  const write: ['pull-requests: write', 'issues: write'] = ['pull-requests: write', 'issues: write'];
+
+  if (existing) {
+    const id = toId(existing.id);
+    // GitHub may hand the body back with CRLF line ends.
+    if (existing.body?.replace(/\r\n/g, '\n') === text.replace(/\r\n/g, '\n')) {
+      return { action: 'unchanged', id, url: existing.html_url };
+    }
+    try {
+      const { data } = await client.call(`update comment ${id} on ${on}`, write, (o) =>
+        o.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...params, comment_id: id, body: text }));
+      return { action: 'updated', id: toId(data.id), url: data.html_url };
+    } catch (error) {
+      // deleted by someone between listing and editing: post a new one instead
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
+  }
+  const { data } = await client.call(`comment on ${on}`, write, (o) =>
+    o.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, body: text }));
+  return { action: 'created', id: toId(data.id), url: data.html_url };
+}
+
+/**
+ * The body as posted: with the marker (prepended unless the body has it),
+ * and cut to GitHub's limit at a line end, closing an open code fence so the
+ * note about the cut is not rendered as code.
+ */
+export function stickyBody(body: string, marker: string = PLAN_MARKER, limit: number = MAX_COMMENT_LENGTH): string {
+  const full = body.includes(marker) ? body : `${marker}\n${body}`;
+  if (full.length <= limit) return full;
+  const note = `\n\n> **Truncated:** this comment would be ${full.length} characters and GitHub allows ${limit}; `
+    + 'the workflow log has the whole text.';
+  const fence = '\n```';
+  let cut = full.slice(0, Math.max(0, limit - note.length - fence.length - marker.length - 1));
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  const lineEnd = cut.lastIndexOf('\n');
+  if (lineEnd > 0) cut = cut.slice(0, lineEnd);
+  if ((cut.match(/^ {0,3}```/gm) ?? []).length % 2 === 1) cut += fence;
+  if (!cut.includes(marker)) cut = `${marker}\n${cut}`;
+  return cut + note;
+}
