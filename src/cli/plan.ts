@@ -1,28 +1,52 @@
+import { appendFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/write.js';
+import { reviewMarkdown } from '../plan/markdown.js';
+import type { Review } from '../plan/review.js';
 import { openRepository } from '../repository/index.js';
 import { planRepository } from '../repository/plan.js';
+import { reviewRepository } from '../repository/review.js';
 import { shortKey } from '../render/index.js';
-import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { COMMON, repoDir, UsageError, type Command, type Io } from './command.js';
 
 export const plan: Command = {
   name: 'plan',
-  summary: 'the builds the ledger lacks for the branch head, bases first',
+  summary: 'the builds the ledger lacks, or what merging this change into --base would do',
   usage: `envctl plan [--branch BRANCH] [--json | --matrix]
+envctl plan --base TARGET [--json] [--markdown FILE] [--offline]
 
 Compares the head of the branch (envctl.yaml: branch, or --branch) with the
 ledger and lists the builds needed, a base before what is built on it: new
 revisions, environments whose base environment's active image changed, and
 builds a killed sync left unfinished. A revision whose content key was built
 before is reused (its image tagged), not built.
-  --json     the plan as data
-  --matrix   groups for a CI matrix: {"include":[{"group":…,"environments":[…]}]}`,
-  options: { ...COMMON, branch: { type: 'string' }, json: { type: 'boolean' }, matrix: { type: 'boolean' } },
+  --json       the plan as data
+  --matrix     groups for a CI matrix: {"include":[{"group":…,"environments":[…]}]}
+
+With --base, reviews the working tree (a pull request's checkout) as a
+change to TARGET (a branch, remote branch or commit): per changed
+environment the revision it becomes, spec and Dockerfile diffs, layer count
+against the limit, problems, whether its build reuses an identical earlier
+image, and the environments built on it that will rebuild.
+  --markdown FILE  also write the review as Markdown (the pull-request
+                   comment); under GitHub Actions it is added to the job
+                   summary ($GITHUB_STEP_SUMMARY) too
+  --offline        do not ask registries for layer counts or base digests`,
+  options: {
+    ...COMMON, branch: { type: 'string' }, json: { type: 'boolean' }, matrix: { type: 'boolean' },
+    base: { type: 'string' }, markdown: { type: 'string' }, offline: { type: 'boolean' },
+  },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('plan takes no arguments');
     const root = repoDir(args, io);
+    if (typeof args.values.base === 'string') {
+      if (args.values.matrix || args.values.branch !== undefined) throw new UsageError('--base reviews a change; --matrix and --branch plan a branch');
+      return review(root, args.values.base, args.values, io);
+    }
+    if (args.values.markdown !== undefined) throw new UsageError('--markdown goes with --base');
     const repo = await openRepository(root);
     const result = await planRepository(root, repo.config, typeof args.values.branch === 'string' ? args.values.branch : undefined);
     if (args.values.matrix) {
-      io.out(JSON.stringify({ include: result.groups.map((environments, i) => ({ group: i + 1, environments })) }));
+      io.out(JSON.stringify({ include: result.groups.map((environments, i) => ({ group: i + 1, environments: environments.join(',') })) }));
       return 0;
     }
     if (args.values.json) {
@@ -42,3 +66,25 @@ before is reused (its image tagged), not built.
     return 0;
   },
 };
+
+async function review(root: string, target: string, values: Record<string, unknown>, io: Io): Promise<number> {
+  const result = await reviewRepository(root, { target, offline: values.offline === true });
+  const markdown = reviewMarkdown(result);
+  if (typeof values.markdown === 'string') await writeFileAtomic(values.markdown.startsWith('/') ? values.markdown : `${io.cwd}/${values.markdown}`, markdown);
+  if (io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, markdown);
+  if (values.json) io.out(JSON.stringify(result, null, 2));
+  else io.out(reviewText(result));
+  return 0;
+}
+
+function reviewText(r: Review): string {
+  if (r.environments.length === 0) return `no environment changes against ${r.target}`;
+  return r.environments.map((e) => {
+    const rev = e.revision === null ? 'removed' : `→ revision ${e.revision}`;
+    const build = !e.build ? 'nothing to build' : e.build.action === 'reuse' ? `reuses revision ${e.build.reusedRevision}'s image` : 'builds';
+    const layers = e.layers.total === null ? '' : `, ${e.layers.total}/${e.layers.limit} layers`;
+    const rebuilds = e.rebuilds.length ? `, rebuilds ${e.rebuilds.join(', ')}` : '';
+    const problems = e.problems.length ? `, ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}` : '';
+    return `${e.environment} ${rev}: ${build}${layers}${rebuilds}${problems}`;
+  }).join('\n');
+}

@@ -385,8 +385,8 @@ export function openObjects(dir: string): ObjectStore {
   return new ObjectStore(gitdirOf(dir));
 }
 
-/** The entries of the named environments at a commit (absent names are left out). */
-export function entriesAt(src: HistorySource, commit: string, names: Set<string>, store: ObjectStore): Map<string, EnvironmentEntry> {
+/** The entries of the named environments at a commit (absent names are left out); every environment when names is omitted. */
+export function entriesAt(src: HistorySource, commit: string, names: Set<string> | undefined, store: ObjectStore): Map<string, EnvironmentEntry> {
   const out = new Map<string, EnvironmentEntry>();
   let tree = parseCommit(store.read(commit).data).tree;
   for (const part of src.folder.split('/')) {
@@ -394,9 +394,10 @@ export function entriesAt(src: HistorySource, commit: string, names: Set<string>
     if (!next) return out;
     tree = next.oid;
   }
-  const wanted = (p: string) => names.has(p) || (p.endsWith('.yaml') && names.has(p.slice(0, -'.yaml'.length)));
+  const wanted = (p: string) => !names || names.has(p) || (p.endsWith('.yaml') && names.has(p.slice(0, -'.yaml'.length)));
   const items = parseTree(store.read(tree).data, wanted);
-  for (const name of names) {
+  const all = names ?? new Set(items.map((e) => (e.type === 'tree' ? e.path : e.path.replace(/\.yaml$/, ''))));
+  for (const name of all) {
     const folder = items.find((e) => e.type === 'tree' && e.path === name);
     const file = items.find((e) => e.type === 'blob' && e.path === `${name}.yaml`);
     if (folder && parseTree(store.read(folder.oid).data, (p) => p === FOLDER_SPEC).length > 0) out.set(name, { oid: folder.oid, form: 'folder' });

@@ -47,7 +47,7 @@ export async function planRepository(root: string, config: Config, branch = conf
  * behind the same tag changes the content key, so it rebuilds; the embedded
  * registry is started for the question when nothing answers on its port.
  */
-async function baseImageDigests(root: string, config: Config, environments: CheckedEnvironment[]): Promise<Map<string, string>> {
+export async function baseImageDigests(root: string, config: Config, environments: CheckedEnvironment[]): Promise<Map<string, string>> {
   const refs = new Set<string>();
   for (const env of environments) {
     const base = baseOf(env.spec);

@@ -1,0 +1,64 @@
+/**
+ * The review of the working tree (a pull request's checkout) against a
+ * target branch: the target's environments and revisions read from git,
+ * the change's from the work tree and validated as `envctl validate
+ * --against <target>` would, and the ledger for reuse.
+ */
+import { checkEnvironments } from '../check/index.js';
+import { readLedger } from '../git/ledger.js';
+import { entriesAt, openObjects, readEntryFiles, resolveCommit } from '../git/history.js';
+import { loadEnvironments } from '../load/environments.js';
+import { UsageError } from '../model/errors.js';
+import type { SourceFile } from '../model/tree.js';
+import { reviewChange, type Review } from '../plan/review.js';
+import { openRepository, validateRepository } from './index.js';
+import { baseImageDigests } from './plan.js';
+import { updateRevisions } from './revisions.js';
+
+export interface ReviewOptions {
+  /** The branch the change merges into: a branch, remote branch or commit. */
+  target: string;
+  /** Do not ask registries (layer counts and base digests). */
+  offline?: boolean;
+}
+
+export async function reviewRepository(root: string, opts: ReviewOptions): Promise<Review> {
+  const repo = await openRepository(root);
+  const { config } = repo;
+  const commit = await resolveCommit(root, opts.target);
+  if (!commit) throw new UsageError(`no branch or commit "${opts.target}" (in CI, fetch it first: git fetch origin ${opts.target})`);
+
+  const files: SourceFile[] = [];
+  const store = openObjects(root);
+  try {
+    for (const [name, entry] of entriesAt({ dir: root, folder: config.environmentsDir }, commit, undefined, store)) {
+      files.push(...(await readEntryFiles({ dir: root, folder: config.environmentsDir }, name, entry, { store })));
+    }
+  } finally {
+    store.close();
+  }
+  const targetLoaded = loadEnvironments({ files, problems: [] }, config.environmentsDir).environments;
+  const [validation, log, state] = await Promise.all([
+    validateRepository(repo, { against: opts.target, ...(opts.offline ? { offline: true } : {}) }),
+    updateRevisions(root, config, opts.target),
+    readLedger(root, config.stateBranch),
+  ]);
+  const imageDigests = opts.offline ? new Map<string, string>() : await baseImageDigests(root, config, validation.environments);
+  return reviewChange({
+    config,
+    target: {
+      label: opts.target,
+      environments: checkEnvironments(targetLoaded, { config }).environments,
+      texts: new Map(targetLoaded.map((e) => [e.name, e.text])),
+      revisions: await log.read(),
+    },
+    change: {
+      label: 'this change',
+      environments: validation.environments,
+      texts: new Map(repo.loaded.map((e) => [e.name, e.text])),
+      problems: validation.problems,
+    },
+    ledger: state.ledger,
+    imageDigests,
+  });
+}
