@@ -160,10 +160,10 @@ describe('github: against a local GitHub', function () {
       const [status] = gh.requestsTo('create-deployment-status');
       expect(status!.path).to.equal(`/repos/${REPO}/deployments/${result.deploymentId}/statuses`);
       expect(status!.body).to.deep.equal({
-        state: 'success', environment_url: record.imageReference, log_url: 'https://ci.example/run/5', description: 'revision 12', auto_inactive: true,
+        state: 'success', environment_url: `https://${record.imageReference}`, log_url: 'https://ci.example/run/5', description: 'revision 12', auto_inactive: true,
       });
       expect(result).to.deep.equal({ deploymentId: gh.deployments[0]!.id, statusId: gh.deploymentStatuses[0]!.id, environment: 'envctl/python-3.12' });
-      expect(gh.deploymentStatuses[0]).to.include({ environment: 'envctl/python-3.12', environment_url: record.imageReference });
+      expect(gh.deploymentStatuses[0]).to.include({ environment: 'envctl/python-3.12', environment_url: `https://${record.imageReference}` });
     });
 
     it('treats a 202 (merge instead of deployment) as an error and posts no status', async () => {

@@ -12,8 +12,11 @@ import { plan } from './plan.js';
 import { sync } from './sync.js';
 import { base } from './base.js';
 import { validate } from './validate.js';
+import { codeowners } from './codeowners.js';
+import { record } from './record.js';
+import { comment } from './comment.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, status, base];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, record, status, base, codeowners, comment];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -3,11 +3,14 @@ import { pushLedger } from '../git/remote.js';
 import { sync as runSync } from '../repository/sync.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { progressFor } from './progress.js';
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../files/write.js';
+import { formatResults } from '../ledger/results.js';
 
 export const sync: Command = {
   name: 'sync',
   summary: 'carry out the plan: build, push and record in the ledger',
-  usage: `envctl sync [--jobs N] [--push REMOTE]
+  usage: `envctl sync [--jobs N] [--push REMOTE] [--only NAMES --results FILE]
 
 Builds what envctl plan lists, bases first, with the builder envctl.yaml
 names (buildah, or docker buildx); pushes to the registry (the embedded one
@@ -22,16 +25,30 @@ build (recorded as cancelled). Exit 1 when a build failed (the previous
 active revision stays active; other environments still build).
   --jobs N        build up to N independent groups at once (default 1)
   --push REMOTE   push the state branch to REMOTE afterwards; if another sync
-                  pushed first, its records are merged in and the push retried`,
-  options: { ...COMMON, jobs: { type: 'string', short: 'j' }, push: { type: 'string' } },
+                  pushed first, its records are merged in and the push retried
+  --only NAMES    build only the plan groups holding these environments
+                  (comma-separated; a CI matrix job's group from plan --matrix)
+  --results FILE  write the results to FILE instead of the ledger, for a
+                  final job to record them all at once (envctl record)`,
+  options: { ...COMMON, jobs: { type: 'string', short: 'j' }, push: { type: 'string' }, only: { type: 'string' }, results: { type: 'string' } },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('sync takes no arguments');
     const root = repoDir(args, io);
     const repo = await openRepository(root);
     const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs takes a whole number of 1 or more');
+    const results = typeof args.values.results === 'string' ? resolve(io.cwd, args.values.results) : undefined;
+    if (results && args.values.push !== undefined) throw new UsageError('--results leaves the ledger alone; push after envctl record');
+    const only = typeof args.values.only === 'string' ? args.values.only.split(',').map((n) => n.trim()).filter(Boolean) : undefined;
     const progress = progressFor(io);
-    const result = await runSync(root, repo.config, { jobs, progress: progress.event }).finally(progress.end);
+    const result = await runSync(root, repo.config, {
+      jobs, progress: progress.event, ...(only ? { only } : {}), ...(results ? { record: false } : {}),
+    }).finally(progress.end);
+    if (results) {
+      await writeFileAtomic(results, formatResults(result.head, result.builds));
+      io.err(`wrote ${result.builds.length} result${result.builds.length === 1 ? '' : 's'} (${result.failed} failed) to ${results}`);
+      return result.failed > 0 ? 1 : 0;
+    }
     if (result.records.length === 0 && result.left.length === 0) io.out('nothing to build: the ledger has every revision at the head');
     else if (result.records.length === 0) io.err(`nothing recorded: another sync is building ${result.left.join(', ')}`);
     else io.err(`recorded ${result.records.length} build${result.records.length === 1 ? '' : 's'} (${result.failed} failed) in ${repo.config.stateBranch} ${result.ledgerCommit?.slice(0, 7)}`);

@@ -61,10 +61,18 @@ export async function recordDeployment(client: GitHubClient, d: DeploymentRecord
       ...params,
       deployment_id: deploymentId,
       state: d.state,
-      environment_url: d.imageReference,
+      environment_url: environmentUrl(d.imageReference),
       ...(d.logUrl ? { log_url: d.logUrl } : {}),
       ...(description === undefined ? {} : { description }),
       auto_inactive: true,
     }));
   return { deploymentId, statusId: toId(status.id), environment };
+}
+
+/**
+ * GitHub wants a URL here; the image reference behind https:// is one, keeps
+ * the digest, and on ghcr.io leads to the package page.
+ */
+export function environmentUrl(imageReference: string): string {
+  return /^[a-z]+:\/\//.test(imageReference) ? imageReference : `https://${imageReference}`;
 }

@@ -3,3 +3,4 @@ export { githubClient, GitHubError, DEFAULT_API_URL, type GitHubClient, type Git
 export { upsertStickyComment, stickyBody, PLAN_MARKER, MAX_COMMENT_LENGTH, type StickyCommentResult } from './comment.js';
 export { setCommitStatus, statusContext, STATUS_DESCRIPTION_LIMIT, type CommitState, type CommitStatus } from './status.js';
 export { recordDeployment, type DeploymentRecord, type DeploymentState, type RecordedDeployment } from './deployments.js';
+export { reportBuilds, runUrl, type Reported } from './report.js';

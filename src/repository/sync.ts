@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { BuildCancelled, BuildFailed, chooseBuilder, type Builder } from '../builder/index.js';
 import { recordBuilds } from '../git/ledger.js';
 import type { BuildRecord, BuildStatus } from '../ledger/model.js';
+import { recordsByEnvironment, RESULTS_FORMAT, summaryOf, type BuildResult } from '../ledger/results.js';
 import type { Config } from '../model/config.js';
 import type { PlannedBuild } from '../plan/index.js';
 import { authFileText } from '../registry/auth.js';
@@ -34,6 +35,10 @@ export interface SyncEvent {
 }
 
 export interface SyncResult {
+  /** The branch head planned from. */
+  head: string | null;
+  /** In plan order, with the environment each belongs to. */
+  builds: BuildResult[];
   records: BuildRecord[];
   /** The ledger commit, when anything was recorded. */
   ledgerCommit?: string;
@@ -48,6 +53,10 @@ export interface SyncOptions {
   progress?: (e: SyncEvent) => void;
   /** How often a running build checks whether a newer revision superseded it. */
   supersedePollMs?: number;
+  /** Build only these environments' plan groups (a CI matrix job); every group when unset. */
+  only?: string[];
+  /** False: return the records without writing the ledger (a final job records them: `envctl record`). */
+  record?: boolean;
 }
 
 export async function sync(root: string, config: Config, opts: SyncOptions = {}): Promise<SyncResult> {
@@ -57,8 +66,9 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
   const claimed: string[] = [];
   let authDir: string | undefined;
   try {
-    const plan = await planRepository(root, config);
-    if (plan.builds.length === 0) return { records: [], failed: 0, left: [] };
+    const plan = onlyGroups(await planRepository(root, config), opts.only);
+    const head = plan.head ?? null;
+    if (plan.builds.length === 0) return { head, builds: [], records: [], failed: 0, left: [] };
     const done = new Map<string, BuildRecord>();
     const left = new Map<string, string>();
     for (const step of plan.builds) {
@@ -114,10 +124,10 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
     const recorded = plan.builds.filter((b) => done.has(b.environment));
     const all = recorded.map((b) => done.get(b.environment)!);
     const failed = all.filter((r) => r.status === 'failed').length;
-    const ledgerCommit = all.length === 0 ? undefined : await recordBuilds(root, config.stateBranch, new Map(recorded.map((b, i) => [b.environment, [all[i]!]])), {
-      summary: `envctl sync: ${all.filter((r) => r.status === 'succeeded').length} built or reused, ${failed} failed${cancelledNote(all)} (${plan.head?.slice(0, 12) ?? 'no head'})`,
-    });
-    return { records: all, failed, left: [...left.keys()], ...(ledgerCommit ? { ledgerCommit } : {}) };
+    const builds = recorded.map((b, i) => ({ environment: b.environment, record: all[i]! }));
+    const ledgerCommit = all.length === 0 || opts.record === false ? undefined
+      : await recordBuilds(root, config.stateBranch, recordsByEnvironment([{ format: RESULTS_FORMAT, head, builds }]), { summary: summaryOf(all, head) });
+    return { head, builds, records: all, failed, left: [...left.keys()], ...(ledgerCommit ? { ledgerCommit } : {}) };
   } finally {
     // Claims go only after the ledger holds the results, so no other sync starts the same build meanwhile.
     await Promise.all(claimed.map((name) => release(root, name)));
@@ -140,10 +150,13 @@ function cancelled(step: PlannedBuild, config: Config, reason: string): BuildRec
   return { ...record, status: 'cancelled', reason, endedAt: record.startedAt };
 }
 
-const cancelledNote = (all: BuildRecord[]) => {
-  const n = all.filter((r) => r.status === 'cancelled').length;
-  return n > 0 ? `, ${n} cancelled` : '';
-};
+/** The plan cut down to the groups holding the named environments (a group is never split). */
+function onlyGroups<P extends { builds: PlannedBuild[]; groups: string[][] }>(plan: P, only: string[] | undefined): P {
+  if (!only) return plan;
+  const groups = plan.groups.filter((g) => g.some((n) => only.includes(n)));
+  const keep = new Set(groups.flat());
+  return { ...plan, groups, builds: plan.builds.filter((b) => keep.has(b.environment)) };
+}
 
 /** One planned build, start to end, as a finished record: succeeded, failed or cancelled. */
 async function attempt(step: PlannedBuild, ctx: StepContext, builder: Builder | undefined, pollMs: number): Promise<BuildRecord> {

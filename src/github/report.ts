@@ -1,0 +1,48 @@
+/**
+ * Build results onto GitHub: per environment a commit status
+ * `envctl/<name>` on the commit that was synced, and for each image built
+ * or reused a deployment of `envctl/<name>` whose environment URL is the
+ * image by digest, so GitHub's Deployments view shows the active revision.
+ */
+import type { BuildResult } from '../ledger/results.js';
+import type { GitHubClient } from './client.js';
+import { recordDeployment } from './deployments.js';
+import { setCommitStatus, type CommitState } from './status.js';
+
+export interface Reported {
+  statuses: number;
+  deployments: number;
+}
+
+export async function reportBuilds(client: GitHubClient, sha: string, builds: BuildResult[], opts: { logUrl?: string } = {}): Promise<Reported> {
+  let deployments = 0;
+  for (const { environment, record } of builds) {
+    const state: CommitState = record.status === 'succeeded' ? 'success' : record.status === 'failed' ? 'failure' : 'error';
+    await setCommitStatus(client, sha, {
+      environment, state, description: describe(record),
+      ...(opts.logUrl ? { targetUrl: opts.logUrl } : {}),
+    });
+    if (record.status === 'succeeded' && record.digest && record.image) {
+      await recordDeployment(client, {
+        environment, ref: sha, revision: record.revision, state: 'success',
+        imageReference: `${record.image.replace(/:[^:/@]+$/, '')}@${record.digest}`,
+        description: describe(record),
+        ...(opts.logUrl ? { logUrl: opts.logUrl } : {}),
+      });
+      deployments++;
+    }
+  }
+  return { statuses: builds.length, deployments };
+}
+
+function describe(r: BuildResult['record']): string {
+  if (r.status === 'succeeded') return r.reusedFrom !== undefined ? `revision ${r.revision}: reused revision ${r.reusedFrom}'s image` : `revision ${r.revision} built`;
+  if (r.status === 'cancelled') return `revision ${r.revision} cancelled: ${r.reason ?? ''}`;
+  return `revision ${r.revision} failed: ${r.reason ?? 'see the log'}`;
+}
+
+/** The Actions run's page, from the variables GitHub sets. */
+export function runUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
+  return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
+}
