@@ -18,7 +18,7 @@ and pushed. --force makes it even when it exists.`,
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('base takes no arguments');
     const root = repoDir(args, io);
-    const { config } = await openRepository(root);
+    const { config } = await openRepository(root, io.env);
     const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
     try {
       const existing = await resolveDigest(config.defaultBase.image, registryAccess(config));

@@ -32,7 +32,7 @@ has errors, 2 on usage errors.`,
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const root = repoDir(args, io);
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
 
     // A broken envctl.yaml loads as the defaults, which name no administrators:
     // generating from that would quietly drop every administrator rule.

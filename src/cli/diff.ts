@@ -19,7 +19,7 @@ Exit 0 either way; the diff is empty when nothing differs.`,
     const [name, a, b, ...extra] = args.positionals;
     if (name === undefined || a === undefined || extra.length > 0) throw new UsageError('give an environment and one or two revisions');
     const root = repoDir(args, io);
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const list = await revisionsOf(root, repo.config, name);
     const ra = pickRevision(list, name, a);
     const from = await environmentAt(root, repo.config, ra.environment, ra.entry);

@@ -43,7 +43,7 @@ image, and the environments built on it that will rebuild.
       return review(root, args.values.base, args.values, io);
     }
     if (args.values.markdown !== undefined) throw new UsageError('--markdown goes with --base');
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const result = await planRepository(root, repo.config, typeof args.values.branch === 'string' ? args.values.branch : undefined);
     if (args.values.matrix) {
       io.out(JSON.stringify({ include: result.groups.map((environments, i) => ({ group: i + 1, environments: environments.join(',') })) }));

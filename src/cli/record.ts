@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { recordBuilds } from '../git/ledger.js';
 import { pushLedger } from '../git/remote.js';
 import { githubClient, reportBuilds, runUrl } from '../github/index.js';
@@ -10,11 +10,12 @@ import { COMMON, repoDir, UsageError, type Command } from './command.js';
 export const record: Command = {
   name: 'record',
   summary: 'record results files from sync --results in the ledger, in one commit',
-  usage: `envctl record FILE... [--push REMOTE] [--github]
+  usage: `envctl record FILE|DIR... [--push REMOTE] [--github]
 
 The final job of a CI matrix: each matrix job ran envctl sync --only GROUP
 --results FILE; this records every result in the ledger in one commit on the
-state branch. Exit 1 when a build failed.
+state branch. A folder stands for the .json files in it. Exit 1 when a build
+failed.
   --push REMOTE  push the state branch to REMOTE afterwards (another sync's
                  records are merged in if it pushed first)
   --github       per environment a commit status envctl/<name> on the synced
@@ -25,14 +26,10 @@ state branch. Exit 1 when a build failed.
   async run(args, io) {
     if (args.positionals.length === 0) throw new UsageError('name one or more results files');
     const root = repoDir(args, io);
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const all: Results[] = [];
-    for (const file of args.positionals) {
-      const path = resolve(io.cwd, file);
-      const text = await readFile(path, 'utf8').catch(() => {
-        throw new UsageError(`no results file ${file}`);
-      });
-      all.push(parseResults(text, file));
+    for (const file of await resultsFiles(io.cwd, args.positionals)) {
+      all.push(parseResults(await readFile(resolve(io.cwd, file), 'utf8'), file));
     }
     const builds = all.flatMap((r) => r.builds);
     const head = all.find((r) => r.head)?.head ?? null;
@@ -57,3 +54,15 @@ state branch. Exit 1 when a build failed.
     return failed > 0 ? 1 : 0;
   },
 };
+
+/** Files as given; a folder stands for its .json files (a CI job's downloaded artifacts). */
+async function resultsFiles(cwd: string, given: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of given) {
+    const info = await stat(resolve(cwd, name)).catch(() => undefined);
+    if (!info) throw new UsageError(`no results file or folder ${name}`);
+    if (!info.isDirectory()) out.push(name);
+    else out.push(...(await readdir(resolve(cwd, name))).filter((f) => f.endsWith('.json')).sort().map((f) => join(name, f)));
+  }
+  return out;
+}

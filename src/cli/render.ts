@@ -20,7 +20,7 @@ Environments with errors (their own or their bases') are not rendered: exit 1.`,
     const root = repoDir(args, io);
     const out = typeof args.values.out === 'string' ? resolve(io.cwd, args.values.out) : undefined;
     if (!out && !args.values.json && args.positionals.length !== 1) throw new UsageError('name one environment, or give --out DIR (or --json) to render several');
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const names = args.positionals.length ? selectEnvironments(args.positionals, repo.loaded, root, io.cwd) : new Set(repo.loaded.map((e) => e.name));
     const result = await validateRepository(repo, { offline: args.values.offline === true || io.env.ENVCTL_OFFLINE === '1' });
 

@@ -18,7 +18,7 @@ earlier one's (a git revert, an envctl rollback) says which.`,
     const [name, ...extra] = args.positionals;
     if (name === undefined || extra.length > 0) throw new UsageError('name one environment');
     const root = repoDir(args, io);
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const list = await revisionsOf(root, repo.config, name);
     if (list.length === 0) {
       io.err(`envctl revisions: "${name}" has no revisions on ${repo.config.branch}`);

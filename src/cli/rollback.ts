@@ -20,7 +20,7 @@ image already built is reused.`,
     if (name === undefined || extra.length > 0) throw new UsageError('name one environment');
     if (typeof args.values.to !== 'string') throw new UsageError('--to <revision> is required');
     const root = repoDir(args, io);
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const target = pickRevision(await revisionsOf(root, repo.config, name), name, args.values.to);
     try {
       const result = await rollbackTo(root, repo.config, name, target, io.env);

@@ -16,7 +16,7 @@ Prints the environment's YAML as of that revision (revision: a number or
     if (args.positionals.length !== 1) throw new UsageError('name one <name>@<revision>');
     const { name, rev } = parseNameAtRevision(args.positionals[0]);
     const root = repoDir(args, io);
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const revision = pickRevision(await revisionsOf(root, repo.config, name), name, rev);
     const at = await environmentAt(root, repo.config, revision.environment, revision.entry);
     if (!args.values.render) {

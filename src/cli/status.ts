@@ -15,7 +15,7 @@ on this machine is running shows as queued or building.`,
   async run(args, io) {
     if (args.positionals.length > 1) throw new UsageError('name at most one environment');
     const root = repoDir(args, io);
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const name = args.positionals[0];
     const rows = await environmentStatus(root, repo.config, name);
     if (name !== undefined && rows.length === 0) throw new UsageError(`no environment "${name}" in history or ledger`);

@@ -29,27 +29,30 @@ active revision stays active; other environments still build).
   --only NAMES    build only the plan groups holding these environments
                   (comma-separated; a CI matrix job's group from plan --matrix)
   --results FILE  write the results to FILE instead of the ledger, for a
-                  final job to record them all at once (envctl record)`,
-  options: { ...COMMON, jobs: { type: 'string', short: 'j' }, push: { type: 'string' }, only: { type: 'string' }, results: { type: 'string' } },
+                  final job to record them all at once (envctl record)
+  --json          print the results as data on stdout (progress goes to stderr)`,
+  options: { ...COMMON, jobs: { type: 'string', short: 'j' }, push: { type: 'string' }, only: { type: 'string' }, results: { type: 'string' }, json: { type: 'boolean' } },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('sync takes no arguments');
     const root = repoDir(args, io);
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const jobs = args.values.jobs === undefined ? 1 : Number(args.values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs takes a whole number of 1 or more');
     const results = typeof args.values.results === 'string' ? resolve(io.cwd, args.values.results) : undefined;
     if (results && args.values.push !== undefined) throw new UsageError('--results leaves the ledger alone; push after envctl record');
     const only = typeof args.values.only === 'string' ? args.values.only.split(',').map((n) => n.trim()).filter(Boolean) : undefined;
-    const progress = progressFor(io);
+    const json = args.values.json === true;
+    const progress = progressFor(json ? { ...io, out: io.err, terminal: undefined } : io);
     const result = await runSync(root, repo.config, {
       jobs, progress: progress.event, ...(only ? { only } : {}), ...(results ? { record: false } : {}),
     }).finally(progress.end);
+    if (json) io.out(formatResults(result.head, result.builds).trimEnd());
     if (results) {
       await writeFileAtomic(results, formatResults(result.head, result.builds));
       io.err(`wrote ${result.builds.length} result${result.builds.length === 1 ? '' : 's'} (${result.failed} failed) to ${results}`);
       return result.failed > 0 ? 1 : 0;
     }
-    if (result.records.length === 0 && result.left.length === 0) io.out('nothing to build: the ledger has every revision at the head');
+    if (result.records.length === 0 && result.left.length === 0 && !json) io.out('nothing to build: the ledger has every revision at the head');
     else if (result.records.length === 0) io.err(`nothing recorded: another sync is building ${result.left.join(', ')}`);
     else io.err(`recorded ${result.records.length} build${result.records.length === 1 ? '' : 's'} (${result.failed} failed) in ${repo.config.stateBranch} ${result.ledgerCommit?.slice(0, 7)}`);
     if (typeof args.values.push === 'string' && result.records.length > 0) {

@@ -18,7 +18,7 @@ Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.`,
   options: { ...COMMON, json: { type: 'boolean' }, offline: { type: 'boolean' }, against: { type: 'string' } },
   async run(args, io) {
     const root = repoDir(args, io);
-    const repo = await openRepository(root);
+    const repo = await openRepository(root, io.env);
     const only = args.positionals.length ? selectEnvironments(args.positionals, repo.loaded, root, io.cwd) : undefined;
     const result = await validateRepository(repo, {
       offline: args.values.offline === true || io.env.ENVCTL_OFFLINE === '1',

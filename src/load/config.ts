@@ -13,8 +13,15 @@ export interface ConfigResult {
   problems: Problem[];
 }
 
+/** Settings a CI job may give instead of editing envctl.yaml (ENVCTL_REGISTRY). */
+export interface ConfigOverrides {
+  /** host[:port][/namespace] of the registry, or `embedded`. */
+  registry?: string;
+}
+
 /** `bytes` undefined: no config file; every default applies. */
-export function loadConfig(bytes: Uint8Array | undefined, file = CONFIG_FILE): ConfigResult {
+export function loadConfig(bytes: Uint8Array | undefined, file = CONFIG_FILE, overrides: ConfigOverrides = {}): ConfigResult {
+  const withDefaults = (raw: RawConfig) => defaultsFor(overrides.registry === undefined ? raw : { ...raw, registry: { ...raw.registry, address: overrides.registry, insecure: undefined } });
   if (bytes === undefined) return { config: withDefaults({}), problems: [] };
   const decoded = decodeSpec(bytes, file);
   if (decoded.text === undefined) return { config: withDefaults({}), problems: decoded.problems };
@@ -33,7 +40,7 @@ type RawConfig = {
   source?: string;
   platform?: string;
   builder?: 'auto' | 'buildah' | 'docker';
-  registry?: { address?: string; embeddedPort?: number; prefix?: string; insecure?: boolean };
+  registry?: { address?: string; embeddedPort?: number; prefix?: string; insecure?: boolean | undefined };
   defaultBase?: { image: string; layers?: number; debootstrap?: { suite?: string; mirror?: string; variant?: string; packages?: string[] } };
   layers?: { limit?: number; warnAt?: number };
   imageLayers?: Record<string, number>;
@@ -42,6 +49,10 @@ type RawConfig = {
 };
 
 export function withDefaults(raw: RawConfig): Config {
+  return defaultsFor(raw);
+}
+
+function defaultsFor(raw: RawConfig): Config {
   const address = raw.registry?.address ?? EMBEDDED;
   const embeddedPort = raw.registry?.embeddedPort ?? 5115;
   const host = address === EMBEDDED ? `127.0.0.1:${embeddedPort}` : address;

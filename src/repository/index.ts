@@ -5,7 +5,7 @@
  * stages.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { checkEnvironments, type CheckedEnvironment } from '../check/index.js';
 import { readWorkTree } from '../files/worktree.js';
 import { entriesAt, openObjects, resolveCommit } from '../git/history.js';
@@ -28,12 +28,15 @@ export interface Repository {
   problems: Problem[];
 }
 
-export async function openRepository(root: string): Promise<Repository> {
-  const configBytes = await readFile(join(root, CONFIG_FILE)).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
+export async function openRepository(root: string, env: NodeJS.ProcessEnv = process.env): Promise<Repository> {
+  // ENVCTL_CONFIG names another config file; ENVCTL_REGISTRY overrides the registry (a CI job's own).
+  const configFile = env.ENVCTL_CONFIG ?? CONFIG_FILE;
+  const configBytes = await readFile(resolve(root, configFile)).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' && configFile === CONFIG_FILE) return undefined;
+    if (e.code === 'ENOENT') throw new UsageError(`no config file ${configFile} (ENVCTL_CONFIG)`);
     throw e;
   });
-  const { config, problems } = loadConfig(configBytes);
+  const { config, problems } = loadConfig(configBytes, configFile, env.ENVCTL_REGISTRY ? { registry: env.ENVCTL_REGISTRY } : {});
   const snapshot = await readWorkTree(root, config.environmentsDir);
   // Files git ignores (caches, .pyc) are not build inputs: a build from a clean clone would not have them.
   snapshot.files = await withoutIgnored(root, snapshot.files);
