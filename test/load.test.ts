@@ -126,4 +126,14 @@ describe('load: envctl.yaml', () => {
       ['schema-type', 2, 10],
     ].sort((a, b) => (a[1] as number) - (b[1] as number)).reverse());
   });
+
+  it('lets a CI job name its own registry (ENVCTL_REGISTRY): address, default base and http follow it', () => {
+    const text = new TextEncoder().encode(yaml('registry: { address: embedded, insecure: true }', 'defaultBase: { image: "{registry}/base/debian:12" }'));
+    const ghcr = loadConfig(text, 'envctl.yaml', { registry: 'ghcr.io/acme' }).config;
+    expect(ghcr.registry).to.include({ address: 'ghcr.io/acme', embedded: false, insecure: false });
+    expect(ghcr.defaultBase.image).to.equal('ghcr.io/acme/base/debian:12');
+    const local = loadConfig(text, 'envctl.yaml', { registry: '127.0.0.1:5000' }).config;
+    expect(local.registry).to.include({ address: '127.0.0.1:5000', insecure: true });
+    expect(loadConfig(text).config.registry).to.include({ address: '127.0.0.1:5115', embedded: true });
+  });
 });

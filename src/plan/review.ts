@@ -13,6 +13,7 @@ import type { CheckedEnvironment } from '../check/index.js';
 import type { Ledger } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
 import type { Problem } from '../model/problem.js';
+import { baseOf } from '../model/spec.js';
 import { renderEnvironment, tagResolver } from '../render/index.js';
 import type { Revision } from '../revisions/number.js';
 import { planBuilds, type PlannedBuild } from './index.js';
@@ -101,7 +102,7 @@ export function reviewChange(input: ReviewInput): Review {
       build: planned ? buildOf(planned) : null,
       layers: { total: env?.layers.total ?? null, limit: config.layers.limit },
       problems: change.problems.filter((p) => belongsTo(p, name, env, config)),
-      rebuilds: dependentsOf(name, caused, change.environments).filter((n) => !changed.includes(n)),
+      rebuilds: dependentsOf(name, mergedPlan.builds, change.environments).filter((n) => !changed.includes(n)),
       specDiff: patch(`${name} spec`, target.label, change.label, target.texts.get(name) ?? '', change.texts.get(name) ?? ''),
       dockerfileDiff: patch(`${name} Dockerfile`, target.label, change.label, dockerfile(before.get(name), before, config), dockerfile(env, after, config)),
     };
@@ -122,9 +123,11 @@ function buildOf(b: PlannedBuild): NonNullable<EnvironmentReview['build']> {
 /** Environments whose builds wait on `name`'s, directly or through another. */
 function dependentsOf(name: string, builds: PlannedBuild[], envs: CheckedEnvironment[]): string[] {
   const out = new Set<string>();
+  // Only what follows the active revision; a pinned revision's image does not change.
   const stands = (env: string, on: string) => {
-    const base = envs.find((e) => e.name === env)?.spec.base;
-    return typeof base === 'object' && base !== null && 'environment' in base && base.environment === on;
+    const e = envs.find((x) => x.name === env);
+    const base = e ? baseOf(e.spec) : undefined;
+    return base?.kind === 'environment' && base.environment === on && base.revision === 'active';
   };
   for (let grew = true; grew;) {
     grew = false;
