@@ -26,7 +26,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'envctl.js');
 const TOKEN = 'ghs_mergeflowtoken';
 const REPOSITORY = 'acme/environments';
-const CONFIG = yaml(`registry: { address: "${REGISTRY}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
+// envctl.yaml names a registry nothing answers on: only the workflow's ENVCTL_REGISTRY makes builds work.
+const CONFIG = yaml('registry: { address: "127.0.0.1:1" }', 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
 const env = (run: string, base?: string) => yaml('owner: "@acme/data"', ...(base ? [`base: { environment: ${base} }`] : []), 'instructions: |', `  RUN ${run}`);
 
 /**
@@ -68,9 +69,10 @@ describe('merge flow: sync.yml played end to end, then a git revert', function (
       envOverrides: { ENVCTL_REGISTRY: REGISTRY },
     });
     runs.push(result);
+    await removeDir(artifacts);
     await git(sequential, 'fetch', '-q', 'origin', 'main');
     await git(sequential, 'reset', '-q', '--hard', sha);
-    await execa(process.execPath, [BIN, 'sync'], { cwd: sequential, reject: false });
+    await execa(process.execPath, [BIN, 'sync'], { cwd: sequential, reject: false, env: { ENVCTL_REGISTRY: REGISTRY } });
     return result;
   }
 

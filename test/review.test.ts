@@ -97,6 +97,8 @@ describe('review: what merging a change would do', () => {
     expect(r.errors).to.be.greaterThan(0);
     expect(r.environments[0]!.problems.every((p) => p.file === 'environments/c.yaml')).to.equal(true);
     expect(r.environments[0]!.problems.length).to.equal(r.errors);
+    expect(r.environments[0]).to.include({ rendered: false, dockerfileDiff: '' });
+    expect(reviewMarkdown(r)).to.contain('rendered once the errors above are fixed');
   });
 });
 

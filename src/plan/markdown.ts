@@ -36,6 +36,7 @@ function environmentSection(e: EnvironmentReview, projects: string[] | undefined
   if (e.rebuilds.length > 0) out.push(`- Rebuilds after it: ${e.rebuilds.map((r) => `\`${inline(r)}\``).join(', ')}`);
   if (projects) out.push(`- Projects using it: ${projects.length ? projects.map((p) => `\`${inline(p)}\``).join(', ') : 'none'}`);
   if (e.problems.length > 0) out.push('', ...problemList(e.problems));
+  if (!e.rendered) out.push('', '_The Dockerfile is rendered once the errors above are fixed._');
   for (const [title, diff] of [['Spec diff', e.specDiff], ['Dockerfile diff', e.dockerfileDiff]] as const) {
     if (diff) out.push('', ...collapsible(title, diff));
   }

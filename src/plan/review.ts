@@ -50,7 +50,10 @@ export interface EnvironmentReview {
   /** Environments built on this one's active revision that rebuild after it. */
   rebuilds: string[];
   specDiff: string;
+  /** Empty when nothing rendered differs, or when the change cannot be rendered (see `rendered`). */
   dockerfileDiff: string;
+  /** False when the changed spec cannot be rendered until its problems are fixed. */
+  rendered: boolean;
 }
 
 export interface Review {
@@ -104,7 +107,10 @@ export function reviewChange(input: ReviewInput): Review {
       problems: change.problems.filter((p) => belongsTo(p, name, env, config)),
       rebuilds: dependentsOf(name, mergedPlan.builds, change.environments).filter((n) => !changed.includes(n)),
       specDiff: patch(`${name} spec`, target.label, change.label, target.texts.get(name) ?? '', change.texts.get(name) ?? ''),
-      dockerfileDiff: patch(`${name} Dockerfile`, target.label, change.label, dockerfile(before.get(name), before, config), dockerfile(env, after, config)),
+      dockerfileDiff: renderable(env, change.texts.has(name))
+        ? patch(`${name} Dockerfile`, target.label, change.label, dockerfile(before.get(name), before, config), dockerfile(env, after, config))
+        : '',
+      rendered: renderable(env, change.texts.has(name)),
     };
   });
   const otherProblems = change.problems.filter((p) => !names.some((n) => belongsTo(p, n, after.get(n), config)));
@@ -164,6 +170,11 @@ function latestRevisions(revisions: Revision[]): Map<string, Revision> {
 
 function placeholder(environment: string): Revision {
   return { environment, number: 0, commit: 'merge', subject: '', author: '', email: '', time: 0, entry: { oid: '', form: 'file' } };
+}
+
+/** A removed environment renders as nothing; one whose spec fails cannot be rendered at all. */
+function renderable(env: CheckedEnvironment | undefined, present: boolean): boolean {
+  return !present || (env !== undefined && env.instructionsEndCleanly);
 }
 
 /** The Dockerfile with bases named by tag, the same on both sides, so the diff shows only the change. */

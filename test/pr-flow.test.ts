@@ -1,0 +1,203 @@
+/**
+ * The pull-request flow end to end, as GitHub runs it: pull-request.yml
+ * (validate, CODEOWNERS, the plan into an artifact, with a read-only token)
+ * and then plan-comment.yml (started by its end: the artifact posted as the
+ * pull request's one sticky comment), both played by test/fixtures/actions.ts
+ * against a bare origin repository, sharing only the artifacts folder and the
+ * GitHub stand-in. No registry: the configured one does not answer, and
+ * layer counts fall back to defaultBase.layers.
+ */
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PLAN_MARKER } from '../src/github/comment.js';
+import { loadWorkflow, runWorkflow, type JobResult, type Workflow } from './fixtures/actions.js';
+import { startFakeGitHub, type FakeGitHub } from './fixtures/github-server.js';
+import { commit, git } from './fixtures/repo.js';
+import { removeDir, tempDir, yaml } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'envctl.js');
+const TOKEN = 'ghs_prflowtoken';
+const REPOSITORY = 'acme/environments';
+/** Nothing listens on port 1: the pull-request flow must not need a registry. */
+const CONFIG = yaml('registry: { address: "127.0.0.1:1" }', 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', 'administrators: ["@acme/platform-admins"]');
+const env = (...lines: string[]) => yaml('owner: "@acme/data"', ...lines, 'instructions: |', '  RUN echo "$HOSTNAME" > /built-on');
+
+interface Played {
+  pullRequest: Record<string, JobResult[]>;
+  comment: Record<string, JobResult[]>;
+  artifacts: string;
+  /** GitHub requests made while pull-request.yml ran */
+  requestsDuringValidate: number;
+}
+
+const logOf = (runs: JobResult[] | undefined) => (runs ?? []).flatMap((r) => r.log).join('\n');
+const failedSteps = (run: JobResult) => run.log.filter((l) => /^step .* failed: /.test(l)).map((l) => /^step (.*?) failed: /.exec(l)![1]);
+
+describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the plan as one sticky comment', function () {
+  this.timeout(600_000);
+  let origin: string;
+  let work: string;
+  let gh: FakeGitHub;
+  let pullRequestWf: Workflow;
+  let commentWf: Workflow;
+  const scratch: string[] = [];
+  let runId = 0;
+
+  /** Pushes `branch`, plays pull-request.yml for its head as pull request `number`, then plan-comment.yml for that run. */
+  async function play(branch: string, number: number): Promise<Played> {
+    await git(work, 'push', '-q', '-f', 'origin', branch);
+    const head = await git(work, 'rev-parse', branch);
+    const main = await git(origin, 'rev-parse', 'main');
+    const artifacts = await tempDir('envctl-pr-artifacts-');
+    scratch.push(artifacts);
+    const id = ++runId;
+    const common = { actionPath: ROOT, origin, artifacts };
+    const before = gh.requests.length;
+    const pullRequest = await runWorkflow(pullRequestWf, {
+      ...common,
+      github: {
+        event_name: 'pull_request', sha: head, ref: `refs/pull/${number}/merge`, base_ref: 'main', head_ref: branch,
+        repository: REPOSITORY, repository_owner: 'acme', actor: 'contributor', token: TOKEN,
+        event: { number, pull_request: { number, head: { ref: branch, sha: head }, base: { ref: 'main', sha: main } } },
+      },
+      env: { GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: REPOSITORY, GITHUB_SHA: head, GITHUB_EVENT_NAME: 'pull_request', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: String(id) },
+    });
+    const requestsDuringValidate = gh.requests.length - before;
+    // workflow_run runs the default branch's workflow and action, on its head.
+    const comment = await runWorkflow(commentWf, {
+      ...common,
+      github: {
+        event_name: 'workflow_run', sha: main, ref: 'refs/heads/main', repository: REPOSITORY, repository_owner: 'acme', actor: 'contributor', token: TOKEN,
+        event: { workflow_run: { id, event: 'pull_request', name: 'pull-request', head_branch: branch, head_sha: head, conclusion: overall(pullRequest.validate) } },
+      },
+      env: { GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: REPOSITORY, GITHUB_SHA: main, GITHUB_EVENT_NAME: 'workflow_run', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: String(100 + id) },
+    });
+    return { pullRequest, comment, artifacts, requestsDuringValidate };
+  }
+
+  const overall = (runs: JobResult[] | undefined) => (runs?.some((r) => r.result === 'failure') ? 'failure' : 'success');
+
+  before(async () => {
+    gh = await startFakeGitHub({ token: TOKEN, repository: REPOSITORY });
+    [pullRequestWf, commentWf] = await Promise.all([
+      loadWorkflow(join(ROOT, '.github', 'workflows', 'pull-request.yml')),
+      loadWorkflow(join(ROOT, '.github', 'workflows', 'plan-comment.yml')),
+    ]);
+    origin = await tempDir('envctl-pr-origin-');
+    await git(origin, 'init', '-q', '--bare', '-b', 'main');
+    work = await tempDir('envctl-pr-work-');
+    await git(work, 'init', '-q', '-b', 'main');
+    await git(work, 'remote', 'add', 'origin', origin);
+    await commit(work, {
+      'envctl.yaml': CONFIG, '.gitignore': '.envctl/\n',
+      'environments/alpha.yaml': env('title: Alpha'), 'environments/beta.yaml': env('title: Beta'),
+    }, 'alpha and beta');
+    // The CODEOWNERS check in the workflow wants the generated file committed.
+    await execa(process.execPath, [BIN, 'codeowners'], { cwd: work });
+    await commit(work, {}, 'CODEOWNERS');
+    await git(work, 'push', '-q', 'origin', 'main');
+  });
+  after(async () => {
+    await gh.close();
+    for (const d of [origin, work, ...scratch]) await removeDir(d);
+  });
+
+  describe('a pull request that changes one environment', () => {
+    let first: Played;
+    let commentId: number;
+
+    before(async () => {
+      await git(work, 'checkout', '-q', '-b', 'topic', 'main');
+      await commit(work, { 'environments/alpha.yaml': env('title: Alpha').replace('/built-on\n', '/built-on\n  RUN echo two > /two\n') }, 'alpha: a second RUN');
+      first = await play('topic', 7);
+    });
+
+    it('the validate job succeeds, without a single GitHub call (its token is read-only)', () => {
+      expect(first.pullRequest.validate!.map((r) => r.result)).to.deep.equal(['success'], logOf(first.pullRequest.validate));
+      expect(first.requestsDuringValidate).to.equal(0);
+    });
+
+    it('the artifact holds the plan as Markdown and the pull request number', async () => {
+      const dir = join(first.artifacts, 'envctl-plan');
+      expect(await readFile(join(dir, 'pr-number'), 'utf8')).to.equal('7\n');
+      const plan = await readFile(join(dir, 'plan.md'), 'utf8');
+      expect(plan).to.include('| alpha | 1 → 2 |');
+      expect(plan).to.include('+  RUN echo two > /two');
+      // no registry answered: the default base counts defaultBase.layers (1), plus two RUNs
+      expect(plan).to.include('- Layers: 3 of 127');
+      expect(plan).to.not.include('| beta |');
+    });
+
+    it('the comment workflow creates exactly one comment on #7: marker, environment, 1 → 2 and the diff', () => {
+      expect(first.comment.comment!.map((r) => r.result)).to.deep.equal(['success'], logOf(first.comment.comment));
+      const comments = gh.comments.get(7) ?? [];
+      expect(comments).to.have.length(1);
+      expect(gh.requestsTo('create-comment').map((r) => r.path)).to.deep.equal([`/repos/${REPOSITORY}/issues/7/comments`]);
+      expect(gh.requestsTo('create-comment')[0]!.authorization).to.equal(`token ${TOKEN}`);
+      const body = String(comments[0]!.body);
+      expect(body.startsWith(PLAN_MARKER)).to.equal(true);
+      expect(body).to.include('<!-- envctl:plan -->');
+      expect(body).to.include('alpha');
+      expect(body).to.include('1 → 2');
+      expect(body).to.match(/```diff\n[^]*\n\+ {2}RUN echo two > \/two\n/);
+      commentId = Number(comments[0]!.id);
+    });
+
+    it('a second push to the pull request updates the same comment', async () => {
+      await commit(work, { 'environments/alpha.yaml': env('title: Alpha').replace('/built-on\n', '/built-on\n  RUN echo three > /three\n') }, 'alpha: three, not two');
+      const second = await play('topic', 7);
+      expect(second.pullRequest.validate!.map((r) => r.result)).to.deep.equal(['success'], logOf(second.pullRequest.validate));
+      expect(second.comment.comment!.map((r) => r.result)).to.deep.equal(['success'], logOf(second.comment.comment));
+      const comments = gh.comments.get(7) ?? [];
+      expect(comments).to.have.length(1);
+      expect(gh.requestsTo('create-comment')).to.have.length(1);
+      expect(gh.requestsTo('update-comment').map((r) => [r.method, r.path])).to.deep.equal([['PATCH', `/repos/${REPOSITORY}/issues/comments/${commentId}`]]);
+      const body = String(comments[0]!.body);
+      expect(comments[0]!.id).to.equal(commentId);
+      expect(body).to.include(PLAN_MARKER);
+      expect(body).to.include('+  RUN echo three > /three');
+      expect(body).to.not.include('echo two');
+      expect(body).to.include('1 → 2');
+    });
+  });
+
+  describe('a pull request with a schema error', () => {
+    let played: Played;
+
+    before(async () => {
+      await git(work, 'checkout', '-q', '-b', 'broken', 'main');
+      await commit(work, { 'environments/beta.yaml': env('title: Beta', 'visibility: everyone') }, 'beta: a visibility that does not exist');
+      played = await play('broken', 8);
+    });
+
+    it('fails the validate job at the validate step; CODEOWNERS, the plan and the upload still run', async () => {
+      const [run] = played.pullRequest.validate!;
+      expect(run!.result).to.equal('failure');
+      expect(failedSteps(run!)).to.deep.equal(['validate']);
+      expect(logOf(played.pullRequest.validate)).to.match(/environments\/beta\.yaml:\d+:\d+: error: visibility must be one of .*\[schema-enum\]/);
+      expect(played.requestsDuringValidate).to.equal(0);
+      const dir = join(played.artifacts, 'envctl-plan');
+      expect(existsSync(join(dir, 'plan.md'))).to.equal(true);
+      expect(await readFile(join(dir, 'pr-number'), 'utf8')).to.equal('8\n');
+    });
+
+    it('the comment on #8 names the error; #7 keeps its one comment', () => {
+      expect(played.comment.comment!.map((r) => r.result)).to.deep.equal(['success'], logOf(played.comment.comment));
+      const comments = gh.comments.get(8) ?? [];
+      expect(comments).to.have.length(1);
+      const body = String(comments[0]!.body);
+      expect(body).to.include(PLAN_MARKER);
+      expect(body).to.include('**1 error**');
+      expect(body).to.include('| beta | 1 → 2 |');
+      expect(body).to.match(/environments\/beta\.yaml:\d+:\d+` visibility must be one of .*got "everyone" `\[schema-enum\]`/);
+      expect(gh.comments.get(7)).to.have.length(1);
+      expect(gh.requestsTo('create-comment')).to.have.length(2);
+      expect(gh.requestsTo('update-comment')).to.have.length(1);
+    });
+  });
+});
