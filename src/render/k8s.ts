@@ -1,0 +1,114 @@
+/**
+ * A run spec as a Kubernetes Pod manifest, for a workspace session (a
+ * tool's start command, its port exposed) or a job (a command): the image
+ * by digest, the lifecycle as the container's command, plain variables as
+ * env, secret variables from a named Secret (key = variable name), the
+ * user as runAsUser. Docker arguments with a Pod equivalent are mapped
+ * (--privileged, --cap-add, --shm-size); all are kept in an annotation.
+ */
+import { lifecycleScript } from './lifecycle.js';
+import type { RunSpec } from './runspec.js';
+
+export interface PodOptions {
+  /** Pod name before DNS-1123 clean-up. */
+  name: string;
+  /** A tool's session, or a job running `command`. */
+  run: { tool: string } | { command: string };
+  /** Kubernetes Secret holding the secret variables' values. */
+  secretName: string;
+  /** The image user's uid and gid, when the spec names a user. */
+  user?: { uid: number; gid: number };
+  /** Where the project's files are mounted (a volume the cluster provides). */
+  projectDir?: string;
+  labels?: Record<string, string>;
+}
+
+export interface PodManifest {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: Record<string, unknown> & { containers: Record<string, unknown>[] };
+}
+
+export class PodError extends Error {}
+
+export function podManifest(spec: RunSpec, opts: PodOptions): PodManifest {
+  if (spec.image.includes('{{')) throw new PodError(`${spec.environment} has no built image yet: sync it first`);
+  const projectDir = opts.projectDir ?? '/mnt/project';
+  let command: string[];
+  let ports: { name: string; containerPort: number; protocol: 'TCP' }[] = [];
+  if ('tool' in opts.run) {
+    const tool = spec.workspaceTools[opts.run.tool];
+    if (!tool) throw new PodError(`${spec.environment} has no workspace tool "${opts.run.tool}"; it has: ${Object.keys(spec.workspaceTools).join(', ') || 'none'}`);
+    command = tool.start;
+    if (tool.httpProxy) ports = [{ name: portName(opts.run.tool), containerPort: tool.httpProxy.port, protocol: 'TCP' }];
+  } else {
+    command = ['sh', '-c', opts.run.command];
+  }
+  const env = spec.variables.map((v) => ('secret' in v
+    ? { name: v.name, valueFrom: { secretKeyRef: { name: opts.secretName, key: v.name } } }
+    : { name: v.name, value: v.value }));
+  const docker = dockerToPod(spec.dockerArguments);
+  const securityContext: Record<string, unknown> = { ...docker.securityContext };
+  if (opts.user) Object.assign(securityContext, { runAsUser: opts.user.uid, runAsGroup: opts.user.gid });
+  const container: Record<string, unknown> = {
+    name: 'main',
+    image: spec.image,
+    command: ['/bin/sh', '-c', lifecycleScript(spec, { command, projectDir })],
+    workingDir: projectDir,
+    env,
+    ...(ports.length ? { ports } : {}),
+    ...(Object.keys(securityContext).length ? { securityContext } : {}),
+    ...(docker.volumeMounts.length ? { volumeMounts: docker.volumeMounts } : {}),
+  };
+  const labels = {
+    'app.kubernetes.io/managed-by': 'envctl',
+    'envctl.io/environment': spec.environment,
+    ...(spec.revision !== null ? { 'envctl.io/revision': String(spec.revision) } : {}),
+    ...(opts.labels ?? {}),
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: dnsName(opts.name),
+      labels,
+      annotations: spec.dockerArguments.length ? { 'envctl.io/docker-arguments': JSON.stringify(spec.dockerArguments) } : {},
+    },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [container],
+      ...(docker.volumes.length ? { volumes: docker.volumes } : {}),
+    },
+  };
+}
+
+/** The Pod settings some docker arguments have; the rest only travel in the annotation. */
+function dockerToPod(args: string[]): { securityContext: Record<string, unknown>; volumes: unknown[]; volumeMounts: unknown[] } {
+  const securityContext: Record<string, unknown> = {};
+  const add: string[] = [];
+  const volumes: unknown[] = [];
+  const volumeMounts: unknown[] = [];
+  for (const arg of args) {
+    const [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : arg.split(/\s+/, 2) as [string, string?];
+    if (flag === '--privileged') securityContext.privileged = true;
+    else if (flag === '--cap-add' && value) add.push(value.toUpperCase().replace(/^CAP_/, ''));
+    else if (flag === '--shm-size' && value) {
+      volumes.push({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: value.replace(/([kmg])b?$/i, (_, u: string) => `${u.toUpperCase()}i`) } });
+      volumeMounts.push({ name: 'dshm', mountPath: '/dev/shm' });
+    }
+  }
+  if (add.length) securityContext.capabilities = { add };
+  return { securityContext, volumes, volumeMounts };
+}
+
+/** RFC 1123 label: lowercase letters, digits and dashes, at most 63. */
+export function dnsName(name: string): string {
+  const clean = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return clean || 'envctl';
+}
+
+/** Container port names: at most 15 characters, lowercase letters, digits and dashes. */
+function portName(tool: string): string {
+  return dnsName(tool).slice(0, 15).replace(/-+$/, '') || 'http';
+}
