@@ -1,3 +1,5 @@
+import { relative, resolve, sep } from 'node:path';
+import { KIND_WORD, rawEnvironmentChoice, type LoadedConsumer } from '../load/consumers.js';
 import { withBases } from '../load/environments.js';
 import { openRepository, validateRepository } from '../repository/index.js';
 import { COMMON, repoDir, type Command } from './command.js';
@@ -6,36 +8,63 @@ import { selectEnvironments } from './select.js';
 
 export const validate: Command = {
   name: 'validate',
-  summary: 'check environments: schema, bases, instructions, layer limit, policy',
+  summary: 'check environments: schema, bases, instructions, layer limit, policy; and the projects using them',
   usage: `envctl validate [paths…] [--json] [--offline] [--against <ref>]
 
-Checks every environment (or those named, by name or path) and reports every
-problem as file:line:col: error|warning: message [rule].
+Checks every environment and every project, model and data set (or those
+named, by name or path) and reports every problem as
+file:line:col: error|warning: message [rule].
   --json          print problems as JSON
   --offline       do not ask registries for base image layer counts
-  --against REF   branch or commit to compare with for archived bases (default HEAD)
+  --against REF   branch or commit to compare with for archived bases and
+                  environments and deleted environments (default HEAD)
 Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.`,
   options: { ...COMMON, json: { type: 'boolean' }, offline: { type: 'boolean' }, against: { type: 'string' } },
   async run(args, io) {
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
-    const only = args.positionals.length ? selectEnvironments(args.positionals, repo.loaded, root, io.cwd) : undefined;
+    // Paths of projects, models and data sets select those; everything else names environments.
+    const consumerArgs = args.positionals.map((a) => [a, consumerAt(a, repo.consumers, root, io.cwd)] as const);
+    const envArgs = consumerArgs.filter(([, c]) => c === undefined).map(([a]) => a);
+    const chosen = new Set(consumerArgs.flatMap(([, c]) => (c ? [c] : [])));
+    const only = args.positionals.length ? selectEnvironments(envArgs, repo.loaded, root, io.cwd) : undefined;
     const result = await validateRepository(repo, {
       offline: args.values.offline === true || io.env.ENVCTL_OFFLINE === '1',
       ...(typeof args.values.against === 'string' ? { against: args.values.against } : {}),
     });
     // Named environments bring their bases along; problems outside any environment (envctl.yaml) always show.
     const involved = only ? withBases(only, repo.loaded) : undefined;
-    const envFiles = new Set(repo.loaded.flatMap((e) => [e.file, ...e.context.map((f) => f.path)]));
-    const files = involved ? new Set(repo.loaded.filter((e) => involved.has(e.name)).flatMap((e) => [e.file, ...e.context.map((f) => f.path)])) : undefined;
+    const envFiles = new Set([...repo.loaded.flatMap((e) => [e.file, ...e.context.map((f) => f.path)]), ...repo.consumers.map((c) => c.file)]);
+    // A consumer's problems show with it, or with the environment it uses.
+    const shown = only ? repo.consumers.filter((c) => chosen.has(c) || involved!.has(rawEnvironmentChoice(c.data)?.name ?? '')) : repo.consumers;
+    const files = involved ? new Set([...repo.loaded.filter((e) => involved.has(e.name)).flatMap((e) => [e.file, ...e.context.map((f) => f.path)]), ...shown.map((c) => c.file)]) : undefined;
     const problems = files ? result.problems.filter((p) => files.has(p.file) || !envFiles.has(p.file)) : result.problems;
     const count = only ? only.size : repo.loaded.length;
+    const consumers = only ? [...chosen] : repo.consumers;
     if (args.values.json) {
-      io.out(JSON.stringify({ environments: count, errors: problems.filter((p) => p.severity === 'error').length, problems }, null, 2));
+      io.out(JSON.stringify({ environments: count, ...(consumers.length ? { consumers: consumers.length } : {}), errors: problems.filter((p) => p.severity === 'error').length, problems }, null, 2));
     } else {
       reportProblems(problems, io);
-      io.err(summary(problems, count));
+      const counted = consumerCount(consumers);
+      const text = summary(problems, count);
+      io.err(counted === '' ? text : count === 0 ? text.replace(/ in 0 environments$/, ` in ${counted}`) : `${text} and ${counted}`);
     }
     return problems.some((p) => p.severity === 'error') ? 1 : 0;
   },
 };
+
+/** The consumer a path names: its spec file, its folder or a file in it. */
+function consumerAt(arg: string, consumers: LoadedConsumer[], root: string, cwd: string): LoadedConsumer | undefined {
+  const rel = relative(root, resolve(cwd, arg)).split(sep).join('/').replace(/\/$/, '');
+  return consumers.find((c) => c.file === rel || (c.folder !== undefined && (rel === c.folder || rel.startsWith(`${c.folder}/`))));
+}
+
+/** `2 projects, 1 model`; empty without consumers. */
+function consumerCount(consumers: LoadedConsumer[]): string {
+  if (consumers.length === 0) return '';
+  const parts = (['project', 'model', 'dataset'] as const)
+    .map((k) => [k, consumers.filter((c) => c.kind === k).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${KIND_WORD[k]}${n === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { checkConsumers, type CheckedConsumer } from '../check/consumers.js';
 import { checkEnvironments, type CheckedEnvironment } from '../check/index.js';
 import { readWorkTree } from '../files/worktree.js';
 import { entriesAt, openObjects, resolveCommit } from '../git/history.js';
@@ -13,18 +14,22 @@ import { specValueAt } from './history.js';
 import { withoutIgnored } from '../git/commit.js';
 import { UsageError } from '../model/errors.js';
 import { CONFIG_FILE, loadConfig } from '../load/config.js';
+import { loadConsumers, type LoadedConsumer } from '../load/consumers.js';
 import { loadEnvironments, rawBaseEnvironment, type LoadedEnvironment } from '../load/environments.js';
 import type { Config } from '../model/config.js';
 import { sortProblems, type Problem } from '../model/problem.js';
 import type { EnvironmentSpec } from '../model/spec.js';
 import { registryAccess } from '../registry/client.js';
 import { layerCount } from '../registry/manifest.js';
+import { consumerContext, readConsumerTree } from './consumers.js';
 
 export interface Repository {
   root: string;
   config: Config;
   loaded: LoadedEnvironment[];
-  /** Config, read and YAML problems. */
+  /** Projects, models and data sets (projects/, models/, datasets/), parsed, not yet checked. */
+  consumers: LoadedConsumer[];
+  /** Config, read and YAML problems (of environments and consumers). */
   problems: Problem[];
 }
 
@@ -37,32 +42,46 @@ export async function openRepository(root: string, env: NodeJS.ProcessEnv = proc
     throw e;
   });
   const { config, problems } = loadConfig(configBytes, configFile, env.ENVCTL_REGISTRY ? { registry: env.ENVCTL_REGISTRY } : {});
-  const snapshot = await readWorkTree(root, config.environmentsDir);
+  const [snapshot, consumerTree] = await Promise.all([readWorkTree(root, config.environmentsDir), readConsumerTree(root)]);
   // Files git ignores (caches, .pyc) are not build inputs: a build from a clean clone would not have them.
   snapshot.files = await withoutIgnored(root, snapshot.files);
   const loaded = loadEnvironments(snapshot, config.environmentsDir);
-  return { root, config, loaded: loaded.environments, problems: [...problems, ...loaded.problems] };
+  const consumers = loadConsumers(consumerTree);
+  return { root, config, loaded: loaded.environments, consumers: consumers.consumers, problems: [...problems, ...loaded.problems, ...consumers.problems] };
 }
 
 export interface ValidateOptions {
   /** Skip registry look-ups (layer counts then come from envctl.yaml). */
   offline?: boolean;
-  /** Branch or commit to compare with for archived-base rules; default HEAD when the folder is a git repository. */
+  /**
+   * Branch or commit to compare with for archived bases and environments, and
+   * deleted environments still in use; default HEAD when the folder is a git
+   * repository. Pinned revisions of consumers are checked against its
+   * numbering (default: envctl.yaml's branch).
+   */
   against?: string;
 }
 
 export interface Validation {
   environments: CheckedEnvironment[];
+  /** Projects, models and data sets whose spec passed the schema. */
+  consumers: CheckedConsumer[];
   problems: Problem[];
 }
 
 export async function validateRepository(repo: Repository, opts: ValidateOptions = {}): Promise<Validation> {
-  const [imageLayers, previousBases] = await Promise.all([
+  const [imageLayers, previousBases, consumerFacts] = await Promise.all([
     opts.offline ? new Map<string, number>() : registryLayerCounts(repo),
     basesAt(repo, opts.against ?? 'HEAD'),
+    consumerContext(repo, opts.against !== undefined ? { against: opts.against } : {}),
   ]);
   const checked = checkEnvironments(repo.loaded, { config: repo.config, imageLayers, previousBases });
-  return { environments: checked.environments, problems: sortProblems([...repo.problems, ...checked.problems]) };
+  const consumers = checkConsumers(repo.consumers, consumerFacts);
+  return {
+    environments: checked.environments,
+    consumers: consumers.consumers,
+    problems: sortProblems([...repo.problems, ...checked.problems, ...consumers.problems]),
+  };
 }
 
 /** Layer counts of every image something is built FROM directly, looked up concurrently. */

@@ -14,7 +14,7 @@
  * head not being on the branch's first-parent chain, and rebuilt.
  */
 import { mkdir, open, readFile, rm, stat, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
 import { openObjects, resolveBranch, walkHistory, type EnvironmentEntry, type HistorySource, type HistoryStep, type WalkEnd } from '../git/history.js';
 import { specValueAt } from './history.js';
@@ -50,7 +50,27 @@ export function cacheDir(root: string, branch: string): string {
   return join(root, '.envctl', 'cache', 'revisions', encodeURIComponent(branch));
 }
 
+/**
+ * Updates of one index within one process, one after another. Two at once
+ * (plan --base validates, which may number revisions for pinned projects,
+ * while it numbers the target itself) would truncate and append the same
+ * log, so one could read it cut short, and their temporary files could
+ * collide. The second finds the index the first wrote and has nothing to do.
+ */
+const updating = new Map<string, Promise<unknown>>();
+
 export async function updateRevisions(root: string, config: Config, branch = config.branch): Promise<RevisionLog> {
+  const dir = resolve(cacheDir(root, branch));
+  const run = (updating.get(dir) ?? Promise.resolve()).catch(() => undefined).then(() => updateIndex(root, config, branch));
+  updating.set(dir, run);
+  try {
+    return await run;
+  } finally {
+    if (updating.get(dir) === run) updating.delete(dir);
+  }
+}
+
+async function updateIndex(root: string, config: Config, branch: string): Promise<RevisionLog> {
   const dir = cacheDir(root, branch);
   const indexPath = join(dir, 'index.json');
   const logPath = join(dir, 'revisions.jsonl');

@@ -10,6 +10,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import environmentSchema from '../../schemas/environment.schema.json' with { type: 'json' };
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
+import projectSchema from '../../schemas/project.schema.json' with { type: 'json' };
 import { problem, type Problem } from '../model/problem.js';
 import { escapePointer, type PositionLookup } from '../load/yaml.js';
 import type { LineIndex } from '../load/lines.js';
@@ -18,6 +19,7 @@ const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes:
 ajv.addKeyword({ keyword: 'x-pattern-message', schemaType: 'string' });
 ajv.addSchema(environmentSchema);
 ajv.addSchema(configSchema);
+ajv.addSchema(projectSchema);
 
 /** Every `oneOf` list in the schemas → its absolute reference, so a branch can be compiled alone. */
 const oneOfRefs = new Map<unknown, string>();
@@ -30,9 +32,12 @@ function indexOneOfs(node: unknown, ref: string): void {
 }
 indexOneOfs(environmentSchema, `${environmentSchema.$id}#`);
 indexOneOfs(configSchema, `${configSchema.$id}#`);
+indexOneOfs(projectSchema, `${projectSchema.$id}#`);
 
 export const ENVIRONMENT_SCHEMA_ID = environmentSchema.$id;
 export const CONFIG_SCHEMA_ID = configSchema.$id;
+/** Projects, models and data sets share one schema. */
+export const PROJECT_SCHEMA_ID = projectSchema.$id;
 
 const compiled = new Map<string, ValidateFunction>();
 function validator(ref: string): ValidateFunction {

@@ -1,0 +1,178 @@
+/**
+ * Snapshot → projects, models and data sets (consumers). Each is
+ * `<dir>/<name>.yaml`, or `<dir>/<name>/<kind>.yaml` in a folder with the
+ * consumer's own files (see model/project.ts). Pure, like the environment
+ * loader: parsed YAML with source positions, problems located.
+ */
+import { problem, type Problem } from '../model/problem.js';
+import { CONSUMER_DIRS, CONSUMER_SPEC, type ConsumerKind } from '../model/project.js';
+import type { Snapshot, SourceFile } from '../model/tree.js';
+import { NAME_PATTERN } from './environments.js';
+import { LineIndex } from './lines.js';
+import { decodeSpec } from './text.js';
+import { parseYaml, type PositionLookup } from './yaml.js';
+
+export const CONSUMER_KINDS: ConsumerKind[] = ['project', 'model', 'dataset'];
+
+/** How a kind reads in a message. */
+export const KIND_WORD: Record<ConsumerKind, string> = { project: 'project', model: 'model', dataset: 'data set' };
+
+/** The file in a consumer's folder that marks a requirements install at start. */
+export const REQUIREMENTS_FILE = 'requirements.txt';
+
+/**
+ * The files of the consumer folders. Readers need not read every file of a
+ * consumer's folder (code, data): the spec and requirements.txt are enough,
+ * with `folders` naming the folders seen so one without a spec is reported.
+ */
+export interface ConsumerTree extends Snapshot {
+  /** Folders seen under the consumer folders, e.g. `projects/churn`. */
+  folders?: string[];
+}
+
+export interface LoadedConsumer {
+  kind: ConsumerKind;
+  name: string;
+  /** The spec file, relative to the repository root. */
+  file: string;
+  folder?: string;
+  text: string;
+  /** Parsed YAML; undefined when the file could not be parsed. */
+  data: unknown;
+  positions: PositionLookup;
+  lines: LineIndex;
+  hasRequirements: boolean;
+}
+
+export interface ConsumerLoad {
+  consumers: LoadedConsumer[];
+  problems: Problem[];
+}
+
+export function loadConsumers(tree: ConsumerTree): ConsumerLoad {
+  const problems: Problem[] = [...tree.problems];
+  const consumers: LoadedConsumer[] = [];
+  for (const kind of CONSUMER_KINDS) {
+    const found = loadKind(kind, tree);
+    consumers.push(...found.consumers);
+    problems.push(...found.problems);
+  }
+  return { consumers, problems };
+}
+
+function loadKind(kind: ConsumerKind, tree: ConsumerTree): ConsumerLoad {
+  const dir = CONSUMER_DIRS[kind];
+  const prefix = `${dir}/`;
+  const word = KIND_WORD[kind];
+  const problems: Problem[] = [];
+  const specs = new Map<string, { file: SourceFile; folder?: string }>();
+  const folders = new Map<string, SourceFile[]>();
+  for (const f of tree.folders ?? []) {
+    if (f.startsWith(prefix) && !f.slice(prefix.length).includes('/')) folders.set(f.slice(prefix.length), []);
+  }
+
+  for (const f of tree.files) {
+    if (!f.path.startsWith(prefix)) continue;
+    const parts = f.path.slice(prefix.length).split('/');
+    if (parts.length === 1) {
+      const base = parts[0]!;
+      if (!/\.ya?ml$/.test(base)) continue; // READMEs and the like
+      const name = base.replace(/\.ya?ml$/, '');
+      if (base.endsWith('.yml')) {
+        problems.push(problem({ file: f.path, line: 1, col: 1 }, 'error', 'consumer-file', `${word} files end in .yaml; rename to ${dir}/${name}.yaml`));
+        continue;
+      }
+      addSpec(name, f);
+      continue;
+    }
+    const list = folders.get(parts[0]!) ?? [];
+    list.push(f);
+    folders.set(parts[0]!, list);
+  }
+
+  const specName = CONSUMER_SPEC[kind];
+  for (const [name, files] of folders) {
+    const spec = files.find((f) => f.path === `${prefix}${name}/${specName}`);
+    if (!spec) {
+      problems.push(problem({ file: files[0]?.path ?? `${prefix}${name}`, line: 1, col: 1 }, 'warning', 'consumer-file',
+        `folder ${prefix}${name}/ has no ${specName}, so it is not a ${word}`));
+      continue;
+    }
+    addSpec(name, spec, `${prefix}${name}`);
+  }
+
+  const consumers: LoadedConsumer[] = [];
+  for (const [name, { file, folder }] of [...specs].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const hasRequirements = folder !== undefined && (folders.get(name) ?? []).some((f) => f.path === `${folder}/${REQUIREMENTS_FILE}`);
+    const one = loadOne(kind, name, file, folder, hasRequirements);
+    problems.push(...one.problems);
+    consumers.push(one.consumer);
+  }
+  return { consumers, problems };
+
+  function addSpec(name: string, file: SourceFile, folder?: string) {
+    if (!NAME_PATTERN.test(name)) {
+      problems.push(problem({ file: file.path, line: 1, col: 1 }, 'error', 'consumer-name',
+        `${word} name "${name}" must use lowercase letters, digits and single dashes`));
+      return;
+    }
+    const other = specs.get(name);
+    if (other) {
+      problems.push(problem({ file: file.path, line: 1, col: 1 }, 'error', 'consumer-duplicate',
+        `${word} "${name}" is defined twice: here and in ${other.file.path}`));
+      return;
+    }
+    specs.set(name, folder ? { file, folder } : { file });
+  }
+}
+
+function loadOne(kind: ConsumerKind, name: string, file: SourceFile, folder: string | undefined, hasRequirements: boolean) {
+  const decoded = decodeSpec(file.bytes, file.path);
+  const base = { kind, name, file: file.path, hasRequirements, ...(folder ? { folder } : {}) };
+  if (decoded.text === undefined) {
+    const consumer: LoadedConsumer = { ...base, text: '', data: undefined, positions: new Map(), lines: new LineIndex('') };
+    return { consumer, problems: decoded.problems };
+  }
+  const parsed = parseYaml(decoded.text, file.path);
+  const problems = [...parsed.problems];
+  if (parsed.problems.length === 0 && (parsed.value === null || parsed.value === undefined)) {
+    problems.push(problem({ file: file.path, line: 1, col: 1 }, 'error', 'consumer-empty',
+      `${KIND_WORD[kind]} file is empty; it needs at least an owner and an environment`));
+  }
+  const consumer: LoadedConsumer = {
+    ...base,
+    text: decoded.text,
+    data: parsed.problems.some((p) => p.severity === 'error' && p.rule !== 'yaml-duplicate-key') ? undefined : parsed.value,
+    positions: parsed.positions,
+    lines: parsed.lines,
+  };
+  return { consumer, problems };
+}
+
+export interface EnvironmentChoice {
+  name: string;
+  revision: number | 'active';
+}
+
+/**
+ * The environment a loaded file asks for, read defensively (its spec may not
+ * have passed the schema): a name, or a mapping with a string `name`; a
+ * revision that is not a whole number counts as `active`.
+ */
+export function rawEnvironmentChoice(data: unknown): EnvironmentChoice | undefined {
+  const env = (data as { environment?: unknown } | null | undefined)?.environment;
+  if (typeof env === 'string') return { name: env, revision: 'active' };
+  if (env === null || typeof env !== 'object') return undefined;
+  const { name, revision } = env as { name?: unknown; revision?: unknown };
+  if (typeof name !== 'string') return undefined;
+  return { name, revision: typeof revision === 'number' && Number.isInteger(revision) ? revision : 'active' };
+}
+
+export function sameChoice(a: EnvironmentChoice | undefined, b: EnvironmentChoice | undefined): boolean {
+  return a !== undefined && b !== undefined && a.name === b.name && a.revision === b.revision;
+}
+
+/** `project/churn`: consumers are told apart by kind and name. */
+export function consumerKey(kind: ConsumerKind, name: string): string {
+  return `${kind}/${name}`;
+}
