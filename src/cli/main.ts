@@ -15,8 +15,12 @@ import { validate } from './validate.js';
 import { codeowners } from './codeowners.js';
 import { record } from './record.js';
 import { comment } from './comment.js';
+import { usage } from './usage.js';
+import { duplicate } from './duplicate.js';
+import { runSpec } from './run-spec.js';
+import { run } from './run.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, record, status, base, codeowners, comment];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -15,6 +15,8 @@ export interface LifecycleOptions {
   projectDir: string;
   /** A file of `NAME='value'` lines sourced first (secret values, never in the image or the spec). */
   secretsFile?: string;
+  /** Run the command (only the command: setup scripts run as root, as in the product) as this user, with su. */
+  runAs?: string;
 }
 
 /** One word for sh: single quotes, with embedded single quotes closed, escaped and reopened. */
@@ -46,7 +48,8 @@ export function lifecycleScript(spec: RunSpec, opts: LifecycleOptions): string {
   for (const step of spec.lifecycle.start) {
     if (step.step === 'requirements') lines.push(`if [ -f ${step.file} ]; then pip install -r ${step.file}; fi`);
     else if (step.step === 'command') {
-      const command = opts.command.map(shellQuote).join(' ');
+      const words = opts.command.map(shellQuote).join(' ');
+      const command = opts.runAs ? `su -s /bin/sh ${shellQuote(opts.runAs)} -c ${shellQuote(words)}` : words;
       lines.push(`if command -v setsid >/dev/null 2>&1; then setsid ${command} & else ${command} & fi`, 'envctl_pid=$!', 'wait "$envctl_pid"');
     }
     else lines.push(script(step.script));

@@ -1,0 +1,70 @@
+import { dump } from 'js-yaml';
+import { openRepository } from '../repository/index.js';
+import { podFor, resolveRunSpec } from '../repository/run-spec.js';
+import { resolveTarget } from '../repository/target.js';
+import { SESSION_FIELDS, type Session } from '../render/session.js';
+import { COMMON, repoDir, UsageError, type Command } from './command.js';
+
+export const runSpec: Command = {
+  name: 'run-spec',
+  summary: 'the resolved run spec of a project or environment (JSON, or a Kubernetes Pod)',
+  usage: `envctl run-spec <project|environment> [--revision N] [--session KEY=VALUE]…
+                 [--format json|k8s] [--tool NAME | --command CMD] [--secret-name NAME]
+
+What a launcher needs to run the environment's built image: the image by
+digest (from the ledger: the active revision, the one a project pins, or
+--revision), variables (secret ones by name only), docker arguments
+(inherited along the base chain, then the environment's own), user,
+workspace tools, cluster types, and the lifecycle: pre-setup, the project's
+requirements.txt, post-setup, pre-run, the command; post-run when stopping.
+A name that is both may be written project/NAME or environment/NAME.
+  --session KEY=VALUE  resolve the tools' paths: ${SESSION_FIELDS.join(', ')}
+  --format k8s         a Pod manifest (YAML) for a workspace session (--tool)
+                       or a job (--command, or the project's command)
+  --secret-name NAME   the Kubernetes Secret holding secret variables
+                       (default <name>-secrets)`,
+  options: {
+    ...COMMON, revision: { type: 'string' }, session: { type: 'string', multiple: true }, format: { type: 'string' },
+    tool: { type: 'string' }, command: { type: 'string' }, 'secret-name': { type: 'string' },
+  },
+  async run(args, io) {
+    const [name, ...extra] = args.positionals;
+    if (name === undefined || extra.length > 0) throw new UsageError('name one project or environment');
+    const format = (args.values.format as string | undefined) ?? 'json';
+    if (format !== 'json' && format !== 'k8s') throw new UsageError('--format is json or k8s');
+    const revision = args.values.revision === undefined ? undefined : Number(args.values.revision);
+    if (revision !== undefined && (!Number.isInteger(revision) || revision < 1)) throw new UsageError('--revision takes a revision number');
+    const root = repoDir(args, io);
+    const repo = await openRepository(root, io.env);
+    const target = await resolveTarget(repo, name, revision);
+    const spec = await resolveRunSpec(root, repo.config, { environment: target.environment, revision: target.revision, session: parseSession(args.values.session as string[] | undefined) });
+    if (format === 'json') {
+      io.out(JSON.stringify({ ...(target.consumer ? { [target.consumer.kind]: target.consumer.name } : {}), ...spec }, null, 2));
+      return 0;
+    }
+    const tool = args.values.tool as string | undefined;
+    const command = (args.values.command as string | undefined) ?? target.consumer?.spec.command;
+    if (tool === undefined && command === undefined) throw new UsageError('a Pod runs a workspace tool (--tool NAME) or a job (--command CMD)');
+    if (tool !== undefined && args.values.command !== undefined) throw new UsageError('--tool or --command, not both');
+    const podName = target.consumer?.name ?? target.environment;
+    const pod = await podFor(repo.config, spec, {
+      name: `${podName}-${tool ?? 'job'}`,
+      run: tool !== undefined ? { tool } : { command: command! },
+      secretName: (args.values['secret-name'] as string | undefined) ?? `${podName}-secrets`,
+      labels: target.consumer ? { [`envctl.io/${target.consumer.kind}`]: target.consumer.name } : {},
+    });
+    io.out(dump(pod, { lineWidth: -1, noRefs: true }).trimEnd());
+    return 0;
+  },
+};
+
+function parseSession(pairs: string[] | undefined): Session {
+  const session: Session = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    const key = pair.slice(0, eq) as (typeof SESSION_FIELDS)[number];
+    if (eq < 1 || !SESSION_FIELDS.includes(key)) throw new UsageError(`--session takes KEY=VALUE with KEY one of ${SESSION_FIELDS.join(', ')}`);
+    session[key] = pair.slice(eq + 1);
+  }
+  return session;
+}

@@ -1,0 +1,90 @@
+/**
+ * The run spec a launcher needs for an environment or for what uses it (a
+ * project, model or data set): the revision's own spec read from git (the
+ * one its image was built from), its base chain at the revisions its image
+ * stood on, the image by digest from the ledger, and the workspace tools'
+ * paths resolved for a session.
+ */
+import { checkEnvironments, type CheckedEnvironment } from '../check/index.js';
+import { readLedger } from '../git/ledger.js';
+import { readEntryFiles } from '../git/history.js';
+import { activeRevision, succeededBuild, type Ledger } from '../ledger/model.js';
+import { loadEnvironments } from '../load/environments.js';
+import type { Config } from '../model/config.js';
+import { UsageError } from '../model/errors.js';
+import { baseOf } from '../model/spec.js';
+import type { SourceFile } from '../model/tree.js';
+import { chainOf, imageName } from '../render/index.js';
+import { renderRunSpec, type RunSpec } from '../render/runspec.js';
+import { resolveTools, type ResolvedTool, type Session } from '../render/session.js';
+import { revisionsOf } from './revisions.js';
+import { podManifest, type PodManifest, type PodOptions } from '../render/k8s.js';
+import { registryAccess } from '../registry/client.js';
+import { passwdEntry, readImageFile } from '../registry/files.js';
+
+export interface RunSpecRequest {
+  environment: string;
+  /** `active` (default): the newest revision whose build succeeded. */
+  revision?: number | 'active';
+  session?: Session;
+}
+
+export interface ResolvedRunSpec extends Omit<RunSpec, 'workspaceTools'> {
+  revision: number;
+  /** Built image: `<registry>/<prefix><name>@sha256:…`. */
+  image: string;
+  workspaceTools: Record<string, ResolvedTool>;
+}
+
+export async function resolveRunSpec(root: string, config: Config, req: RunSpecRequest): Promise<ResolvedRunSpec> {
+  const { ledger } = await readLedger(root, config.stateBranch);
+  const files: SourceFile[] = [];
+  const revisionOf = new Map<string, number>();
+  // The environment, then each base at the revision its image was built on (active or pinned).
+  let next: { name: string; revision: number | 'active' } | undefined = { name: req.environment, revision: req.revision ?? 'active' };
+  while (next && !revisionOf.has(next.name)) {
+    const number = pick(ledger, next.name, next.revision);
+    const revisions = await revisionsOf(root, config, next.name);
+    const rev = revisions.find((r) => r.number === number);
+    if (!rev) throw new UsageError(`${next.name} has no revision ${number}`);
+    const own = await readEntryFiles({ dir: root, folder: config.environmentsDir }, rev.environment, rev.entry);
+    // A revision from before a rename lives under the old name: file it under the name asked for.
+    files.push(...own.map((f) => ({ ...f, path: f.path.replace(`${config.environmentsDir}/${rev.environment}`, `${config.environmentsDir}/${next!.name}`) })));
+    revisionOf.set(next.name, number);
+    const loaded = loadEnvironments({ files: own, problems: [] }, config.environmentsDir).environments[0];
+    const spec = loaded?.data as { base?: unknown } | undefined;
+    const base = spec ? baseOf(spec as never) : undefined;
+    next = base?.kind === 'environment' ? { name: base.environment, revision: base.revision } : undefined;
+  }
+  const checked = checkEnvironments(loadEnvironments({ files, problems: [] }, config.environmentsDir).environments, { config }).environments;
+  const all = new Map<string, CheckedEnvironment>(checked.map((e) => [e.name, e]));
+  const env = all.get(req.environment);
+  if (!env) throw new UsageError(`${req.environment} at revision ${revisionOf.get(req.environment)} does not pass the schema; no run spec`);
+  const revision = revisionOf.get(req.environment)!;
+  const digest = succeededBuild(ledger.get(req.environment)?.builds ?? [], revision)!.digest!;
+  const spec = renderRunSpec(env, chainOf(env, all), `${imageName(config, env.name)}@${digest}`, revision);
+  return { ...spec, revision, workspaceTools: resolveTools(spec.workspaceTools, req.session ?? {}) };
+}
+
+/** The revision to run: active, or pinned (which must have an image). */
+function pick(ledger: Ledger, name: string, revision: number | 'active'): number {
+  const builds = ledger.get(name)?.builds ?? [];
+  if (revision === 'active') {
+    const active = activeRevision(builds);
+    if (active === null) throw new UsageError(`${name} has no built revision yet: run envctl sync`);
+    return active;
+  }
+  if (!succeededBuild(builds, revision)) throw new UsageError(`${name} revision ${revision} has no built image${builds.length ? '' : ' (nothing of it is built yet)'}: run envctl sync`);
+  return revision;
+}
+
+/** The Pod for a run spec; the spec's user becomes runAsUser, looked up in the image's /etc/passwd. */
+export async function podFor(config: Config, spec: ResolvedRunSpec, opts: Omit<PodOptions, 'user'>): Promise<PodManifest> {
+  let user: PodOptions['user'];
+  if (spec.username) {
+    const passwd = await readImageFile(spec.image, 'etc/passwd', { access: registryAccess(config), platform: config.platform });
+    user = passwd ? passwdEntry(passwd.toString('utf8'), spec.username) : undefined;
+    if (!user) throw new UsageError(`${spec.environment} runs as ${spec.username}, but the image's /etc/passwd has no such user`);
+  }
+  return podManifest({ ...spec, workspaceTools: spec.workspaceTools }, { ...opts, ...(user ? { user } : {}) });
+}

@@ -1,0 +1,67 @@
+/**
+ * `envctl run`: the built image started on this machine with the project
+ * folder mounted at /mnt/project, the lifecycle in the product's order,
+ * the run spec's variables, and secret values taken from the caller's
+ * environment (never written to the image or the spec).
+ */
+import { resolve } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chooseEngine, runContainer, SECRETS_FILE } from '../builder/container.js';
+import type { Config } from '../model/config.js';
+import { UsageError } from '../model/errors.js';
+import { authFileText } from '../registry/auth.js';
+import { lifecycleScript } from '../render/lifecycle.js';
+import { resolveRunSpec } from './run-spec.js';
+import type { RunTarget } from './target.js';
+
+export const PROJECT_DIR = '/mnt/project';
+
+export interface RunOptions {
+  /** A workspace tool's start command… */
+  tool?: string;
+  /** …or a command (words); otherwise the project's own command. */
+  command?: string[];
+  /** The folder mounted as the project: default the project's folder, else the current one. */
+  mount?: string;
+  cwd: string;
+  /** Where secret values come from. */
+  env: NodeJS.ProcessEnv;
+}
+
+export async function runLocally(root: string, config: Config, target: RunTarget, opts: RunOptions): Promise<number> {
+  const spec = await resolveRunSpec(root, config, { environment: target.environment, revision: target.revision });
+  let command: string[];
+  if (opts.tool !== undefined) {
+    const tool = spec.workspaceTools[opts.tool];
+    if (!tool) throw new UsageError(`${spec.environment} has no workspace tool "${opts.tool}"; it has: ${Object.keys(spec.workspaceTools).join(', ') || 'none'}`);
+    command = tool.start;
+  } else if (opts.command && opts.command.length > 0) {
+    command = opts.command;
+  } else if (target.consumer?.spec.command) {
+    command = ['sh', '-c', target.consumer.spec.command];
+  } else {
+    throw new UsageError('give a command after --, or --tool NAME');
+  }
+  const secrets = spec.variables.filter((v) => 'secret' in v).map((v) => v.name);
+  const missing = secrets.filter((n) => opts.env[n] === undefined);
+  if (missing.length > 0) throw new UsageError(`${spec.environment} needs the secret variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: export ${missing.length > 1 ? 'them' : 'it'} before envctl run`);
+  const host = opts.mount !== undefined ? resolve(opts.cwd, opts.mount) : target.consumer?.folder ? resolve(root, target.consumer.folder) : opts.cwd;
+  const auth = authFileText(config.registry.address, opts.env);
+  const authDir = auth ? await mkdtemp(join(tmpdir(), 'envctl-auth-')) : undefined;
+  try {
+    if (authDir) await writeFile(join(authDir, 'auth.json'), auth!, { mode: 0o600 });
+    return await runContainer(await chooseEngine(), {
+      image: spec.image,
+      script: lifecycleScript(spec, { command, projectDir: PROJECT_DIR, secretsFile: SECRETS_FILE, ...(spec.username ? { runAs: spec.username } : {}) }),
+      env: spec.variables.flatMap((v) => ('value' in v ? [{ name: v.name, value: v.value }] : [])),
+      secrets: secrets.map((name) => ({ name, value: opts.env[name]! })),
+      mounts: [{ host, container: PROJECT_DIR }],
+      insecure: config.registry.insecure,
+      ...(authDir ? { authFile: join(authDir, 'auth.json') } : {}),
+    });
+  } finally {
+    if (authDir) await rm(authDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The run side for real: environments built by sync with buildah into a
+ * local registry, then `envctl run-spec` (JSON and a Kubernetes Pod whose
+ * user comes from the image's own /etc/passwd) and `envctl run` starting a
+ * container with the project folder mounted. Each lifecycle script appends
+ * a line to a file in the project folder, proving the order; a secret given
+ * at run time reaches the container and never the image.
+ */
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { load } from 'js-yaml';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { readLedger } from '../src/git/ledger.js';
+import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
+import { pushBusybox } from './fixtures/images.js';
+import { commit, git } from './fixtures/repo.js';
+import { removeDir, tempDir, yaml } from './helpers.js';
+
+const PORT = 5191;
+const REGISTRY = `127.0.0.1:${PORT}`;
+const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
+const SECRET = 's3cr3t-value-4711';
+const line = (what: string) => `echo ${what} >> /mnt/project/order.txt`;
+
+const RUNNER = yaml(
+  'owner: "@acme/data"',
+  'instructions: |',
+  // The image brings its own pip; it says what it installed, so the order shows without a network.
+  `  RUN printf '#!/bin/sh\\necho "requirements installed ($3)" >> /mnt/project/order.txt\\n' > /bin/pip && chmod +x /bin/pip`,
+  'scripts:',
+  `  preSetup: "${line('pre-setup')}"`,
+  `  postSetup: "${line('post-setup')}"`,
+  `  preRun: "${line('pre-run')}"`,
+  `  postRun: "${line('post-run')}"`,
+  'variables:',
+  '  GREETING: hello',
+  '  DB_PASSWORD: { secret: true }',
+);
+const AS_ADA = yaml(
+  'owner: "@acme/data"',
+  'base: { environment: runner }',
+  'username: ada',
+  'instructions: |',
+  "  RUN mkdir -p /etc && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd && echo 'ada:x:1001:1002::/home/ada:/bin/sh' >> /etc/passwd",
+  'workspaceTools:',
+  '  shell:',
+  '    title: A shell',
+  '    start: ["/bin/sh", "-c", "sleep 3600"]',
+  '    httpProxy: { port: 7681, internalPath: "/{{ownerUsername}}/{{projectName}}/{{runId}}/" }',
+);
+
+describe('run: run-spec and a local container from a built image', function () {
+  this.timeout(300_000);
+  let registry: RunningRegistry;
+  let registryData: string;
+  let dir: string;
+  const envctl = (args: string[], env: Record<string, string> = {}) => execa(process.execPath, [BIN, ...args], { cwd: dir, reject: false, env });
+
+  before(async () => {
+    registryData = await tempDir('envctl-registry-');
+    registry = await ensureEmbeddedRegistry(registryData, PORT);
+    await pushBusybox(`${REGISTRY}/test/busybox:1`);
+    dir = await tempDir('envctl-run-');
+    await git(dir, 'init', '-q', '-b', 'main');
+    await commit(dir, {
+      'envctl.yaml': yaml(`registry: { address: "${REGISTRY}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }'),
+      '.gitignore': '.envctl/\nprojects/churn/order.txt\nprojects/churn/secret-seen\n',
+      'environments/runner.yaml': RUNNER,
+      'environments/as-ada.yaml': AS_ADA,
+      'projects/churn/project.yaml': yaml('owner: "@acme/data"', 'environment: runner', `command: "${line('command')}; echo \\"$GREETING $DB_PASSWORD\\" > /mnt/project/secret-seen"`),
+      'projects/churn/requirements.txt': 'numpy\n',
+    }, 'runner, as-ada and the churn project');
+    const synced = await envctl(['sync']);
+    expect(synced.exitCode).to.equal(0, String(synced.stderr));
+  });
+  after(async () => {
+    await registry.stop();
+    await removeDir(dir);
+    await removeDir(registryData);
+  });
+
+  it('run-spec for a project: the image by digest from the ledger, secrets by name only, the lifecycle', async () => {
+    const out = await envctl(['run-spec', 'churn', '--session', 'ownerUsername=ada']);
+    expect(out.exitCode).to.equal(0, out.stderr);
+    const spec = JSON.parse(out.stdout);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect(spec).to.include({ project: 'churn', environment: 'runner', revision: 1, image: `${REGISTRY}/envctl/runner@${ledger.get('runner')!.builds[0]!.digest}` });
+    expect(spec.variables).to.deep.equal([{ name: 'GREETING', value: 'hello' }, { name: 'DB_PASSWORD', secret: true }]);
+    expect(spec.lifecycle.start.map((s: { step: string }) => s.step)).to.deep.equal(['preSetup', 'requirements', 'postSetup', 'preRun', 'command']);
+    expect(spec.lifecycle.stop.map((s: { step: string }) => s.step)).to.deep.equal(['postRun']);
+  });
+
+  it('a Pod for a workspace session runs as the uid the image\'s /etc/passwd gives the user, on the tool\'s port', async () => {
+    const out = await envctl(['run-spec', 'as-ada', '--format', 'k8s', '--tool', 'shell', '--session', 'ownerUsername=ada', '--session', 'projectName=churn', '--session', 'runId=7']);
+    expect(out.exitCode).to.equal(0, out.stderr);
+    const pod = load(out.stdout) as { metadata: { name: string }; spec: { containers: Record<string, any>[] } };
+    const c = pod.spec.containers[0]!;
+    expect(pod.metadata.name).to.equal('as-ada-shell');
+    expect(c.securityContext).to.deep.equal({ runAsUser: 1001, runAsGroup: 1002 });
+    expect(c.ports).to.deep.equal([{ name: 'shell', containerPort: 7681, protocol: 'TCP' }]);
+    expect(c.image).to.match(new RegExp(`^${REGISTRY}/envctl/as-ada@sha256:[0-9a-f]{64}$`));
+    expect(c.env).to.deep.include({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'as-ada-secrets', key: 'DB_PASSWORD' } } });
+  });
+
+  it('runs the project in a container in the product\'s order, with the secret given at run time', async () => {
+    const result = await envctl(['run', 'churn'], { DB_PASSWORD: SECRET });
+    expect(result.exitCode).to.equal(0, result.stderr);
+    const project = join(dir, 'projects', 'churn');
+    expect(await readFile(join(project, 'order.txt'), 'utf8')).to.equal(
+      ['pre-setup', 'requirements installed (requirements.txt)', 'post-setup', 'pre-run', 'command', 'post-run', ''].join('\n'));
+    expect(await readFile(join(project, 'secret-seen'), 'utf8')).to.equal(`hello ${SECRET}\n`);
+  });
+
+  it('refuses to run without the secret\'s value, naming it (exit 2)', async () => {
+    const result = await envctl(['run', 'churn']);
+    expect(result.exitCode).to.equal(2);
+    expect(result.stderr).to.contain('needs the secret variable DB_PASSWORD');
+  });
+
+  it('the secret is in neither the image config nor any layer', async () => {
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    for (const name of ['runner', 'as-ada']) {
+      const digest = ledger.get(name)!.builds[0]!.digest!;
+      const base = `http://${REGISTRY}/v2/envctl/${name}`;
+      const manifest = await (await fetch(`${base}/manifests/${digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).json() as { config: { digest: string }; layers: { digest: string; mediaType: string }[] };
+      const config = await (await fetch(`${base}/blobs/${manifest.config.digest}`)).text();
+      expect(config).to.contain('GREETING=hello');
+      expect(config).to.not.contain(SECRET);
+      for (const layer of manifest.layers) {
+        const bytes = Buffer.from(await (await fetch(`${base}/blobs/${layer.digest}`)).arrayBuffer());
+        const plain = layer.mediaType.includes('gzip') ? gunzipSync(bytes) : bytes;
+        expect(plain.includes(SECRET)).to.equal(false);
+      }
+    }
+  });
+});
