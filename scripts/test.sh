@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure.sh npm
-# Builds in tests use real buildah, a real registry and a busybox base made locally.
-bash scripts/ensure.sh apt buildah docker-registry busybox-static debootstrap
+# Builds in tests use real buildah, a real registry and a busybox base made locally;
+# the catalog site is opened in headless Chromium.
+bash scripts/ensure.sh apt buildah docker-registry busybox-static debootstrap chromium
 npx tsc -p .
 npx mocha "$@"

@@ -19,8 +19,9 @@ import { usage } from './usage.js';
 import { duplicate } from './duplicate.js';
 import { runSpec } from './run-spec.js';
 import { run } from './run.js';
+import { site } from './site.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

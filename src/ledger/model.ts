@@ -36,6 +36,8 @@ export interface BuildRecord {
   logTail?: string;
   /** The revision whose image this one reuses (same content key). */
   reusedFrom?: number;
+  /** Compressed bytes of the image (config and layers), as its manifest gives them. */
+  size?: number;
 }
 
 export interface EnvironmentLedger {

@@ -40,3 +40,21 @@ export async function layerCount(ref: string, opts: ManifestOptions): Promise<nu
     return undefined;
   }
 }
+
+/** Compressed bytes of an image's config and layers as its manifest gives them, or undefined when it cannot be read. */
+export async function imageSize(ref: string, opts: { access: RegistryAccess; platform: string }): Promise<number | undefined> {
+  try {
+    const image = parseReference(ref);
+    const signal = AbortSignal.timeout(10_000);
+    const get = async (reference: string) => {
+      const res = await registryFetch(image.registry, `${image.repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES }, signal }, opts.access);
+      return res.ok ? ((await res.json()) as Manifest & { config?: { size?: number }; layers?: { size?: number }[] }) : undefined;
+    };
+    const manifest = await get(image.digest ?? image.tag!);
+    const layers = manifest?.layers as { size?: number }[] | undefined;
+    if (!manifest || !Array.isArray(layers)) return undefined;
+    return layers.reduce((n, l) => n + (l.size ?? 0), (manifest as { config?: { size?: number } }).config?.size ?? 0);
+  } catch {
+    return undefined;
+  }
+}

@@ -8,6 +8,7 @@ import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.j
 import type { Config } from '../model/config.js';
 import type { PlannedBuild } from '../plan/index.js';
 import type { RegistryAccess } from '../registry/client.js';
+import { imageSize } from '../registry/manifest.js';
 import { resolveDigest } from '../registry/tag.js';
 import { imageName, renderEnvironment } from '../render/index.js';
 import { markBuilding } from './claims.js';
@@ -58,6 +59,8 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
     noCache: env.spec.noCache === true, insecure: config.registry.insecure, logFile: join(root, record.log), signal,
     ...(ctx.authFile ? { authFile: ctx.authFile } : {}),
   });
+  const size = await imageSize(`${imageName(config, step.environment)}@${record.digest}`, { access: ctx.access, platform: config.platform });
+  if (size !== undefined) record.size = size;
 }
 
 async function layOut(d: string, dockerfile: string, env: CheckedEnvironment): Promise<void> {

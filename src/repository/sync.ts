@@ -193,6 +193,7 @@ async function reuse(step: PlannedBuild, ctx: StepContext, record: BuildRecord):
   record.builder = 'reused';
   const earlier = ctx.plan.ledger.get(step.environment)?.builds.find((b) => b.digest === step.reuse!.digest);
   if (earlier?.baseDigest) record.baseDigest = earlier.baseDigest;
+  if (earlier?.size !== undefined) record.size = earlier.size;
 }
 
 /** One line on why a step failed; reasons starting with "registry" or "skipped" are retried by the next sync. */

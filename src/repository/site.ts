@@ -1,0 +1,118 @@
+/**
+ * The catalog site's data, gathered from the head's environments, the
+ * revision index, the ledger and the projects, and the site written out:
+ * pages from src/site/ (pure), plus copies of the build logs kept here.
+ */
+import { createTwoFilesPatch } from 'diff';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { replaceDir } from '../files/write.js';
+import { readLedger } from '../git/ledger.js';
+import { activeRevision, latestAttempts, type BuildRecord } from '../ledger/model.js';
+import { environmentOf } from '../model/project.js';
+import { baseOf } from '../model/spec.js';
+import type { Revision } from '../revisions/number.js';
+import { renderSite } from '../site/render.js';
+import type { SiteData, SiteEnvironment, SiteRevision } from '../site/model.js';
+import { environmentAt } from './history.js';
+import { openRepository, validateRepository } from './index.js';
+import { revisionsOf } from './revisions.js';
+
+export interface GatheredSite {
+  data: SiteData;
+  /** Log files to copy: path in the site → file here. */
+  logs: Map<string, string>;
+}
+
+export async function gatherSite(root: string, opts: { now?: Date } = {}): Promise<GatheredSite> {
+  const repo = await openRepository(root);
+  const { config } = repo;
+  const [{ environments, consumers }, { ledger }] = await Promise.all([validateRepository(repo, { offline: true }), readLedger(root, config.stateBranch)]);
+  const logs = new Map<string, string>();
+  const out: SiteEnvironment[] = [];
+  for (const env of [...environments].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const revisions = await revisionsOf(root, config, env.name);
+    const builds = ledger.get(env.name)?.builds ?? [];
+    const attempts = latestAttempts(builds);
+    const active = activeRevision(builds);
+    const latest = revisions.at(-1);
+    const dockerfileOf = async (r: Revision | undefined) => (r ? (await environmentAt(root, config, r.environment, r.entry)).rendered?.dockerfile : undefined);
+    const activeRev = revisions.find((r) => r.number === active);
+    const [activeFile, latestFile] = await Promise.all([dockerfileOf(activeRev), dockerfileOf(latest)]);
+    const base = baseOf(env.spec);
+    const spec = env.spec;
+    out.push({
+      name: env.name,
+      title: spec.title ?? env.name,
+      description: spec.description ?? '',
+      owner: spec.owner,
+      visibility: spec.visibility ?? 'private',
+      archived: spec.archived === true,
+      base: base.kind === 'default' ? { kind: 'default', image: config.defaultBase.image } : base,
+      clusterTypes: spec.clusterTypes ?? [],
+      workspaceTools: spec.workspaceTools ?? {},
+      variables: Object.entries(spec.variables ?? {}).map(([name, v]) => (typeof v === 'object' ? { name, secret: true as const } : { name, value: String(v) })),
+      dockerArguments: spec.dockerArguments ?? [],
+      activeRevision: active,
+      latestRevision: latest?.number ?? null,
+      revisions: revisions.map((r) => siteRevision(r, attempts.get(r.number), active, root, logs)).reverse(),
+      users: consumers.filter((c) => environmentOf(c.spec).name === env.name).map((c) => ({ kind: c.kind, name: c.name, revision: environmentOf(c.spec).revision, file: c.file })),
+      dockerfiles: {
+        ...(activeFile !== undefined ? { active: activeFile } : {}),
+        ...(latestFile !== undefined ? { latest: latestFile } : {}),
+        diff: activeFile !== undefined && latestFile !== undefined && activeFile !== latestFile && activeRev && latest
+          ? createTwoFilesPatch(`revision ${activeRev.number}`, `revision ${latest.number}`, activeFile, latestFile, undefined, undefined, { context: 3 }).split('\n').slice(1).join('\n')
+          : '',
+      },
+      lastChange: latest ? new Date(latest.time * 1000).toISOString() : null,
+    });
+  }
+  const title = config.source?.replace(/\/+$/, '').split('/').slice(-2).join('/') ?? basename(root);
+  return {
+    data: { title, generatedAt: (opts.now ?? new Date()).toISOString(), ...(config.source ? { source: config.source.replace(/\/+$/, '') } : {}), environments: out },
+    logs,
+  };
+}
+
+function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | null, root: string, logs: Map<string, string>): SiteRevision {
+  let build: SiteRevision['build'] = null;
+  if (b) {
+    build = { status: b.status, startedAt: b.startedAt };
+    if (b.endedAt) {
+      build.endedAt = b.endedAt;
+      build.durationSeconds = Math.max(0, (Date.parse(b.endedAt) - Date.parse(b.startedAt)) / 1000);
+    }
+    if (b.digest && b.image) build.imageReference = `${b.image.replace(/:[^:/@]+$/, '')}@${b.digest}`;
+    if (b.size !== undefined) build.sizeBytes = b.size;
+    if (b.reason) build.reason = b.reason;
+    if (b.reusedFrom !== undefined) build.reusedFrom = b.reusedFrom;
+    // Logs kept on this machine are copied into the site; a CI URL is linked as it is.
+    if (b.log && /^https?:\/\//.test(b.log)) build.logHref = b.log;
+    else if (b.log && existsSync(join(root, b.log))) {
+      logs.set(`logs/${basename(b.log)}`, join(root, b.log));
+      build.logHref = `logs/${basename(b.log)}`;
+    }
+  }
+  return {
+    number: r.number, summary: r.subject, author: r.author, date: new Date(r.time * 1000).toISOString(), commit: r.commit,
+    contentKey: b?.contentKey || null, build, active: r.number === active,
+  };
+}
+
+/** Writes the whole site into `out`, replacing what was there only once it is complete. */
+export async function writeSite(root: string, out: string, opts: { now?: Date } = {}): Promise<{ pages: number; environments: number }> {
+  const { data, logs } = await gatherSite(root, opts);
+  const files = renderSite(data);
+  await replaceDir(out, async (dir) => {
+    for (const [path, text] of files) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), text);
+    }
+    for (const [path, from] of logs) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await copyFile(from, join(dir, path));
+    }
+  });
+  return { pages: [...files.keys()].filter((p) => p.endsWith('.html')).length, environments: data.environments.length };
+}

@@ -1,0 +1,67 @@
+/**
+ * What the catalog site shows, as plain data gathered by
+ * repository/site.ts from the head, the revision index, the ledger and the
+ * projects. The site stage (src/site/) turns it into files; it does no I/O.
+ */
+import type { BuildStatus } from '../ledger/model.js';
+import type { ConsumerKind } from '../model/project.js';
+import type { ClusterType, Visibility, WorkspaceTool } from '../model/spec.js';
+
+export interface SiteData {
+  /** Repository title shown in the header (the folder or repository name). */
+  title: string;
+  generatedAt: string;
+  /** e.g. https://github.com/acme/environments; commit links are `${source}/commit/<sha>` when set. */
+  source?: string;
+  environments: SiteEnvironment[];
+}
+
+export interface SiteEnvironment {
+  name: string;
+  title: string;
+  description: string;
+  owner: string;
+  visibility: Visibility;
+  archived: boolean;
+  /** `default`, an image reference, or another environment (linked) with its revision choice. */
+  base: { kind: 'default'; image: string } | { kind: 'image'; image: string } | { kind: 'environment'; environment: string; revision: number | 'active' };
+  clusterTypes: ClusterType[];
+  workspaceTools: Record<string, WorkspaceTool>;
+  /** Secret variables carry no value. */
+  variables: ({ name: string; value: string } | { name: string; secret: true })[];
+  dockerArguments: string[];
+  activeRevision: number | null;
+  latestRevision: number | null;
+  /** Newest first. */
+  revisions: SiteRevision[];
+  users: { kind: ConsumerKind; name: string; revision: number | 'active'; file: string }[];
+  /** The rendered Dockerfiles of the active and the latest revision, and the unified diff between them ('' when the same). */
+  dockerfiles: { active?: string; latest?: string; diff: string };
+  /** Time of the latest revision's commit (ISO). */
+  lastChange: string | null;
+}
+
+export interface SiteRevision {
+  number: number;
+  summary: string;
+  author: string;
+  date: string;
+  commit: string;
+  contentKey: string | null;
+  /** The latest build attempt of the revision; null when never built. */
+  build: null | {
+    status: BuildStatus;
+    startedAt: string;
+    endedAt?: string;
+    durationSeconds?: number;
+    /** `<image>@<digest>` when pushed. */
+    imageReference?: string;
+    /** Compressed bytes of the image's layers, when known. */
+    sizeBytes?: number;
+    /** The copied log, relative to the site root (logs/…), when kept. */
+    logHref?: string;
+    reason?: string;
+    reusedFrom?: number;
+  };
+  active: boolean;
+}

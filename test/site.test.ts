@@ -1,0 +1,168 @@
+/**
+ * The catalog site from a real repository with a real ledger (made by
+ * envctl's own sync on busybox images built with buildah into a local
+ * registry), opened in headless Chromium (Debian's, driven by
+ * playwright-core) from file://: the index, the filters, an environment's
+ * revisions against the ledger, no console errors, nothing fetched from
+ * elsewhere, and a screenshot kept as a test artefact.
+ */
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { readLedger } from '../src/git/ledger.js';
+import type { Ledger } from '../src/ledger/model.js';
+import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
+import { pushBusybox } from './fixtures/images.js';
+import { commit, git } from './fixtures/repo.js';
+import { removeDir, tempDir, yaml } from './helpers.js';
+
+const PORT = 5190;
+const REGISTRY = `127.0.0.1:${PORT}`;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'envctl.js');
+const ARTEFACTS = join(ROOT, 'test-artifacts');
+const spec = (run: string, extra: string[] = []) => yaml('owner: "@acme/data"', ...extra, 'instructions: |', `  RUN ${run}`);
+
+describe('site: the catalog in headless Chromium', function () {
+  this.timeout(300_000);
+  let registry: RunningRegistry;
+  let registryData: string;
+  let dir: string;
+  let site: string;
+  let browser: Browser;
+  let ledger: Ledger;
+  const consoleErrors: string[] = [];
+  const leftTheMachine: string[] = [];
+
+  const envctl = (...args: string[]) => execa(process.execPath, [BIN, ...args], { cwd: dir, reject: false });
+  async function open(path: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${path}: ${m.text()}`); });
+    page.on('pageerror', (e) => consoleErrors.push(`${path}: ${e.message}`));
+    // Only the site's own files may load.
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file://')) return route.continue();
+      leftTheMachine.push(url);
+      return route.abort();
+    });
+    await page.goto(pathToFileURL(join(site, path)).href);
+    return page;
+  }
+
+  before(async () => {
+    registryData = await tempDir('envctl-registry-');
+    registry = await ensureEmbeddedRegistry(registryData, PORT);
+    await pushBusybox(`${REGISTRY}/test/busybox:1`);
+    dir = await tempDir('envctl-site-');
+    await git(dir, 'init', '-q', '-b', 'main');
+    await commit(dir, {
+      'envctl.yaml': yaml(`registry: { address: "${REGISTRY}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', 'source: https://github.com/acme/environments'),
+      '.gitignore': '.envctl/\n',
+      'environments/base-tools.yaml': spec('echo one > /tools', ['title: Base tools', 'variables: { API_TOKEN: { secret: true }, MODE: "fast" }']),
+      'environments/notebooks.yaml': spec('cat /tools > /nb', ['title: Notebooks', 'base: { environment: base-tools }']),
+      'environments/old-stats.yaml': spec('echo old > /old', ['title: Old stats', 'archived: true']),
+      'projects/churn.yaml': yaml('owner: "@acme/data"', 'environment: notebooks'),
+    }, 'three environments and a project');
+    expect((await envctl('sync')).exitCode).to.equal(0);
+    await commit(dir, { 'environments/base-tools.yaml': spec('echo two > /tools', ['title: Base tools', 'variables: { API_TOKEN: { secret: true }, MODE: "fast" }']) }, 'base-tools: two');
+    expect((await envctl('sync')).exitCode).to.equal(0);
+    await git(dir, 'revert', '--no-edit', 'HEAD');
+    expect((await envctl('sync')).exitCode).to.equal(0);
+    await commit(dir, { 'environments/old-stats.yaml': spec('exit 3', ['title: Old stats', 'archived: true']) }, 'old-stats: breaks');
+    expect((await envctl('sync')).exitCode).to.equal(1);
+    ledger = (await readLedger(dir, 'envctl-state')).ledger;
+    site = join(await tempDir('envctl-site-out-'), 'site');
+    const written = await envctl('site', '--out', site);
+    expect(written.exitCode).to.equal(0, written.stderr);
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  });
+  after(async () => {
+    await browser?.close();
+    await registry.stop();
+    await removeDir(dir);
+    await removeDir(registryData);
+    await removeDir(dirname(site));
+  });
+
+  it('the index lists every environment, archived ones only when asked', async () => {
+    const page = await open('index.html');
+    const visible = () => page.locator('#environments tbody tr.env-row:not([hidden])').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    expect(await visible()).to.deep.equal(['base-tools', 'notebooks']);
+    await page.getByLabel('Show archived').check();
+    expect(await visible()).to.deep.equal(['base-tools', 'notebooks', 'old-stats']);
+    expect(await page.locator('#env-old-stats').getAttribute('data-status')).to.equal('failed');
+    await mkdir(ARTEFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTEFACTS, 'site-index.png'), fullPage: true });
+    expect(existsSync(join(ARTEFACTS, 'site-index.png'))).to.equal(true);
+  });
+
+  it('the text and status filters narrow the list', async () => {
+    const page = await open('index.html');
+    const visible = () => page.locator('#environments tbody tr.env-row:not([hidden])').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    await page.getByRole('searchbox', { name: 'Filter environments' }).fill('note');
+    expect(await visible()).to.deep.equal(['notebooks']);
+    await page.getByRole('searchbox', { name: 'Filter environments' }).fill('');
+    await page.getByLabel('Show archived').check();
+    await page.getByLabel('Build status').selectOption('failed');
+    expect(await visible()).to.deep.equal(['old-stats']);
+    expect(await page.locator('#filter-count').textContent()).to.contain('1 of 3');
+  });
+
+  it('an environment\'s revisions match the ledger: digests, the active mark, the reused image', async () => {
+    const page = await open('environments/base-tools.html');
+    await page.getByRole('tab', { name: 'Revisions' }).click();
+    const builds = ledger.get('base-tools')!.builds;
+    for (const b of builds) {
+      const text = await page.locator(`#image-${b.revision}`).textContent();
+      expect(text).to.equal(`${REGISTRY}/envctl/base-tools@${b.digest}`);
+    }
+    const active = await page.locator('tr.revision.active').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-revision')));
+    expect(active).to.deep.equal([String(ledger.get('base-tools')!.active)]);
+    expect(ledger.get('base-tools')!.active).to.equal(3);
+    expect(await page.locator('#revision-3').textContent()).to.contain("reused revision 1's image");
+    expect(await page.locator('#overview').textContent()).to.contain('API_TOKEN');
+  });
+
+  it('the copy button copies the image reference and says so', async () => {
+    const page = await open('environments/notebooks.html');
+    await page.getByRole('tab', { name: 'Revisions' }).click();
+    await page.getByRole('button', { name: 'Copy image reference for revision 1' }).click();
+    await page.locator('#announcer', { hasText: 'Copied' }).waitFor({ timeout: 5000 });
+    expect(await page.locator('button.copy[data-copy-target="image-1"]').getAttribute('data-copied')).to.be.oneOf(['copied', 'selected']);
+  });
+
+  it('every page and every link in it loads, with no console errors and no request off the machine', async () => {
+    const seen = new Set<string>();
+    const queue = ['index.html', 'graph.html'];
+    while (queue.length > 0) {
+      const path = queue.shift()!;
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const page = await open(path);
+      // SVG links too (the graph): their href attribute, resolved against the page.
+      const hrefs = await page.locator('a[href]').evaluateAll((as) => as.map((a) => new URL(a.getAttribute('href')!, document.baseURI).href));
+      for (const href of hrefs.filter((h) => h.startsWith('file://'))) {
+        const file = fileURLToPath(href.split('#')[0]!);
+        expect(existsSync(file), `${path} links to ${href}`).to.equal(true);
+        if (file.endsWith('.html')) queue.push(file.slice(site.length + 1));
+      }
+      await page.close();
+    }
+    expect(seen.has('environments/notebooks.html')).to.equal(true);
+    expect(consoleErrors).to.deep.equal([]);
+    expect(leftTheMachine).to.deep.equal([]);
+  });
+
+  it('is usable at phone width: the index fits without sideways scrolling of the page', async () => {
+    const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
+    await page.goto(pathToFileURL(join(site, 'index.html')).href);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).to.be.at.most(0);
+    await page.screenshot({ path: join(ARTEFACTS, 'site-phone.png'), fullPage: true });
+  });
+});
