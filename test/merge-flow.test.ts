@@ -9,6 +9,7 @@
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
@@ -56,6 +57,8 @@ describe('merge flow: sync.yml played end to end, then a git revert', function (
   let gh: FakeGitHub;
   let workflow: Workflow;
   const runs: Record<string, JobResult[]>[] = [];
+  /** The catalog index each run's site job published. */
+  const sites: string[] = [];
 
   /** Pushes main, then plays sync.yml for the pushed commit; the same commit is synced sequentially in another clone. */
   async function pushAndSync(): Promise<Record<string, JobResult[]>> {
@@ -69,6 +72,7 @@ describe('merge flow: sync.yml played end to end, then a git revert', function (
       envOverrides: { ENVCTL_REGISTRY: REGISTRY },
     });
     runs.push(result);
+    sites.push(await readFile(join(artifacts, 'github-pages', 'index.html'), 'utf8').catch(() => ''));
     await removeDir(artifacts);
     await git(sequential, 'fetch', '-q', 'origin', 'main');
     await git(sequential, 'reset', '-q', '--hard', sha);
@@ -117,6 +121,8 @@ describe('merge flow: sync.yml played end to end, then a git revert', function (
     const urls = gh.deploymentStatuses.map((d) => d.environment_url as string);
     expect(urls).to.have.length(3);
     for (const [name, l] of ledger) expect(urls).to.include(`https://${REGISTRY}/envctl/${name}@${l.builds[0]!.digest}`);
+    expect(result.site![0]!.result).to.equal('success', result.site![0]!.log.join('\n'));
+    for (const name of ['a', 'b', 'c']) expect(sites[0]).to.contain(`id="env-${name}"`);
   });
 
   it('a change to c builds only c, on its own runner', async () => {

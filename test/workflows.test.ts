@@ -58,6 +58,7 @@ const PERMISSIONS: Record<string, { workflow: Record<string, string>; jobs: Reco
       plan: { contents: 'read', packages: 'read' },
       build: { contents: 'read', packages: 'write' },
       record: { contents: 'write', statuses: 'write', deployments: 'write' },
+      site: { contents: 'read', pages: 'write', 'id-token': 'write' },
     },
   },
 };
@@ -291,7 +292,7 @@ describe('GitHub workflows and action.yml', () => {
           }
         }
       }
-      expect(checked.sort()).to.deep.equal(['pull-request.yml validate', 'sync.yml build', 'sync.yml plan', 'sync.yml record']);
+      expect(checked.sort()).to.deep.equal(['pull-request.yml validate', 'sync.yml build', 'sync.yml plan', 'sync.yml record', 'sync.yml site']);
     });
   });
 
