@@ -8,9 +8,7 @@ import { problem, type Problem } from '../model/problem.js';
 import { CONSUMER_DIRS, CONSUMER_SPEC, type ConsumerKind } from '../model/project.js';
 import type { Snapshot, SourceFile } from '../model/tree.js';
 import { NAME_PATTERN } from './environments.js';
-import { LineIndex } from './lines.js';
-import { decodeSpec } from './text.js';
-import { parseYaml, type PositionLookup } from './yaml.js';
+import { parseSpecFile, type ParsedSpecFile } from './spec-file.js';
 
 export const CONSUMER_KINDS: ConsumerKind[] = ['project', 'model', 'dataset'];
 
@@ -30,17 +28,12 @@ export interface ConsumerTree extends Snapshot {
   folders?: string[];
 }
 
-export interface LoadedConsumer {
+export interface LoadedConsumer extends ParsedSpecFile {
   kind: ConsumerKind;
   name: string;
   /** The spec file, relative to the repository root. */
   file: string;
   folder?: string;
-  text: string;
-  /** Parsed YAML; undefined when the file could not be parsed. */
-  data: unknown;
-  positions: PositionLookup;
-  lines: LineIndex;
   hasRequirements: boolean;
 }
 
@@ -127,25 +120,8 @@ function loadKind(kind: ConsumerKind, tree: ConsumerTree): ConsumerLoad {
 }
 
 function loadOne(kind: ConsumerKind, name: string, file: SourceFile, folder: string | undefined, hasRequirements: boolean) {
-  const decoded = decodeSpec(file.bytes, file.path);
-  const base = { kind, name, file: file.path, hasRequirements, ...(folder ? { folder } : {}) };
-  if (decoded.text === undefined) {
-    const consumer: LoadedConsumer = { ...base, text: '', data: undefined, positions: new Map(), lines: new LineIndex('') };
-    return { consumer, problems: decoded.problems };
-  }
-  const parsed = parseYaml(decoded.text, file.path);
-  const problems = [...parsed.problems];
-  if (parsed.problems.length === 0 && (parsed.value === null || parsed.value === undefined)) {
-    problems.push(problem({ file: file.path, line: 1, col: 1 }, 'error', 'consumer-empty',
-      `${KIND_WORD[kind]} file is empty; it needs at least an owner and an environment`));
-  }
-  const consumer: LoadedConsumer = {
-    ...base,
-    text: decoded.text,
-    data: parsed.problems.some((p) => p.severity === 'error' && p.rule !== 'yaml-duplicate-key') ? undefined : parsed.value,
-    positions: parsed.positions,
-    lines: parsed.lines,
-  };
+  const { problems, ...parsed } = parseSpecFile(file, { rule: 'consumer-empty', message: `${KIND_WORD[kind]} file is empty; it needs at least an owner and an environment` });
+  const consumer: LoadedConsumer = { kind, name, file: file.path, hasRequirements, ...(folder ? { folder } : {}), ...parsed };
   return { consumer, problems };
 }
 

@@ -4,24 +4,17 @@
  */
 import { problem, type Problem } from '../model/problem.js';
 import type { Snapshot, SourceFile } from '../model/tree.js';
-import { LineIndex } from './lines.js';
-import { decodeSpec } from './text.js';
-import { parseYaml, type PositionLookup } from './yaml.js';
+import { parseSpecFile, type ParsedSpecFile } from './spec-file.js';
 
 export const NAME_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export const FOLDER_SPEC = 'environment.yaml';
 
-export interface LoadedEnvironment {
+export interface LoadedEnvironment extends ParsedSpecFile {
   name: string;
   /** The YAML file, relative to the repository root. */
   file: string;
   /** The environment's folder when it has one; COPY sources resolve against it. */
   folder?: string;
-  text: string;
-  /** Parsed YAML; undefined when the file could not be parsed. */
-  data: unknown;
-  positions: PositionLookup;
-  lines: LineIndex;
   /** Build-context files: everything in the folder but the spec itself. */
   context: SourceFile[];
 }
@@ -92,24 +85,8 @@ export function loadEnvironments(snapshot: Snapshot, dir: string): LoadResult {
 }
 
 function loadOne(name: string, file: SourceFile, folder: string | undefined, context: SourceFile[]) {
-  const decoded = decodeSpec(file.bytes, file.path);
-  const base = { name, file: file.path, context, ...(folder ? { folder } : {}) };
-  if (decoded.text === undefined) {
-    const environment: LoadedEnvironment = { ...base, text: '', data: undefined, positions: new Map(), lines: new LineIndex('') };
-    return { environment, problems: decoded.problems };
-  }
-  const parsed = parseYaml(decoded.text, file.path);
-  const problems = [...parsed.problems];
-  if (parsed.problems.length === 0 && (parsed.value === null || parsed.value === undefined)) {
-    problems.push(problem({ file: file.path, line: 1, col: 1 }, 'error', 'environment-empty', 'environment file is empty; it needs at least an owner'));
-  }
-  const environment: LoadedEnvironment = {
-    ...base,
-    text: decoded.text,
-    data: parsed.problems.some((p) => p.severity === 'error' && p.rule !== 'yaml-duplicate-key') ? undefined : parsed.value,
-    positions: parsed.positions,
-    lines: parsed.lines,
-  };
+  const { problems, ...parsed } = parseSpecFile(file, { rule: 'environment-empty', message: 'environment file is empty; it needs at least an owner' });
+  const environment: LoadedEnvironment = { name, file: file.path, context, ...(folder ? { folder } : {}), ...parsed };
   return { environment, problems };
 }
 
