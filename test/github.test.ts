@@ -97,6 +97,15 @@ describe('github: against a local GitHub', function () {
       expect(gh.comments.get(9)!.filter((x) => String(x.body).includes(PLAN_MARKER))).to.have.length(1);
     });
 
+    it('never takes over a person\'s comment that carries the marker: the plan goes in the bot\'s own', async () => {
+      const [planted] = gh.seedComments(12, [`${PLAN_MARKER}\nfake plan`]);
+      const result = await upsertStickyComment(client(), 12, 'real plan');
+      expect(result.action).to.equal('created');
+      expect(result.id).to.not.equal(planted!.id);
+      expect(gh.requestsTo('update-comment')).to.have.length(0);
+      expect(String(gh.comments.get(12)![0]!.body)).to.equal(`${PLAN_MARKER}\nfake plan`);
+    });
+
     it('keeps a marker the body already carries, and a custom marker makes a separate sticky comment', async () => {
       const c = client();
       await upsertStickyComment(c, 4, `## Plan\n${PLAN_MARKER}`);

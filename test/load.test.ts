@@ -135,5 +135,6 @@ describe('load: envctl.yaml', () => {
     const local = loadConfig(text, 'envctl.yaml', { registry: '127.0.0.1:5000' }).config;
     expect(local.registry).to.include({ address: '127.0.0.1:5000', insecure: true });
     expect(loadConfig(text).config.registry).to.include({ address: '127.0.0.1:5115', embedded: true });
+    expect(loadConfig(text, 'envctl.yaml', { registry: 'ghcr.io/Acme-Corp' }).config.defaultBase.image).to.equal('ghcr.io/acme-corp/base/debian:12');
   });
 });

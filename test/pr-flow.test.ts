@@ -49,7 +49,8 @@ describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the p
   let runId = 0;
 
   /** Pushes `branch`, plays pull-request.yml for its head as pull request `number`, then plan-comment.yml for that run. */
-  async function play(branch: string, number: number): Promise<Played> {
+  /** `pullHead`: where GitHub says the pull request is when the comment is posted (default: the pushed head). */
+  async function play(branch: string, number: number, pullHead?: string): Promise<Played> {
     await git(work, 'push', '-q', '-f', 'origin', branch);
     const head = await git(work, 'rev-parse', branch);
     const main = await git(origin, 'rev-parse', 'main');
@@ -68,6 +69,7 @@ describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the p
       env: { GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: REPOSITORY, GITHUB_SHA: head, GITHUB_EVENT_NAME: 'pull_request', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: String(id) },
     });
     const requestsDuringValidate = gh.requests.length - before;
+    gh.pulls.set(number, pullHead ?? head);
     // workflow_run runs the default branch's workflow and action, on its head.
     const comment = await runWorkflow(commentWf, {
       ...common,
@@ -163,6 +165,16 @@ describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the p
       expect(body).to.include('+  RUN echo three > /three');
       expect(body).to.not.include('echo two');
       expect(body).to.include('1 → 2');
+    });
+
+    it('a plan whose commit is not the pull request\'s head (stale, or aimed at another pull request) is not posted', async () => {
+      await commit(work, { 'environments/alpha.yaml': env('title: Alpha').replace('/built-on\n', '/built-on\n  RUN echo four > /four\n') }, 'alpha: four');
+      const before = String(gh.comments.get(7)![0]!.body);
+      const stale = await play('topic', 7, 'f'.repeat(40));
+      expect(stale.comment.comment!.map((r) => r.result)).to.deep.equal(['failure']);
+      expect(logOf(stale.comment.comment)).to.include('not for its head; not posted');
+      expect(String(gh.comments.get(7)![0]!.body)).to.equal(before);
+      expect(gh.comments.get(7)).to.have.length(1);
     });
   });
 

@@ -335,14 +335,16 @@ describe('GitHub workflows and action.yml', () => {
       expect(checkouts[0]!.with?.repository).to.equal(undefined);
     });
 
-    it('the comment goes to the pull request number validated from the artifact, and nothing else from it', async () => {
+    it('the comment goes to the pull request number validated from the artifact, checked against the run\'s head commit', async () => {
       const steps = job().steps;
       const check = steps.find((s) => typeof s.run === 'string' && s.run.includes('pr-number'));
       expect(check?.id, 'the validating step has an id').to.be.a('string');
       const comment = steps.find((s) => s.uses === './' && s.with?.command === 'comment');
       expect(steps.indexOf(check!)).to.be.lessThan(steps.indexOf(comment!));
       const args = String(comment!.with?.args);
-      expect([...args.matchAll(EXPRESSION)].map((m) => m[0].replace(/\s+/g, ''))).to.deep.equal([`\${{steps.${check!.id}.outputs.number}}`]);
+      // From the artifact only the validated number; the commit comes from GitHub's own event.
+      expect([...args.matchAll(EXPRESSION)].map((m) => m[0].replace(/\s+/g, ''))).to.deep.equal([`\${{steps.${check!.id}.outputs.number}}`, '${{github.event.workflow_run.head_sha}}']);
+      expect(args).to.match(/--head-sha \$\{\{\s*github\.event\.workflow_run\.head_sha\s*\}\}/);
       expect(args).to.match(new RegExp(`--pr \\$\\{\\{\\s*steps\\.${check!.id}\\.outputs\\.number\\s*\\}\\}`));
 
       // The validating script itself, run on what a hostile artifact could hold.

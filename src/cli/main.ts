@@ -68,6 +68,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     // Bad input is reported as problems; reaching here is a fault in envctl or the machine.
     io.err(`envctl ${command.name}: ${(err as Error).message ?? String(err)}`);
+    // Errors that know the fix (GitHubError) say it on the next line.
+    const hint = (err as { hint?: unknown }).hint;
+    if (typeof hint === 'string' && hint) io.err(`  ${hint}`);
     if (io.env.ENVCTL_DEBUG) io.err(String((err as Error).stack));
     return 1;
   }

@@ -24,7 +24,9 @@ export async function upsertStickyComment(
   // Every page: on a long-lived pull request the plan comment can sit past the first hundred.
   const comments = await client.call(`list the comments on ${on}`, ['pull-requests: read', 'issues: read'], (o) =>
     o.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, per_page: 100 }));
-  const existing = comments.find((c) => c.body?.includes(marker));
+  // Only a bot's comment counts: anyone can paste the marker into a comment of their own, and
+  // editing theirs would put the plan under their name, for them to change.
+  const existing = comments.find((c) => c.body?.includes(marker) && c.user?.type === 'Bot');
   const write: ['pull-requests: write', 'issues: write'] = ['pull-requests: write', 'issues: write'];
 
   if (existing) {

@@ -4,3 +4,4 @@ export { upsertStickyComment, stickyBody, PLAN_MARKER, MAX_COMMENT_LENGTH, type 
 export { setCommitStatus, statusContext, STATUS_DESCRIPTION_LIMIT, type CommitState, type CommitStatus } from './status.js';
 export { recordDeployment, type DeploymentRecord, type DeploymentState, type RecordedDeployment } from './deployments.js';
 export { reportBuilds, runUrl, type Reported } from './report.js';
+export { pullRequestHead, checkPullRequestHead } from './pulls.js';

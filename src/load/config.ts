@@ -21,7 +21,9 @@ export interface ConfigOverrides {
 
 /** `bytes` undefined: no config file; every default applies. */
 export function loadConfig(bytes: Uint8Array | undefined, file = CONFIG_FILE, overrides: ConfigOverrides = {}): ConfigResult {
-  const withDefaults = (raw: RawConfig) => defaultsFor(overrides.registry === undefined ? raw : { ...raw, registry: { ...raw.registry, address: overrides.registry, insecure: undefined } });
+  // Lower case: repository paths must be, and a CI job builds it from names like github.repository_owner.
+  const registry = overrides.registry?.toLowerCase();
+  const withDefaults = (raw: RawConfig) => defaultsFor(registry === undefined ? raw : { ...raw, registry: { ...raw.registry, address: registry, insecure: undefined } });
   if (bytes === undefined) return { config: withDefaults({}), problems: [] };
   const decoded = decodeSpec(bytes, file);
   if (decoded.text === undefined) return { config: withDefaults({}), problems: decoded.problems };

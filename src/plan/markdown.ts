@@ -77,7 +77,7 @@ export function fenced(text: string, lang = ''): string {
 }
 
 /** Text inside an inline code span: backticks cannot end it early. */
-const inline = (s: string) => s.replace(/`/g, "'");
+const inline = (s: string) => s.replace(/`/g, "'").replace(/\r?\n/g, ' ');
 /** Table cells: no pipes or line breaks from user text. */
 const cell = (s: string) => escapeText(s).replace(/\|/g, '\\|');
 /** Markdown and HTML specials in running text. */

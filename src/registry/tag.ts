@@ -21,7 +21,12 @@ export async function tagManifest(image: string, digest: string, tag: string, ac
   if (!got.ok) throw refusal(registry, got, `${image}@${digest}`);
   const body = Buffer.from(await got.arrayBuffer());
   const type = got.headers.get('content-type') ?? 'application/vnd.oci.image.manifest.v1+json';
-  const put = await registryFetch(registry, path + tag, { method: 'PUT', headers: { 'content-type': type }, body, signal: AbortSignal.timeout(30_000) }, access);
+  let put: Response;
+  try {
+    put = await registryFetch(registry, path + tag, { method: 'PUT', headers: { 'content-type': type }, body, signal: AbortSignal.timeout(30_000) }, access);
+  } catch (err) {
+    throw new RegistryError(`registry ${registry} is not reachable: ${(err as Error).message}`);
+  }
   if (put.status !== 201) throw refusal(registry, put, `tag ${tag} of ${image}`);
   return put.headers.get('docker-content-digest') ?? digest;
 }

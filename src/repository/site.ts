@@ -89,7 +89,8 @@ function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | 
     if (b.reusedFrom !== undefined) build.reusedFrom = b.reusedFrom;
     // Logs kept on this machine are copied into the site; a CI URL is linked as it is.
     if (b.log && /^https?:\/\//.test(b.log)) build.logHref = b.log;
-    else if (b.log && existsSync(join(root, b.log))) {
+    // Only a log sync wrote: the ledger is data, and a path in it must not publish any other file.
+    else if (b.log && /^\.envctl\/logs\/[A-Za-z0-9._-]+\.log$/.test(b.log) && existsSync(join(root, b.log))) {
       logs.set(`logs/${basename(b.log)}`, join(root, b.log));
       build.logHref = `logs/${basename(b.log)}`;
     }
