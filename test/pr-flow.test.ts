@@ -57,7 +57,8 @@ describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the p
     const artifacts = await tempDir('envctl-pr-artifacts-');
     scratch.push(artifacts);
     const id = ++runId;
-    const common = { actionPath: ROOT, origin, artifacts };
+    // The workflow's ENVCTL_REGISTRY names ghcr.io; tests stay on loopback (nothing listens on port 1).
+    const common = { actionPath: ROOT, origin, artifacts, envOverrides: { ENVCTL_REGISTRY: '127.0.0.1:1' } };
     const before = gh.requests.length;
     const pullRequest = await runWorkflow(pullRequestWf, {
       ...common,

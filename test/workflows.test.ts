@@ -46,7 +46,7 @@ function workflow(file: string): Workflow {
 const PERMISSIONS: Record<string, { workflow: Record<string, string>; jobs: Record<string, Record<string, string>> }> = {
   'pull-request.yml': {
     workflow: { contents: 'read' },
-    jobs: { validate: { contents: 'read' } },
+    jobs: { validate: { contents: 'read', packages: 'read' } },
   },
   'plan-comment.yml': {
     workflow: { contents: 'read' },
