@@ -69,6 +69,13 @@ describe('codeowners: the generator', () => {
     expect(rules.map((r) => r.environment)).to.deep.equal([undefined, undefined, 'alpha', 'mid', 'zeta']);
   });
 
+  it('gives administrators the code that enforces policy, where the repository carries it', () => {
+    const { text } = generateCodeowners(input([env('a', '@alice')], { toolPatterns: ['/src/', '/action.yml'] }));
+    expect(ownersOf(text, 'src/check/policy.ts')).to.deep.equal(['@acme/admins']);
+    expect(ownersOf(text, 'action.yml')).to.deep.equal(['@acme/admins']);
+    expect(ownersOf(text, 'environments/a.yaml')).to.deep.equal(['@alice']);
+  });
+
   it('gives a folder environment its whole folder and a file environment its file (last match wins)', () => {
     // "data" is a folder with context files; "data-tools" a single file whose name extends it.
     const { text } = generateCodeowners(input([

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
 import { CONFIG_FILE } from '../load/config.js';
 import { problem } from '../model/problem.js';
-import { CODEOWNERS_FILE, generateCodeowners, type OwnedEnvironment } from '../ownership/codeowners.js';
+import { CODEOWNERS_FILE, generateCodeowners, TOOL_PATTERNS, type OwnedEnvironment } from '../ownership/codeowners.js';
 import { openRepository } from '../repository/index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { reportProblems } from './report.js';
@@ -58,6 +58,7 @@ has errors, 2 on usage errors.`,
       administrators: repo.config.administrators,
       administratorFields: repo.config.policy.administratorFields,
       environments,
+      toolPatterns: TOOL_PATTERNS.filter((p) => existsSync(join(root, p))),
     });
 
     const target = join(root, CODEOWNERS_FILE);

@@ -15,6 +15,13 @@ export const CODEOWNERS_FILE = '.github/CODEOWNERS';
 /** Paths administrators own: the configuration that grants policy, and CODEOWNERS itself. */
 export const CONFIGURATION_PATTERNS = ['/envctl.yaml', '/.github/'];
 
+/**
+ * The code that enforces policy, where a repository carries it (this one
+ * does; one using the published Action does not): changing it could undo
+ * every rule, and the record job runs it with a writing token.
+ */
+export const TOOL_PATTERNS = ['/.ci/', '/action.yml', '/bin/', '/package.json', '/package-lock.json', '/schemas/', '/scripts/', '/src/'];
+
 export interface OwnedEnvironment {
   name: string;
   /** Its YAML file (`environments/a.yaml`) or its folder (`environments/a`), relative to the repository root. */
@@ -32,6 +39,8 @@ export interface CodeownersInput {
   /** policy.administratorFields: environment-name patterns with `*`. */
   administratorFields: string[];
   environments: OwnedEnvironment[];
+  /** Those of TOOL_PATTERNS present in the repository; administrators own them too. */
+  toolPatterns?: string[];
 }
 
 export interface CodeownersRule {
@@ -114,7 +123,7 @@ export function generateCodeowners(input: CodeownersInput): Codeowners {
   const adminRules = administrators.length > 0;
 
   const rules: CodeownersRule[] = [];
-  if (adminRules) for (const pattern of CONFIGURATION_PATTERNS) rules.push({ pattern, owners: administrators });
+  if (adminRules) for (const pattern of [...CONFIGURATION_PATTERNS, ...(input.toolPatterns ?? [])]) rules.push({ pattern, owners: administrators });
 
   const skipped: SkippedEnvironment[] = [];
   const sorted = [...input.environments].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
