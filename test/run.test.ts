@@ -29,7 +29,7 @@ const RUNNER = yaml(
   'owner: "@acme/data"',
   'instructions: |',
   // The image brings its own pip; it says what it installed, so the order shows without a network.
-  `  RUN printf '#!/bin/sh\\necho "requirements installed ($3)" >> /mnt/project/order.txt\\n' > /bin/pip && chmod +x /bin/pip`,
+  `  RUN printf '#!/bin/sh\\necho "requirements installed ($3)" >> /mnt/project/order.txt\\n' > /bin/pip && chmod +x /bin/pip && touch /marker`,
   'scripts:',
   `  preSetup: "${line('pre-setup')}"`,
   `  postSetup: "${line('post-setup')}"`,
@@ -44,7 +44,7 @@ const AS_ADA = yaml(
   'base: { environment: runner }',
   'username: ada',
   'instructions: |',
-  "  RUN mkdir -p /etc && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd && echo 'ada:x:1001:1002::/home/ada:/bin/sh' >> /etc/passwd",
+  "  RUN cat /marker && mkdir -p /etc && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd && echo 'ada:x:1001:1002::/home/ada:/bin/sh' >> /etc/passwd",
   'workspaceTools:',
   '  shell:',
   '    title: A shell',
@@ -135,5 +135,16 @@ describe('run: run-spec and a local container from a built image', function () {
         expect(plain.includes(SECRET)).to.equal(false);
       }
     }
+  });
+
+  it('pairs an image with the base revision it was built on, not the base\'s newer active revision', async () => {
+    // runner 2 drops /marker, so as-ada's rebuild on it fails: as-ada's image still stands on runner 1.
+    await commit(dir, { 'environments/runner.yaml': RUNNER.replace(' && touch /marker', '').replace('GREETING: hello', 'GREETING: bye') }, 'runner: bye');
+    expect((await envctl(['sync'])).exitCode).to.equal(1);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect(ledger.get('runner')!.active).to.equal(2);
+    const spec = JSON.parse((await envctl(['run-spec', 'as-ada'])).stdout);
+    expect(spec.image).to.equal(`${REGISTRY}/envctl/as-ada@${ledger.get('as-ada')!.builds.find((b) => b.status === 'succeeded')!.digest}`);
+    expect(spec.variables).to.deep.include({ name: 'GREETING', value: 'hello' });
   });
 });

@@ -41,9 +41,9 @@ export async function resolveRunSpec(root: string, config: Config, req: RunSpecR
   const files: SourceFile[] = [];
   const revisionOf = new Map<string, number>();
   // The environment, then each base at the revision its image was built on (active or pinned).
-  let next: { name: string; revision: number | 'active' } | undefined = { name: req.environment, revision: req.revision ?? 'active' };
+  let next: { name: string; revision: number | 'active'; builtOn?: string } | undefined = { name: req.environment, revision: req.revision ?? 'active' };
   while (next && !revisionOf.has(next.name)) {
-    const number = pick(ledger, next.name, next.revision);
+    const number = pick(ledger, next.name, next.revision, next.builtOn);
     const revisions = await revisionsOf(root, config, next.name);
     const rev = revisions.find((r) => r.number === number);
     if (!rev) throw new UsageError(`${next.name} has no revision ${number}`);
@@ -54,7 +54,9 @@ export async function resolveRunSpec(root: string, config: Config, req: RunSpecR
     const loaded = loadEnvironments({ files: own, problems: [] }, config.environmentsDir).environments[0];
     const spec = loaded?.data as { base?: unknown } | undefined;
     const base = spec ? baseOf(spec as never) : undefined;
-    next = base?.kind === 'environment' ? { name: base.environment, revision: base.revision } : undefined;
+    // The base as it was when this image was built: the base build whose digest this one stood on.
+    const builtOn: string | undefined = succeededBuild(ledger.get(next.name)?.builds ?? [], number)?.baseDigest;
+    next = base?.kind === 'environment' ? { name: base.environment, revision: base.revision, ...(builtOn ? { builtOn } : {}) } : undefined;
   }
   const checked = checkEnvironments(loadEnvironments({ files, problems: [] }, config.environmentsDir).environments, { config }).environments;
   const all = new Map<string, CheckedEnvironment>(checked.map((e) => [e.name, e]));
@@ -66,9 +68,11 @@ export async function resolveRunSpec(root: string, config: Config, req: RunSpecR
   return { ...spec, revision, workspaceTools: resolveTools(spec.workspaceTools, req.session ?? {}) };
 }
 
-/** The revision to run: active, or pinned (which must have an image). */
-function pick(ledger: Ledger, name: string, revision: number | 'active'): number {
+/** The revision to run: the one whose image a child was built on, else active, or pinned (which must have an image). */
+function pick(ledger: Ledger, name: string, revision: number | 'active', builtOn?: string): number {
   const builds = ledger.get(name)?.builds ?? [];
+  const under = builtOn ? builds.find((b) => b.status === 'succeeded' && b.digest === builtOn) : undefined;
+  if (under) return under.revision;
   if (revision === 'active') {
     const active = activeRevision(builds);
     if (active === null) throw new UsageError(`${name} has no built revision yet: run envctl sync`);
