@@ -18,7 +18,7 @@ const req = {
 describe('builder: buildah and docker buildx', () => {
   it('buildah builds with chroot isolation, vfs storage and a layer per step, and pushes with a digest file', () => {
     const args = buildahArgs({ ...req, noCache: true }, '/tmp/digest');
-    expect(args.bud).to.deep.equal(['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot', '--layers', '--tls-verify=false', '--authfile', '/tmp/auth.json',
+    expect(args.bud).to.deep.equal(['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot', '--layers', '--platform', 'linux/arm64', '--tls-verify=false', '--authfile', '/tmp/auth.json',
       '-f', '/b/Dockerfile', '-t', 'reg.example:5000/envctl/a b:3', '--no-cache', '/b/context']);
     expect(args.push).to.deep.equal(['--storage-driver', 'vfs', 'push', '--tls-verify=false', '--authfile', '/tmp/auth.json', '--digestfile', '/tmp/digest', 'reg.example:5000/envctl/a b:3']);
     const secure = buildahArgs({ ...req, insecure: false, authFile: undefined } as never, '/d');

@@ -27,7 +27,7 @@ export async function buildah(): Promise<Builder> {
 export function buildahArgs(req: BuildRequest, digestFile: string): { bud: string[]; push: string[] } {
   const common = [`--tls-verify=${req.insecure ? 'false' : 'true'}`, ...(req.authFile ? ['--authfile', req.authFile] : [])];
   return {
-    bud: [...STORAGE, 'bud', '--isolation', 'chroot', '--layers', ...common, '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir],
+    bud: [...STORAGE, 'bud', '--isolation', 'chroot', '--layers', '--platform', req.platform, ...common, '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir],
     push: [...STORAGE, 'push', ...common, '--digestfile', digestFile, req.tag],
   };
 }

@@ -17,7 +17,7 @@ interface Manifest {
 /** The file's bytes, or undefined when no layer has it (or the top-most mention deletes it). */
 export async function readImageFile(ref: string, path: string, opts: { access: RegistryAccess; platform: string }): Promise<Buffer | undefined> {
   const image = parseReference(ref);
-  const signal = AbortSignal.timeout(60_000);
+  const signal = AbortSignal.timeout(30_000);
   const get = async (reference: string): Promise<Manifest> => {
     const res = await registryFetch(image.registry, `${image.repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES }, signal }, opts.access);
     if (!res.ok) throw refusal(image.registry, res, `${ref}`);
@@ -34,10 +34,13 @@ export async function readImageFile(ref: string, path: string, opts: { access: R
   const slash = wanted.lastIndexOf('/');
   const whiteout = `${wanted.slice(0, slash + 1)}.wh.${wanted.slice(slash + 1)}`;
   for (const layer of [...(manifest.layers ?? [])].reverse()) {
-    const res = await registryFetch(image.registry, `${image.repository}/blobs/${layer.digest}`, { signal }, opts.access);
+    // Each layer gets its own time: a big one above the file should not starve the rest.
+    const res = await registryFetch(image.registry, `${image.repository}/blobs/${layer.digest}`, { signal: AbortSignal.timeout(120_000) }, opts.access);
     if (!res.ok || !res.body) throw refusal(image.registry, res, `layer ${layer.digest} of ${ref}`);
     const raw = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
     const tar = /gzip/.test(layer.mediaType) ? raw.pipe(createGunzip()) : raw;
+    // pipe() does not pass errors on: a dropped connection must end the read, not the process.
+    if (tar !== raw) raw.once('error', (err) => tar.destroy(err));
     const found = await findInTar(tar, (name) => name === wanted || name === whiteout);
     if (found) return found.name === whiteout ? undefined : found.bytes;
   }
