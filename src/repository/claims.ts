@@ -6,9 +6,10 @@
  * build in progress, how a second sync leaves a revision to the one
  * already building it, and how a newer revision supersedes an older build
  * (the older sync sees its claim taken and stops, recording `cancelled`).
- * A claim whose process is gone (killed) counts for nothing.
+ * A claim whose process is gone (killed) counts for nothing. Changes to a
+ * claim are made under a per-environment lock.
  */
-import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface Claim {
@@ -44,24 +45,44 @@ export async function readClaim(root: string, environment: string): Promise<Clai
 
 export async function liveClaims(root: string): Promise<Claim[]> {
   const names = await readdir(dirOf(root)).catch(() => [] as string[]);
+  // <name>.json are claims; <name>.lock and dot files are the claims' own machinery.
   const claims = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readClaim(root, n.slice(0, -5))));
   return claims.filter((c): c is Claim => c !== undefined);
 }
 
-async function writeClaim(root: string, claim: Claim, exclusive: boolean): Promise<boolean> {
-  await mkdir(dirOf(root), { recursive: true });
+async function writeClaim(root: string, claim: Claim): Promise<void> {
   const tmp = join(dirOf(root), `.${claim.environment}.${process.pid}.${Date.now()}`);
   await writeFile(tmp, `${JSON.stringify(claim)}\n`);
+  await rename(tmp, fileOf(root, claim.environment)); // the claim appears whole
+}
+
+/**
+ * Every read-then-write of a claim happens under the environment's lock
+ * (`<name>.lock`, created exclusively, naming its pid), so two syncs can
+ * neither both take over a dead holder's claim nor drop each other's.
+ * A lock whose process is gone is taken over; it is held for milliseconds.
+ */
+async function withLock<T>(root: string, environment: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dirOf(root), { recursive: true });
+  const lock = join(dirOf(root), `${environment}.lock`);
+  for (let wait = 2, waited = 0; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      const handle = await open(lock, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+      if ((holder && !alive(holder)) || waited > 10_000) await rm(lock, { force: true });
+      await new Promise((r) => setTimeout(r, wait));
+      waited += wait;
+    }
+  }
   try {
-    // link() refuses an existing name atomically, and the claim appears whole.
-    if (exclusive) await link(tmp, fileOf(root, claim.environment));
-    else await rename(tmp, fileOf(root, claim.environment));
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    return await fn();
   } finally {
-    await rm(tmp, { force: true });
+    await rm(lock, { force: true });
   }
 }
 
@@ -71,23 +92,19 @@ async function writeClaim(root: string, claim: Claim, exclusive: boolean): Promi
  * an older revision's claim is taken over, which tells its sync to stop.
  */
 export async function claim(root: string, environment: string, revision: number): Promise<Claim | undefined> {
-  const mine: Claim = { environment, revision, status: 'queued', pid: process.pid, since: new Date().toISOString() };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    if (await writeClaim(root, mine, true)) return undefined;
+  return withLock(root, environment, async () => {
     const holder = await readClaim(root, environment);
     if (holder && holder.pid !== process.pid && holder.revision >= revision) return holder;
-    if (!holder) await rm(fileOf(root, environment), { force: true });
-    else {
-      await writeClaim(root, mine, false);
-      return undefined;
-    }
-  }
-  throw new Error(`could not claim ${environment} in ${dirOf(root)}: it keeps changing`);
+    await writeClaim(root, { environment, revision, status: 'queued', pid: process.pid, since: new Date().toISOString() });
+    return undefined;
+  });
 }
 
 export async function markBuilding(root: string, environment: string, revision: number): Promise<void> {
-  const held = await readClaim(root, environment);
-  if (held?.pid === process.pid && held.revision === revision) await writeClaim(root, { ...held, status: 'building', since: new Date().toISOString() }, false);
+  await withLock(root, environment, async () => {
+    const held = await readClaim(root, environment);
+    if (held?.pid === process.pid && held.revision === revision) await writeClaim(root, { ...held, status: 'building', since: new Date().toISOString() });
+  });
 }
 
 /** This process's claim has been taken by a newer revision: the one that took it. */
@@ -98,6 +115,8 @@ export async function supersededBy(root: string, environment: string, revision: 
 
 /** Drops this process's claim (never another's). */
 export async function release(root: string, environment: string): Promise<void> {
-  const held = await readClaim(root, environment);
-  if (held?.pid === process.pid) await rm(fileOf(root, environment), { force: true });
+  await withLock(root, environment, async () => {
+    const held = await readClaim(root, environment);
+    if (held?.pid === process.pid) await rm(fileOf(root, environment), { force: true });
+  });
 }
