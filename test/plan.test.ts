@@ -72,6 +72,12 @@ describe('plan', () => {
     const p = planBuilds({ config: cfg, environments: envs, latest, ledger });
     expect(p.builds.map((b) => [b.environment, b.reason])).to.deep.equal([['base', 'retry'], ['child', 'interrupted']]);
   });
+
+  it('retries an unexpected error (a network failure outside the registry calls)', () => {
+    const ledger = ledgerOf({ base: [ok(2)], child: [ok(1)], solo: [ok(3, { status: 'failed', reason: 'error: fetch failed' })] });
+    const p = planBuilds({ config: cfg, environments: envs, latest, ledger });
+    expect(p.builds.map((b) => [b.environment, b.reason])).to.deep.equal([['solo', 'retry']]);
+  });
 });
 
 describe('plan: reuse along a chain', () => {

@@ -95,8 +95,9 @@ export function planBuilds(input: PlanInput): Plan {
 function whyBuild(last: BuildRecord | undefined, basePending: boolean, baseDigest: string | undefined): BuildReason | undefined {
   if (!last) return 'new revision';
   if (last.status === 'queued' || last.status === 'building') return 'interrupted';
-  // Registry trouble and builds skipped because their base failed are worth another try; a failing RUN is not.
-  if (last.status === 'failed' && (last.reason?.startsWith('registry') || last.reason?.startsWith('skipped'))) return 'retry';
+  // Registry trouble, builds skipped because their base failed, and unexpected errors are worth another
+  // try; a failing RUN is not (it fails the same way until the content changes).
+  if (last.status === 'failed' && /^(registry|skipped|error:)/.test(last.reason ?? '')) return 'retry';
   if (basePending) return 'base changed';
   if (last.status === 'succeeded' && baseDigest !== undefined && last.baseDigest !== undefined && last.baseDigest !== baseDigest) return 'base changed';
   return undefined;

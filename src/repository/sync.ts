@@ -199,10 +199,17 @@ async function reuse(step: PlannedBuild, ctx: StepContext, record: BuildRecord):
 /** One line on why a step failed; reasons starting with "registry" or "skipped" are retried by the next sync. */
 function failureReason(err: unknown, config: Config): string {
   if (err instanceof SkipError || err instanceof NoBaseImage) return `skipped: ${err.message}`;
-  if (err instanceof BuildFailed) return err.stage === 'push' ? `registry ${config.registry.address}: ${err.message}` : err.message;
+  if (err instanceof BuildFailed) return err.stage === 'push' || REGISTRY_TROUBLE.test(err.logTail) ? `registry ${config.registry.address}: ${err.message}` : err.message;
   if (err instanceof RegistryError) return err.message.startsWith('registry ') ? err.message : `registry ${config.registry.address}: ${err.message}`;
   return `error: ${(err as Error).message}`;
 }
 
 class SkipError extends Error {}
+
+/**
+ * A build that failed pulling its base, or (docker buildx) pushing, fails in
+ * the build step; these words in its log tail say the registry, not the
+ * Dockerfile, was the trouble, so the next sync tries again.
+ */
+const REGISTRY_TROUBLE = /pinging container registry|initializing source docker:|error pulling image|failed to push|failed to do request|connection refused|i\/o timeout|TLS handshake timeout|unexpected status from (HEAD|GET|PUT|POST) request|\b(401 Unauthorized|403 Forbidden|502 Bad Gateway|503 Service Unavailable)\b/i;
 
