@@ -25,6 +25,7 @@ const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envc
 const CONFIG_TEXT = yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
 const config = loadConfig(new TextEncoder().encode(CONFIG_TEXT)).config;
 const A = (run: string) => yaml('owner: a', 'instructions: |', `  RUN ${run}`);
+const B = yaml('owner: a', 'base: { environment: a }', 'instructions: |', '  RUN cat /a > /b');
 
 /** envctl sync in its own process group, so a kill reaches the buildah it started too. */
 function startSync(dir: string, env: Record<string, string> = {}): ResultPromise<{ detached: true; reject: false; buffer: false; env: Record<string, string> }> {
@@ -137,4 +138,21 @@ describe('sync: superseded builds, builds in progress, and kills at every stage'
       expect(await git(dir, 'fsck', '--no-dangling')).to.equal('');
     });
   }
+
+  it('a newer base revision takes what stands on it along: the older sync cancels both, the newer builds both', async () => {
+    await commit(dir, { 'environments/a.yaml': A('sleep 60 && echo slow > /a'), 'environments/b.yaml': B }, 'a: slow again, and b on a');
+    const rev = Number(await git(dir, 'rev-list', '--count', 'HEAD', '--', 'environments/a.yaml'));
+    const slow = startSync(dir);
+    await waitForOutput(slow, 'stdout', 'building');
+    await commit(dir, { 'environments/a.yaml': A('echo quick > /a') }, 'a: quick');
+    const newer = await sync(dir, config, { supersedePollMs: 200 });
+    expect((await slow).exitCode).to.equal(0);
+    expect(newer.records.map((r) => [r.revision, r.status])).to.deep.equal([[rev + 1, 'succeeded'], [1, 'succeeded']]);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect(ledger.get('a')!.builds.filter((x) => x.revision === rev).map((x) => x.status)).to.deep.equal(['cancelled']);
+    const b = ledger.get('b')!.builds;
+    expect(b.map((x) => x.status).sort()).to.deep.equal(['cancelled', 'succeeded']);
+    expect(b.find((x) => x.status === 'cancelled')!.reason).to.match(/^taken over with its base by sync pid/);
+    expect(ledger.get('b')!.active).to.equal(1);
+  });
 });

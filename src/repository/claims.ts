@@ -92,11 +92,21 @@ async function withLock<T>(root: string, environment: string, fn: () => Promise<
  * an older revision's claim is taken over, which tells its sync to stop.
  */
 export async function claim(root: string, environment: string, revision: number): Promise<Claim | undefined> {
+  return (await claimFor(root, environment, revision)).holder;
+}
+
+/**
+ * As claim; with `force`, a live holder of the same revision loses it too
+ * (its base was taken over, so its build of this one would only be
+ * skipped). `tookOver`: the live claim this one replaced.
+ */
+export async function claimFor(root: string, environment: string, revision: number, force = false): Promise<{ holder?: Claim; tookOver?: Claim }> {
   return withLock(root, environment, async () => {
     const holder = await readClaim(root, environment);
-    if (holder && holder.pid !== process.pid && holder.revision >= revision) return holder;
+    const other = holder && holder.pid !== process.pid ? holder : undefined;
+    if (other && (other.revision > revision || (other.revision === revision && !force))) return { holder: other };
     await writeClaim(root, { environment, revision, status: 'queued', pid: process.pid, since: new Date().toISOString() });
-    return undefined;
+    return other ? { tookOver: other } : {};
   });
 }
 
@@ -107,10 +117,10 @@ export async function markBuilding(root: string, environment: string, revision: 
   });
 }
 
-/** This process's claim has been taken by a newer revision: the one that took it. */
+/** This process's claim has been taken (by a newer revision, or with its base): the claim that took it. */
 export async function supersededBy(root: string, environment: string, revision: number): Promise<Claim | undefined> {
   const held = await readClaim(root, environment);
-  return held && held.pid !== process.pid && held.revision > revision ? held : undefined;
+  return held && held.pid !== process.pid && held.revision >= revision ? held : undefined;
 }
 
 /** Drops this process's claim (never another's). */

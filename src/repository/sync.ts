@@ -23,7 +23,7 @@ import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { RegistryError, tagManifest } from '../registry/tag.js';
 import { imageName } from '../render/index.js';
 import { buildStep, NoBaseImage, type StepContext } from './build-step.js';
-import { claim, release, supersededBy } from './claims.js';
+import { claimFor, release, supersededBy } from './claims.js';
 import { planRepository } from './plan.js';
 
 export interface SyncEvent {
@@ -71,8 +71,17 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
     if (plan.builds.length === 0) return { head, builds: [], records: [], failed: 0, left: [] };
     const done = new Map<string, BuildRecord>();
     const left = new Map<string, string>();
+    // In dependency order: what another sync builds, it also builds on, so its dependents are left too;
+    // what this sync took over from another, it takes with its dependents (theirs would only be skipped).
+    const tookOver = new Set<string>();
     for (const step of plan.builds) {
-      const holder = await claim(root, step.environment, step.revision);
+      const leftBase = step.after.find((a) => left.has(a));
+      if (leftBase) {
+        left.set(step.environment, `its base ${leftBase} is being built by another sync`);
+        continue;
+      }
+      const { holder, tookOver: from } = await claimFor(root, step.environment, step.revision, step.after.some((a) => tookOver.has(a)));
+      if (from) tookOver.add(step.environment);
       if (!holder) {
         claimed.push(step.environment);
         progress({ environment: step.environment, revision: step.revision, state: 'queued', message: `queued (${step.reason})` });
@@ -97,12 +106,6 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
 
     const runStep = async (step: PlannedBuild): Promise<void> => {
       if (done.has(step.environment) || left.has(step.environment)) return;
-      // What another sync builds, it also builds on: leave dependents to it too.
-      const leftBase = step.after.find((a) => left.has(a));
-      if (leftBase) {
-        left.set(step.environment, `its base ${leftBase} is being built by another sync`);
-        return;
-      }
       const record = await attempt(step, ctx, builder, opts.supersedePollMs ?? 1000);
       done.set(step.environment, record);
       const message = record.status === 'succeeded' ? `succeeded ${record.digest}` : `${record.status}: ${record.reason}`;
@@ -158,18 +161,21 @@ function onlyGroups<P extends { builds: PlannedBuild[]; groups: string[][] }>(pl
   return { ...plan, groups, builds: plan.builds.filter((b) => keep.has(b.environment)) };
 }
 
+const takenBy = (by: { revision: number; pid: number }, revision: number) =>
+  by.revision > revision ? `superseded by revision ${by.revision} (sync pid ${by.pid})` : `taken over with its base by sync pid ${by.pid}`;
+
 /** One planned build, start to end, as a finished record: succeeded, failed or cancelled. */
 async function attempt(step: PlannedBuild, ctx: StepContext, builder: Builder | undefined, pollMs: number): Promise<BuildRecord> {
   const record = newRecord(step, ctx.config);
   const stop = new AbortController();
   const watch = setInterval(() => {
     void supersededBy(ctx.root, step.environment, step.revision).then((by) => {
-      if (by) stop.abort(`superseded by revision ${by.revision} (sync pid ${by.pid})`);
+      if (by) stop.abort(takenBy(by, step.revision));
     });
   }, pollMs);
   try {
     const by = await supersededBy(ctx.root, step.environment, step.revision);
-    if (by) throw new BuildCancelled(`superseded by revision ${by.revision} (sync pid ${by.pid})`);
+    if (by) throw new BuildCancelled(takenBy(by, step.revision));
     const blockedBy = step.after.find((a) => ctx.done.get(a)?.status !== 'succeeded');
     if (blockedBy) throw new SkipError(`its base ${blockedBy} did not build`);
     if (step.action === 'reuse') await reuse(step, ctx, record);
