@@ -4,11 +4,10 @@
  * consumer's own files (see model/project.ts). Pure, like the environment
  * loader: parsed YAML with source positions, problems located.
  */
-import { problem, type Problem } from '../model/problem.js';
+import type { Problem } from '../model/problem.js';
 import { CONSUMER_DIRS, CONSUMER_SPEC, type ConsumerKind } from '../model/project.js';
 import type { Snapshot, SourceFile } from '../model/tree.js';
-import { NAME_PATTERN } from './environments.js';
-import { parseSpecFile, type ParsedSpecFile } from './spec-file.js';
+import { findSpecs, parseSpecFile, type ParsedSpecFile } from './spec-file.js';
 
 export const CONSUMER_KINDS: ConsumerKind[] = ['project', 'model', 'dataset'];
 
@@ -54,69 +53,20 @@ export function loadConsumers(tree: ConsumerTree): ConsumerLoad {
 }
 
 function loadKind(kind: ConsumerKind, tree: ConsumerTree): ConsumerLoad {
-  const dir = CONSUMER_DIRS[kind];
-  const prefix = `${dir}/`;
-  const word = KIND_WORD[kind];
-  const problems: Problem[] = [];
-  const specs = new Map<string, { file: SourceFile; folder?: string }>();
-  const folders = new Map<string, SourceFile[]>();
-  for (const f of tree.folders ?? []) {
-    if (f.startsWith(prefix) && !f.slice(prefix.length).includes('/')) folders.set(f.slice(prefix.length), []);
-  }
-
-  for (const f of tree.files) {
-    if (!f.path.startsWith(prefix)) continue;
-    const parts = f.path.slice(prefix.length).split('/');
-    if (parts.length === 1) {
-      const base = parts[0]!;
-      if (!/\.ya?ml$/.test(base)) continue; // READMEs and the like
-      const name = base.replace(/\.ya?ml$/, '');
-      if (base.endsWith('.yml')) {
-        problems.push(problem({ file: f.path, line: 1, col: 1 }, 'error', 'consumer-file', `${word} files end in .yaml; rename to ${dir}/${name}.yaml`));
-        continue;
-      }
-      addSpec(name, f);
-      continue;
-    }
-    const list = folders.get(parts[0]!) ?? [];
-    list.push(f);
-    folders.set(parts[0]!, list);
-  }
-
-  const specName = CONSUMER_SPEC[kind];
-  for (const [name, files] of folders) {
-    const spec = files.find((f) => f.path === `${prefix}${name}/${specName}`);
-    if (!spec) {
-      problems.push(problem({ file: files[0]?.path ?? `${prefix}${name}`, line: 1, col: 1 }, 'warning', 'consumer-file',
-        `folder ${prefix}${name}/ has no ${specName}, so it is not a ${word}`));
-      continue;
-    }
-    addSpec(name, spec, `${prefix}${name}`);
-  }
-
+  const found = findSpecs(tree.files, {
+    dir: CONSUMER_DIRS[kind], specFile: CONSUMER_SPEC[kind], noun: `a ${KIND_WORD[kind]}`,
+    rules: { file: 'consumer-file', name: 'consumer-name', duplicate: 'consumer-duplicate' },
+    ...(tree.folders ? { folders: tree.folders } : {}),
+  });
+  const problems = [...found.problems];
   const consumers: LoadedConsumer[] = [];
-  for (const [name, { file, folder }] of [...specs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const hasRequirements = folder !== undefined && (folders.get(name) ?? []).some((f) => f.path === `${folder}/${REQUIREMENTS_FILE}`);
+  for (const { name, file, folder, folderFiles } of found.specs) {
+    const hasRequirements = folder !== undefined && folderFiles.some((f) => f.path === `${folder}/${REQUIREMENTS_FILE}`);
     const one = loadOne(kind, name, file, folder, hasRequirements);
     problems.push(...one.problems);
     consumers.push(one.consumer);
   }
   return { consumers, problems };
-
-  function addSpec(name: string, file: SourceFile, folder?: string) {
-    if (!NAME_PATTERN.test(name)) {
-      problems.push(problem({ file: file.path, line: 1, col: 1 }, 'error', 'consumer-name',
-        `${word} name "${name}" must use lowercase letters, digits and single dashes`));
-      return;
-    }
-    const other = specs.get(name);
-    if (other) {
-      problems.push(problem({ file: file.path, line: 1, col: 1 }, 'error', 'consumer-duplicate',
-        `${word} "${name}" is defined twice: here and in ${other.file.path}`));
-      return;
-    }
-    specs.set(name, folder ? { file, folder } : { file });
-  }
 }
 
 function loadOne(kind: ConsumerKind, name: string, file: SourceFile, folder: string | undefined, hasRequirements: boolean) {

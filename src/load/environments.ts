@@ -2,11 +2,11 @@
  * Snapshot → environments. An environment is `<dir>/<name>.yaml`, or
  * `<dir>/<name>/environment.yaml` with build-context files beside it.
  */
-import { problem, type Problem } from '../model/problem.js';
+import type { Problem } from '../model/problem.js';
 import type { Snapshot, SourceFile } from '../model/tree.js';
-import { parseSpecFile, type ParsedSpecFile } from './spec-file.js';
+import { findSpecs, parseSpecFile, type ParsedSpecFile } from './spec-file.js';
 
-export const NAME_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+export { NAME_PATTERN } from './spec-file.js';
 export const FOLDER_SPEC = 'environment.yaml';
 
 export interface LoadedEnvironment extends ParsedSpecFile {
@@ -25,63 +25,18 @@ export interface LoadResult {
 }
 
 export function loadEnvironments(snapshot: Snapshot, dir: string): LoadResult {
-  const problems: Problem[] = [...snapshot.problems];
-  const prefix = `${dir}/`;
-  const specs = new Map<string, { file: SourceFile; folder?: string }>();
-  const folderFiles = new Map<string, SourceFile[]>();
-
-  for (const f of snapshot.files) {
-    if (!f.path.startsWith(prefix)) continue;
-    const parts = f.path.slice(prefix.length).split('/');
-    if (parts.length === 1) {
-      const base = parts[0]!;
-      if (!/\.ya?ml$/.test(base)) continue; // READMEs and the like
-      const name = base.replace(/\.ya?ml$/, '');
-      if (base.endsWith('.yml')) {
-        problems.push(problem({ file: f.path, line: 1, col: 1 }, 'error', 'environment-file', `environment files end in .yaml; rename to ${dir}/${name}.yaml`));
-        continue;
-      }
-      addSpec(name, f);
-      continue;
-    }
-    const folderName = parts[0]!;
-    const list = folderFiles.get(folderName) ?? [];
-    list.push(f);
-    folderFiles.set(folderName, list);
-  }
-
-  for (const [name, files] of folderFiles) {
-    const spec = files.find((f) => f.path === `${prefix}${name}/${FOLDER_SPEC}`);
-    if (!spec) {
-      problems.push(problem({ file: files[0]!.path, line: 1, col: 1 }, 'warning', 'environment-file',
-        `folder ${dir}/${name}/ has no ${FOLDER_SPEC}, so it is not an environment`));
-      continue;
-    }
-    addSpec(name, spec, `${prefix}${name}`);
-  }
-
+  const found = findSpecs(snapshot.files, {
+    dir, specFile: FOLDER_SPEC, noun: 'an environment',
+    rules: { file: 'environment-file', name: 'environment-name', duplicate: 'environment-duplicate' },
+  });
+  const problems: Problem[] = [...snapshot.problems, ...found.problems];
   const environments: LoadedEnvironment[] = [];
-  for (const [name, { file, folder }] of [...specs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const env = loadOne(name, file, folder, folder ? (folderFiles.get(name) ?? []).filter((f) => f !== file) : []);
+  for (const { name, file, folder, folderFiles } of found.specs) {
+    const env = loadOne(name, file, folder, folderFiles.filter((f) => f !== file));
     problems.push(...env.problems);
     environments.push(env.environment);
   }
   return { environments, problems };
-
-  function addSpec(name: string, file: SourceFile, folder?: string) {
-    if (!NAME_PATTERN.test(name)) {
-      problems.push(problem({ file: file.path, line: 1, col: 1 }, 'error', 'environment-name',
-        `environment name "${name}" must use lowercase letters, digits and single dashes`));
-      return;
-    }
-    const other = specs.get(name);
-    if (other) {
-      problems.push(problem({ file: file.path, line: 1, col: 1 }, 'error', 'environment-duplicate',
-        `environment "${name}" is defined twice: here and in ${other.file.path}`));
-      return;
-    }
-    specs.set(name, folder ? { file, folder } : { file });
-  }
 }
 
 function loadOne(name: string, file: SourceFile, folder: string | undefined, context: SourceFile[]) {
