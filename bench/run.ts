@@ -4,7 +4,7 @@
  */
 import { load } from 'js-yaml';
 import { checkEnvironments } from '../src/check/index.js';
-import { withDefaults } from '../src/load/config.js';
+import { withDefaults } from '../src/config/index.js';
 import { loadEnvironments } from '../src/load/environments.js';
 import { parseDockerfile } from '../src/check/dockerfile.js';
 import type { Snapshot } from '../src/model/tree.js';
@@ -12,9 +12,9 @@ import { execa } from 'execa';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { updateRevisions } from '../src/repository/revisions.js';
+import { updateRevisions } from '../src/store/revision-index.js';
 import { planRepository } from '../src/repository/plan.js';
-import { sync } from '../src/repository/sync.js';
+import { sync } from '../src/sync/index.js';
 import { recordBuilds } from '../src/git/ledger.js';
 import { ensureEmbeddedRegistry } from '../src/registry/embedded.js';
 import { pushBusybox } from '../test/fixtures/images.js';

@@ -8,7 +8,7 @@ import { buildahArgs } from '../src/builder/buildah.js';
 import { dockerBuildxArgs, dockerBuildxVersion } from '../src/builder/docker.js';
 import { BuilderUnavailable, chooseBuilder } from '../src/builder/index.js';
 import { progressFor, progressLine } from '../src/cli/progress.js';
-import type { SyncEvent } from '../src/repository/sync.js';
+import type { SyncEvent } from '../src/sync/index.js';
 
 const req = {
   contextDir: '/b/context', dockerfile: '/b/Dockerfile', tag: 'reg.example:5000/envctl/a b:3', platform: 'linux/arm64',

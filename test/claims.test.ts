@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { claim, readClaim, release } from '../src/repository/claims.js';
+import { claim, readClaim, release } from '../src/store/claims.js';
 import { removeDir, tempDir } from './helpers.js';
 
 const CLAIMS = fileURLToPath(new URL('../src/repository/claims.js', import.meta.url));

@@ -16,7 +16,7 @@ import { loadEnvironments } from '../src/load/environments.js';
 import type { BuildRecord } from '../src/ledger/model.js';
 import type { Problem } from '../src/model/problem.js';
 import { environmentFacts } from '../src/repository/consumers.js';
-import { editSpec } from '../src/repository/duplicate.js';
+import { editSpec } from '../src/source/yaml-edit.js';
 import { openRepository } from '../src/repository/index.js';
 import { commit, git } from './fixtures/repo.js';
 import { removeDir, snapshot, tempDir, yaml, type Files } from './helpers.js';

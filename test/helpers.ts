@@ -3,7 +3,7 @@ import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkEnvironments, type CheckResult } from '../src/check/index.js';
-import { withDefaults } from '../src/load/config.js';
+import { withDefaults } from '../src/config/index.js';
 import { loadEnvironments } from '../src/load/environments.js';
 import type { Config } from '../src/model/config.js';
 import type { Problem } from '../src/model/problem.js';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { loadEnvironments } from '../src/load/environments.js';
-import { MAX_SPEC_BYTES } from '../src/load/text.js';
-import { parseYaml } from '../src/load/yaml.js';
-import { loadConfig } from '../src/load/config.js';
+import { MAX_SPEC_BYTES } from '../src/source/text.js';
+import { parseYaml } from '../src/source/yaml.js';
+import { loadConfig } from '../src/config/index.js';
 import { byRule, check, snapshot, yaml } from './helpers.js';
 
 describe('load: YAML with positions', () => {

@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/load/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { revisionKeys } from '../src/repository/history.js';
-import { revisionsOf, updateRevisions } from '../src/repository/revisions.js';
+import { revisionsOf, updateRevisions } from '../src/store/revision-index.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../model/config.js';
+import { statePaths } from '../store/paths.js';
 
 const B = ['--storage-driver', 'vfs'];
 
@@ -38,7 +39,7 @@ export async function makeBase(root: string, config: Config, log: (line: string)
   const d = config.defaultBase.debootstrap;
   const mirror = d.mirror === 'system' ? systemMirror() : d.mirror;
   if (!mirror) throw new Error('no Debian mirror: set defaultBase.debootstrap.mirror in envctl.yaml');
-  const work = join(root, '.envctl', 'base');
+  const work = statePaths.base(root);
   const rootfs = join(work, 'rootfs');
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });

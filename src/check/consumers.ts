@@ -13,7 +13,7 @@
  * - a pinned revision exists [consumer-unknown-revision].
  */
 import { consumerKey, KIND_WORD, rawEnvironmentChoice, sameChoice, type EnvironmentChoice, type LoadedConsumer } from '../load/consumers.js';
-import { LineIndex } from '../load/lines.js';
+import { LineIndex } from '../source/lines.js';
 import { problem, sortProblems, type Problem } from '../model/problem.js';
 import type { Consumer, ConsumerSpec } from '../model/project.js';
 import { position, PROJECT_SCHEMA_ID, schemaProblems, type SourceMap } from '../schema/index.js';

@@ -2,7 +2,7 @@
 import Handlebars from 'handlebars';
 import { problem, type Problem } from '../model/problem.js';
 import { isSecret, type EnvironmentSpec } from '../model/spec.js';
-import { escapePointer } from '../load/yaml.js';
+import { escapePointer } from '../source/yaml.js';
 import { position, type SourceMap } from '../schema/index.js';
 
 /** What a workspace session provides to `internalPath` templates (the product's names). */

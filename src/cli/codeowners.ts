@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
-import { CONFIG_FILE } from '../load/config.js';
+import { CONFIG_FILE } from '../config/index.js';
 import { problem } from '../model/problem.js';
 import { CODEOWNERS_FILE, generateCodeowners, TOOL_PATTERNS, type OwnedEnvironment } from '../ownership/codeowners.js';
 import { openRepository } from '../repository/index.js';

@@ -2,7 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import { readWorkTree } from '../files/worktree.js';
 import { environmentAt, renderSnapshot, type EnvironmentAt } from '../repository/history.js';
 import { openRepository } from '../repository/index.js';
-import { revisionsOf } from '../repository/revisions.js';
+import { revisionsOf } from '../store/revision-index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { pickRevision } from './pick.js';
 

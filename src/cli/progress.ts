@@ -3,7 +3,7 @@
  * in place (state, elapsed time, last message); elsewhere (CI logs, pipes)
  * plain lines prefixed with `[environment@revision]`, one per event.
  */
-import type { SyncEvent } from '../repository/sync.js';
+import type { SyncEvent } from '../sync/index.js';
 import type { Io } from './command.js';
 
 export interface Progress {

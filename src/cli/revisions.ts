@@ -1,7 +1,7 @@
 import { shortKey } from '../render/index.js';
 import { openRepository } from '../repository/index.js';
 import { revisionKeys } from '../repository/history.js';
-import { revisionsOf } from '../repository/revisions.js';
+import { revisionsOf } from '../store/revision-index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 
 export const revisions: Command = {

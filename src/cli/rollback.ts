@@ -1,6 +1,6 @@
 import { openRepository } from '../repository/index.js';
 import { rollback as rollbackTo, RollbackRefused } from '../repository/rollback.js';
-import { revisionsOf } from '../repository/revisions.js';
+import { revisionsOf } from '../store/revision-index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { pickRevision } from './pick.js';
 

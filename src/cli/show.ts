@@ -1,6 +1,6 @@
 import { environmentAt } from '../repository/history.js';
 import { openRepository } from '../repository/index.js';
-import { revisionsOf } from '../repository/revisions.js';
+import { revisionsOf } from '../store/revision-index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { parseNameAtRevision, pickRevision } from './pick.js';
 

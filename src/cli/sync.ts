@@ -1,6 +1,6 @@
 import { openRepository } from '../repository/index.js';
 import { pushLedger } from '../git/remote.js';
-import { sync as runSync } from '../repository/sync.js';
+import { sync as runSync } from '../sync/index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { progressFor } from './progress.js';
 import { resolve } from 'node:path';

@@ -9,39 +9,10 @@ import fs, { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import { FOLDER_SPEC, NAME_PATTERN } from '../load/environments.js';
+import type { CommitInfo, EnvironmentChange, EnvironmentEntry, HistoryStep } from '../model/history.js';
 import { ObjectStore, parseCommit, parseTree } from './objects.js';
 
-export interface CommitInfo {
-  oid: string;
-  subject: string;
-  author: string;
-  email: string;
-  /** Seconds since the epoch. */
-  time: number;
-  /** Parent ids (more than one for a merge; only the first counts). */
-  parents: string[];
-  /** The commit's root tree. */
-  tree: string;
-}
-
-/** An environment's files at a commit: the YAML blob (file form) or the folder's tree. */
-export interface EnvironmentEntry {
-  oid: string;
-  form: 'file' | 'folder';
-}
-
-export interface EnvironmentChange {
-  name: string;
-  /** Its entry after the commit; null when the commit deleted it. */
-  entry: EnvironmentEntry | null;
-  /** The environment was not there before this commit. */
-  added?: true;
-}
-
-export interface HistoryStep {
-  commit: CommitInfo;
-  changes: EnvironmentChange[];
-}
+export type { CommitInfo, EnvironmentChange, EnvironmentEntry, HistoryStep } from '../model/history.js';
 
 /** Where a walk stopped, so the next one can start there. */
 export interface WalkEnd {

@@ -1,9 +1,9 @@
 /** One spec file (an environment's, a project's) → its text, parsed YAML with positions, and the problems found on the way. */
 import { problem, type Problem } from '../model/problem.js';
 import type { SourceFile } from '../model/tree.js';
-import { LineIndex } from './lines.js';
-import { decodeSpec } from './text.js';
-import { parseYaml, type PositionLookup } from './yaml.js';
+import { LineIndex } from '../source/lines.js';
+import { decodeSpec } from '../source/text.js';
+import { parseYaml, type PositionLookup } from '../source/yaml.js';
 
 /** Names of environments, projects, models and data sets. */
 export const NAME_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;

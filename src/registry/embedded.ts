@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { statePaths } from '../store/paths.js';
 
 export interface RunningRegistry {
   address: string;
@@ -32,7 +33,7 @@ export async function ensureEmbeddedRegistry(root: string, port: number): Promis
   if (await answers(address)) return { address, started: false, stop: async () => undefined };
   const binary = ['/usr/bin/docker-registry', '/usr/local/bin/docker-registry', '/usr/bin/registry'].find((p) => existsSync(p));
   if (!binary) throw new RegistryUnavailable('the embedded registry needs Debian\'s docker-registry package: run scripts/ensure.sh apt docker-registry (or set registry.address in envctl.yaml)');
-  const dir = join(root, '.envctl', 'registry');
+  const dir = statePaths.registry(root);
   await mkdir(join(dir, 'data'), { recursive: true });
   const config = join(dir, 'config.yml');
   await writeFile(config, [

@@ -10,10 +10,10 @@ import { checkConsumers, type CheckedConsumer } from '../check/consumers.js';
 import { checkEnvironments, type CheckedEnvironment } from '../check/index.js';
 import { readWorkTree } from '../files/worktree.js';
 import { entriesAt, openObjects, resolveCommit } from '../git/history.js';
-import { specValueAt } from './history.js';
+import { specValueAt } from '../git/spec-value.js';
 import { withoutIgnored } from '../git/commit.js';
 import { UsageError } from '../model/errors.js';
-import { CONFIG_FILE, loadConfig } from '../load/config.js';
+import { CONFIG_FILE, loadConfig } from '../config/index.js';
 import { loadConsumers, type LoadedConsumer } from '../load/consumers.js';
 import { loadEnvironments, rawBaseEnvironment, type LoadedEnvironment } from '../load/environments.js';
 import type { Config } from '../model/config.js';
@@ -21,7 +21,8 @@ import { sortProblems, type Problem } from '../model/problem.js';
 import type { EnvironmentSpec } from '../model/spec.js';
 import { registryAccess } from '../registry/client.js';
 import { layerCount } from '../registry/manifest.js';
-import { consumerContext, readConsumerTree } from './consumers.js';
+import { consumerContext } from './consumers.js';
+import { readConsumerTree } from '../files/consumers.js';
 
 export interface Repository {
   root: string;

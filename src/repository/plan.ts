@@ -8,7 +8,7 @@ import type { Config } from '../model/config.js';
 import type { SourceFile } from '../model/tree.js';
 import { planBuilds, type Plan } from '../plan/index.js';
 import type { Revision } from '../revisions/number.js';
-import { updateRevisions } from './revisions.js';
+import { updateRevisions } from '../store/revision-index.js';
 import { baseOf } from '../model/spec.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { registryAccess } from '../registry/client.js';

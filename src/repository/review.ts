@@ -13,7 +13,7 @@ import type { SourceFile } from '../model/tree.js';
 import { reviewChange, type Review } from '../plan/review.js';
 import { openRepository, validateRepository } from './index.js';
 import { baseImageDigests } from './plan.js';
-import { updateRevisions } from './revisions.js';
+import { updateRevisions } from '../store/revision-index.js';
 
 export interface ReviewOptions {
   /** The branch the change merges into: a branch, remote branch or commit. */

@@ -17,7 +17,7 @@ import type { SourceFile } from '../model/tree.js';
 import { chainOf, imageName } from '../render/index.js';
 import { renderRunSpec, type RunSpec } from '../render/runspec.js';
 import { resolveTools, type ResolvedTool, type Session } from '../render/session.js';
-import { revisionsOf } from './revisions.js';
+import { revisionsOf } from '../store/revision-index.js';
 import { podManifest, type PodManifest, type PodOptions } from '../render/k8s.js';
 import { registryAccess } from '../registry/client.js';
 import { passwdEntry, readImageFile } from '../registry/files.js';

@@ -17,7 +17,8 @@ import { renderSite } from '../site/render.js';
 import type { SiteData, SiteEnvironment, SiteRevision } from '../site/model.js';
 import { environmentAt } from './history.js';
 import { openRepository, validateRepository } from './index.js';
-import { revisionsOf } from './revisions.js';
+import { revisionsOf } from '../store/revision-index.js';
+import { LOG_PATH } from '../store/paths.js';
 
 export interface GatheredSite {
   data: SiteData;
@@ -90,7 +91,7 @@ function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | 
     // Logs kept on this machine are copied into the site; a CI URL is linked as it is.
     if (b.log && /^https?:\/\//.test(b.log)) build.logHref = b.log;
     // Only a log sync wrote: the ledger is data, and a path in it must not publish any other file.
-    else if (b.log && /^\.envctl\/logs\/[A-Za-z0-9._-]+\.log$/.test(b.log) && existsSync(join(root, b.log))) {
+    else if (b.log && LOG_PATH.test(b.log) && existsSync(join(root, b.log))) {
       logs.set(`logs/${basename(b.log)}`, join(root, b.log));
       build.logHref = `logs/${basename(b.log)}`;
     }

@@ -2,8 +2,8 @@
 import { readLedger } from '../git/ledger.js';
 import { activeBuild, latestAttempts, type BuildRecord } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
-import { liveClaims, type Claim } from './claims.js';
-import { updateRevisions } from './revisions.js';
+import { liveClaims, type Claim } from '../store/claims.js';
+import { updateRevisions } from '../store/revision-index.js';
 
 export interface EnvironmentStatus {
   environment: string;

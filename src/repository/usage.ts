@@ -10,7 +10,7 @@ import { activeRevision } from '../ledger/model.js';
 import { UsageError } from '../model/errors.js';
 import type { ConsumerKind } from '../model/project.js';
 import type { Repository } from './index.js';
-import { updateRevisions } from './revisions.js';
+import { updateRevisions } from '../store/revision-index.js';
 
 export interface EnvironmentUser {
   kind: ConsumerKind;

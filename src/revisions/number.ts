@@ -9,7 +9,7 @@
  * - a new name is a new environment, unless its YAML says `renamedFrom: old`
  *   and `old` is gone by then: it then continues old's numbering.
  */
-import type { CommitInfo, EnvironmentEntry, HistoryStep } from '../git/history.js';
+import type { CommitInfo, EnvironmentEntry, HistoryStep } from '../model/history.js';
 
 export interface Revision {
   environment: string;

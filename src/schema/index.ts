@@ -12,8 +12,8 @@ import environmentSchema from '../../schemas/environment.schema.json' with { typ
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
 import projectSchema from '../../schemas/project.schema.json' with { type: 'json' };
 import { problem, type Problem } from '../model/problem.js';
-import { escapePointer, type PositionLookup } from '../load/yaml.js';
-import type { LineIndex } from '../load/lines.js';
+import { escapePointer, type PositionLookup } from '../source/yaml.js';
+import type { LineIndex } from '../source/lines.js';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false });
 ajv.addKeyword({ keyword: 'x-pattern-message', schemaType: 'string' });

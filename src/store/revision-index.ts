@@ -17,10 +17,11 @@ import { mkdir, open, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
 import { openObjects, resolveBranch, walkHistory, type EnvironmentEntry, type HistorySource, type HistoryStep, type WalkEnd } from '../git/history.js';
-import { specValueAt } from './history.js';
+import { specValueAt } from '../git/spec-value.js';
 import type { Config } from '../model/config.js';
 import type { ObjectStore } from '../git/objects.js';
 import { lineage, numberSteps, type NumberingState, type Revision } from '../revisions/number.js';
+import { statePaths } from './paths.js';
 
 const VERSION = 1;
 
@@ -47,7 +48,7 @@ export interface RevisionLog {
 }
 
 export function cacheDir(root: string, branch: string): string {
-  return join(root, '.envctl', 'cache', 'revisions', encodeURIComponent(branch));
+  return statePaths.revisionIndex(root, branch);
 }
 
 /**

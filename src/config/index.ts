@@ -2,8 +2,8 @@
 import type { Config } from '../model/config.js';
 import type { Problem } from '../model/problem.js';
 import { CONFIG_SCHEMA_ID, schemaProblems } from '../schema/index.js';
-import { decodeSpec } from './text.js';
-import { parseYaml } from './yaml.js';
+import { decodeSpec } from '../source/text.js';
+import { parseYaml } from '../source/yaml.js';
 
 export const CONFIG_FILE = 'envctl.yaml';
 const EMBEDDED = 'embedded';

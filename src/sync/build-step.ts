@@ -5,26 +5,13 @@ import type { Builder } from '../builder/index.js';
 import type { CheckedEnvironment } from '../check/index.js';
 import { replaceDir } from '../files/write.js';
 import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
-import type { Config } from '../model/config.js';
 import type { PlannedBuild } from '../plan/index.js';
-import type { RegistryAccess } from '../registry/client.js';
 import { imageSize } from '../registry/manifest.js';
 import { resolveDigest } from '../registry/tag.js';
 import { imageName, renderEnvironment } from '../render/index.js';
-import { markBuilding } from './claims.js';
-import type { planRepository } from './plan.js';
-import type { SyncEvent } from './sync.js';
-
-export interface StepContext {
-  root: string;
-  config: Config;
-  plan: Awaited<ReturnType<typeof planRepository>>;
-  /** Records finished so far in this sync, by environment. */
-  done: Map<string, BuildRecord>;
-  progress: (e: SyncEvent) => void;
-  access: RegistryAccess;
-  authFile?: string;
-}
+import { markBuilding } from '../store/claims.js';
+import type { StepContext } from './types.js';
+import { statePaths } from '../store/paths.js';
 
 export class NoBaseImage extends Error {}
 
@@ -47,10 +34,10 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   });
   record.contentKey = rendered.contentKey;
   record.baseDigest = rendered.from.includes('@') ? rendered.from.split('@')[1] : await resolveDigest(rendered.from, ctx.access);
-  const dir = join(root, '.envctl', 'build', step.environment);
+  const dir = statePaths.build(root, step.environment);
   await replaceDir(dir, (d) => layOut(d, rendered.dockerfile, env));
-  await mkdir(join(root, '.envctl', 'logs'), { recursive: true });
-  record.log = join('.envctl', 'logs', `${step.environment}-${step.revision}-${record.startedAt.replace(/[:.]/g, '')}.log`);
+  await mkdir(statePaths.logs(root), { recursive: true });
+  record.log = statePaths.log(step.environment, step.revision, record.startedAt);
   record.builder = builder.version;
   await markBuilding(root, step.environment, step.revision);
   ctx.progress({ environment: step.environment, revision: step.revision, state: 'building', message: `building (${step.reason})` });

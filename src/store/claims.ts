@@ -11,6 +11,7 @@
  */
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { statePaths } from './paths.js';
 
 export interface Claim {
   environment: string;
@@ -20,7 +21,7 @@ export interface Claim {
   since: string;
 }
 
-const dirOf = (root: string) => join(root, '.envctl', 'sync');
+const dirOf = statePaths.claims;
 const fileOf = (root: string, environment: string) => join(dirOf(root), `${environment}.json`);
 
 function alive(pid: number): boolean {

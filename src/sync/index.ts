@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildCancelled, BuildFailed, chooseBuilder, type Builder } from '../builder/index.js';
 import { recordBuilds } from '../git/ledger.js';
-import type { BuildRecord, BuildStatus } from '../ledger/model.js';
-import { recordsByEnvironment, RESULTS_FORMAT, summaryOf, type BuildResult } from '../ledger/results.js';
+import type { BuildRecord } from '../ledger/model.js';
+import { recordsByEnvironment, RESULTS_FORMAT, summaryOf } from '../ledger/results.js';
 import type { Config } from '../model/config.js';
 import type { PlannedBuild } from '../plan/index.js';
 import { authFileText } from '../registry/auth.js';
@@ -22,42 +22,12 @@ import { registryAccess } from '../registry/client.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { RegistryError, tagManifest } from '../registry/tag.js';
 import { imageName } from '../render/index.js';
-import { buildStep, NoBaseImage, type StepContext } from './build-step.js';
-import { claimFor, release, supersededBy } from './claims.js';
-import { planRepository } from './plan.js';
+import { buildStep, NoBaseImage } from './build-step.js';
+import type { StepContext, SyncOptions, SyncResult } from './types.js';
+import { claimFor, release, supersededBy } from '../store/claims.js';
+import { planRepository } from '../repository/plan.js';
 
-export interface SyncEvent {
-  environment: string;
-  revision: number;
-  /** Where the step is: what a terminal shows per environment. */
-  state: 'queued' | 'building' | 'reusing' | 'left' | BuildStatus;
-  message: string;
-}
-
-export interface SyncResult {
-  /** The branch head planned from. */
-  head: string | null;
-  /** In plan order, with the environment each belongs to. */
-  builds: BuildResult[];
-  records: BuildRecord[];
-  /** The ledger commit, when anything was recorded. */
-  ledgerCommit?: string;
-  failed: number;
-  /** Left to another sync already building the same revision. */
-  left: string[];
-}
-
-export interface SyncOptions {
-  /** Independent groups (an environment and those built on it) built at once. */
-  jobs?: number;
-  progress?: (e: SyncEvent) => void;
-  /** How often a running build checks whether a newer revision superseded it. */
-  supersedePollMs?: number;
-  /** Build only these environments' plan groups (a CI matrix job); every group when unset. */
-  only?: string[];
-  /** False: return the records without writing the ledger (a final job records them: `envctl record`). */
-  record?: boolean;
-}
+export type { SyncEvent, SyncOptions, SyncResult } from './types.js';
 
 export async function sync(root: string, config: Config, opts: SyncOptions = {}): Promise<SyncResult> {
   const progress = opts.progress ?? (() => undefined);

@@ -1,0 +1,51 @@
+/** What sync takes, reports and returns, and what one build step is given. */
+import type { BuildRecord, BuildStatus } from '../ledger/model.js';
+import type { BuildResult } from '../ledger/results.js';
+import type { Config } from '../model/config.js';
+import type { RegistryAccess } from '../registry/client.js';
+import type { HeadPlan } from '../repository/plan.js';
+
+export interface SyncEvent {
+  environment: string;
+  revision: number;
+  /** Where the step is: what a terminal shows per environment. */
+  state: 'queued' | 'building' | 'reusing' | 'left' | BuildStatus;
+  message: string;
+}
+
+export interface SyncResult {
+  /** The branch head planned from. */
+  head: string | null;
+  /** In plan order, with the environment each belongs to. */
+  builds: BuildResult[];
+  records: BuildRecord[];
+  /** The ledger commit, when anything was recorded. */
+  ledgerCommit?: string;
+  failed: number;
+  /** Left to another sync already building the same revision. */
+  left: string[];
+}
+
+export interface SyncOptions {
+  /** Independent groups (an environment and those built on it) built at once. */
+  jobs?: number;
+  progress?: (e: SyncEvent) => void;
+  /** How often a running build checks whether a newer revision superseded it. */
+  supersedePollMs?: number;
+  /** Build only these environments' plan groups (a CI matrix job); every group when unset. */
+  only?: string[];
+  /** False: return the records without writing the ledger (a final job records them: `envctl record`). */
+  record?: boolean;
+}
+
+export interface StepContext {
+  root: string;
+  config: Config;
+  plan: HeadPlan;
+  /** Records finished so far in this sync, by environment. */
+  done: Map<string, BuildRecord>;
+  progress: (e: SyncEvent) => void;
+  access: RegistryAccess;
+  authFile?: string;
+}
+
