@@ -248,7 +248,7 @@ describe('consumers: rules about their environments', () => {
 
   it('the shipped sample projects pass the schema', async () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    const repo = await openRepository(root, {});
+    const repo = await (await openRepository(root, {})).sources();
     const { consumers, problems } = typedConsumers(repo.consumers);
     expect(problems).to.deep.equal([]);
     expect(repo.problems.filter((p) => p.file.startsWith('projects/'))).to.deep.equal([]);

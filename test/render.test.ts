@@ -30,6 +30,7 @@ const keyText = (r: Rendered) => `${r.contentKey}\n`;
 
 const repo = await openRepository(ROOT);
 const validation = await validateRepository(repo, { offline: true });
+const sources = await repo.sources();
 const shipped = renderAll(validation.environments, repo.config);
 
 describe('render: shipped environments', () => {
@@ -69,7 +70,7 @@ describe('render: shipped environments', () => {
     expect(jupyter.dockerfile).not.to.include('WANDB_API_KEY');
     expect(jupyter.runSpec.variables).to.deep.include({ name: 'WANDB_API_KEY', secret: true });
     for (const r of shipped) {
-      expect(r.dockerfile.startsWith(`# Rendered by envctl from ${repo.loaded.find((e) => e.name === r.name)!.file}.`)).to.equal(true);
+      expect(r.dockerfile.startsWith(`# Rendered by envctl from ${sources.loaded.find((e) => e.name === r.name)!.file}.`)).to.equal(true);
       expect(r.dockerfile).to.match(/\nLABEL \\\n[^]*io\.envctl\.environment="[a-z-]+"\n$/);
       expect(r.contentKey).to.match(/^sha256:[0-9a-f]{64}$/);
     }

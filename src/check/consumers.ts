@@ -12,7 +12,8 @@
  *   [consumer-archived-environment];
  * - a pinned revision exists [consumer-unknown-revision].
  */
-import { consumerKey, KIND_WORD, rawEnvironmentChoice, sameChoice, type EnvironmentChoice, type LoadedConsumer } from '../load/consumers.js';
+import { consumerKey, KIND_WORD, sameChoice, type EnvironmentChoice, type LoadedConsumer } from '../load/consumers.js';
+import { rawEnvironmentChoice } from './raw.js';
 import { LineIndex } from '../source/lines.js';
 import { problem, sortProblems, type Problem } from '../model/problem.js';
 import type { Consumer, ConsumerSpec } from '../model/project.js';

@@ -33,17 +33,18 @@ has errors, 2 on usage errors.`,
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
+    const sources = await repo.sources();
 
     // A broken envctl.yaml loads as the defaults, which name no administrators:
     // generating from that would quietly drop every administrator rule.
-    const configErrors = repo.problems.filter((p) => p.file === CONFIG_FILE && p.severity === 'error');
+    const configErrors = sources.problems.filter((p) => p.file === CONFIG_FILE && p.severity === 'error');
     if (configErrors.length > 0) {
       reportProblems(configErrors, io);
       io.err(`${CONFIG_FILE} has errors; ${CODEOWNERS_FILE} is not generated from it`);
       return 1;
     }
 
-    const environments: OwnedEnvironment[] = repo.loaded.map((e) => {
+    const environments: OwnedEnvironment[] = sources.loaded.map((e) => {
       const data = e.data !== null && typeof e.data === 'object' ? (e.data as { owner?: unknown; visibility?: unknown }) : {};
       return {
         name: e.name,
@@ -73,7 +74,7 @@ has errors, 2 on usage errors.`,
 
     for (const w of result.warnings) io.err(`warning: ${w}`);
     for (const s of result.skipped) io.err(`skipped ${s.name} (${s.path}): ${s.reason}`);
-    const loadErrors = repo.problems.filter((p) => p.severity === 'error').length;
+    const loadErrors = sources.problems.filter((p) => p.severity === 'error').length;
     if (result.skipped.length > 0 || loadErrors > 0) {
       const parts = [
         ...(result.skipped.length > 0 ? [`${plural(result.skipped.length, 'environment')} skipped`] : []),

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { withBases } from '../load/environments.js';
+import { withBases } from '../check/raw.js';
 import { openRepository, validateRepository } from '../repository/index.js';
 import { renderAll, writeRendered } from '../repository/render.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
@@ -21,13 +21,14 @@ Environments with errors (their own or their bases') are not rendered: exit 1.`,
     const out = typeof args.values.out === 'string' ? resolve(io.cwd, args.values.out) : undefined;
     if (!out && !args.values.json && args.positionals.length !== 1) throw new UsageError('name one environment, or give --out DIR (or --json) to render several');
     const repo = await openRepository(root, io.env);
-    const names = args.positionals.length ? selectEnvironments(args.positionals, repo.loaded, root, io.cwd) : new Set(repo.loaded.map((e) => e.name));
+    const sources = await repo.sources();
+    const names = args.positionals.length ? selectEnvironments(args.positionals, sources.loaded, root, io.cwd) : new Set(sources.loaded.map((e) => e.name));
     const result = await validateRepository(repo, { offline: args.values.offline === true || io.env.ENVCTL_OFFLINE === '1' });
 
     const byName = new Map(result.environments.map((e) => [e.name, e]));
-    const involved = withBases(names, repo.loaded);
-    const files = new Set(repo.loaded.filter((e) => involved.has(e.name)).map((e) => e.file));
-    const blocking = result.problems.filter((p) => p.severity === 'error' && (files.has(p.file) || !repo.loaded.some((e) => e.file === p.file)));
+    const involved = withBases(names, sources.loaded);
+    const files = new Set(sources.loaded.filter((e) => involved.has(e.name)).map((e) => e.file));
+    const blocking = result.problems.filter((p) => p.severity === 'error' && (files.has(p.file) || !sources.loaded.some((e) => e.file === p.file)));
     if (blocking.length > 0 || [...involved].some((n) => !byName.has(n))) {
       reportProblems(blocking, io);
       io.err(`not rendered: ${summary(blocking, involved.size)}`);

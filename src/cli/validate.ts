@@ -1,6 +1,6 @@
 import { relative, resolve, sep } from 'node:path';
-import { KIND_WORD, rawEnvironmentChoice, type LoadedConsumer } from '../load/consumers.js';
-import { withBases } from '../load/environments.js';
+import { KIND_WORD, type LoadedConsumer } from '../load/consumers.js';
+import { rawEnvironmentChoice, withBases } from '../check/raw.js';
 import { openRepository, validateRepository } from '../repository/index.js';
 import { COMMON, repoDir, type Command } from './command.js';
 import { reportProblems, summary } from './report.js';
@@ -23,24 +23,25 @@ Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.`,
   async run(args, io) {
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
+    const sources = await repo.sources();
     // Paths of projects, models and data sets select those; everything else names environments.
-    const consumerArgs = args.positionals.map((a) => [a, consumerAt(a, repo.consumers, root, io.cwd)] as const);
+    const consumerArgs = args.positionals.map((a) => [a, consumerAt(a, sources.consumers, root, io.cwd)] as const);
     const envArgs = consumerArgs.filter(([, c]) => c === undefined).map(([a]) => a);
     const chosen = new Set(consumerArgs.flatMap(([, c]) => (c ? [c] : [])));
-    const only = args.positionals.length ? selectEnvironments(envArgs, repo.loaded, root, io.cwd) : undefined;
+    const only = args.positionals.length ? selectEnvironments(envArgs, sources.loaded, root, io.cwd) : undefined;
     const result = await validateRepository(repo, {
       offline: args.values.offline === true || io.env.ENVCTL_OFFLINE === '1',
       ...(typeof args.values.against === 'string' ? { against: args.values.against } : {}),
     });
     // Named environments bring their bases along; problems outside any environment (envctl.yaml) always show.
-    const involved = only ? withBases(only, repo.loaded) : undefined;
-    const envFiles = new Set([...repo.loaded.flatMap((e) => [e.file, ...e.context.map((f) => f.path)]), ...repo.consumers.map((c) => c.file)]);
+    const involved = only ? withBases(only, sources.loaded) : undefined;
+    const envFiles = new Set([...sources.loaded.flatMap((e) => [e.file, ...e.context.map((f) => f.path)]), ...sources.consumers.map((c) => c.file)]);
     // A consumer's problems show with it, or with the environment it uses.
-    const shown = only ? repo.consumers.filter((c) => chosen.has(c) || involved!.has(rawEnvironmentChoice(c.data)?.name ?? '')) : repo.consumers;
-    const files = involved ? new Set([...repo.loaded.filter((e) => involved.has(e.name)).flatMap((e) => [e.file, ...e.context.map((f) => f.path)]), ...shown.map((c) => c.file)]) : undefined;
+    const shown = only ? sources.consumers.filter((c) => chosen.has(c) || involved!.has(rawEnvironmentChoice(c.data)?.name ?? '')) : sources.consumers;
+    const files = involved ? new Set([...sources.loaded.filter((e) => involved.has(e.name)).flatMap((e) => [e.file, ...e.context.map((f) => f.path)]), ...shown.map((c) => c.file)]) : undefined;
     const problems = files ? result.problems.filter((p) => files.has(p.file) || !envFiles.has(p.file)) : result.problems;
-    const count = only ? only.size : repo.loaded.length;
-    const consumers = only ? [...chosen] : repo.consumers;
+    const count = only ? only.size : sources.loaded.length;
+    const consumers = only ? [...chosen] : sources.consumers;
     if (args.values.json) {
       io.out(JSON.stringify({ environments: count, ...(consumers.length ? { consumers: consumers.length } : {}), errors: problems.filter((p) => p.severity === 'error').length, problems }, null, 2));
     } else {

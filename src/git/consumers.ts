@@ -1,5 +1,6 @@
 /** Consumers (projects, models, data sets) as a commit holds them: the environment each chose. */
-import { CONSUMER_KINDS, consumerKey, rawEnvironmentChoice, type EnvironmentChoice } from '../load/consumers.js';
+import { rawEnvironmentChoice } from '../check/raw.js';
+import { CONSUMER_KINDS, consumerKey, type EnvironmentChoice } from '../load/consumers.js';
 import { CONSUMER_DIRS, CONSUMER_SPEC, type ConsumerKind } from '../model/project.js';
 import { decodeSpec } from '../source/text.js';
 import { parseYaml } from '../source/yaml.js';

@@ -80,20 +80,6 @@ export interface EnvironmentChoice {
   revision: number | 'active';
 }
 
-/**
- * The environment a loaded file asks for, read defensively (its spec may not
- * have passed the schema): a name, or a mapping with a string `name`; a
- * revision that is not a whole number counts as `active`.
- */
-export function rawEnvironmentChoice(data: unknown): EnvironmentChoice | undefined {
-  const env = (data as { environment?: unknown } | null | undefined)?.environment;
-  if (typeof env === 'string') return { name: env, revision: 'active' };
-  if (env === null || typeof env !== 'object') return undefined;
-  const { name, revision } = env as { name?: unknown; revision?: unknown };
-  if (typeof name !== 'string') return undefined;
-  return { name, revision: typeof revision === 'number' && Number.isInteger(revision) ? revision : 'active' };
-}
-
 export function sameChoice(a: EnvironmentChoice | undefined, b: EnvironmentChoice | undefined): boolean {
   return a !== undefined && b !== undefined && a.name === b.name && a.revision === b.revision;
 }

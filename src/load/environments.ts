@@ -45,25 +45,3 @@ function loadOne(name: string, file: SourceFile, folder: string | undefined, con
   return { environment, problems };
 }
 
-/** The base environment a loaded file names, read defensively: its spec may not have passed the schema. */
-export function rawBaseEnvironment(env: LoadedEnvironment): string | undefined {
-  const base = (env.data as { base?: unknown } | null | undefined)?.base;
-  if (base === null || typeof base !== 'object') return undefined;
-  const name = (base as { environment?: unknown }).environment;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** The named environments and everything they are built on, valid or not. */
-export function withBases(names: Iterable<string>, loaded: LoadedEnvironment[]): Set<string> {
-  const byName = new Map(loaded.map((e) => [e.name, e]));
-  const out = new Set<string>();
-  const pending = [...names];
-  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
-    if (out.has(name)) continue;
-    out.add(name);
-    const env = byName.get(name);
-    const base = env && rawBaseEnvironment(env);
-    if (base !== undefined) pending.push(base);
-  }
-  return out;
-}

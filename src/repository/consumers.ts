@@ -6,7 +6,8 @@
 import type { ComparedBranch, ConsumerCheckContext, EnvironmentFacts } from '../check/consumers.js';
 import { entriesAt, openObjects, resolveBranch, resolveCommit, ShallowHistoryError } from '../git/history.js';
 import { consumerChoicesAt } from '../git/consumers.js';
-import { rawEnvironmentChoice, type LoadedConsumer } from '../load/consumers.js';
+import type { LoadedConsumer } from '../load/consumers.js';
+import { isArchived, rawEnvironmentChoice, rawRenamedFrom } from '../check/raw.js';
 import { FOLDER_SPEC, type LoadedEnvironment } from '../load/environments.js';
 import type { Config } from '../model/config.js';
 import { UsageError } from '../model/errors.js';
@@ -16,9 +17,9 @@ import { updateRevisions } from '../store/revision-index.js';
 export function environmentFacts(loaded: LoadedEnvironment[]): Map<string, EnvironmentFacts> {
   const out = new Map<string, EnvironmentFacts>();
   for (const e of loaded) {
-    const data = (e.data ?? {}) as { archived?: unknown; renamedFrom?: unknown };
-    const facts: EnvironmentFacts = { archived: data.archived === true };
-    if (typeof data.renamedFrom === 'string') facts.renamedFrom = data.renamedFrom;
+    const facts: EnvironmentFacts = { archived: isArchived(e) };
+    const renamedFrom = rawRenamedFrom(e);
+    if (renamedFrom !== undefined) facts.renamedFrom = renamedFrom;
     out.set(e.name, facts);
   }
   return out;

@@ -41,15 +41,16 @@ export interface Duplicated {
 
 export async function duplicateEnvironment(repo: Repository, from: string, to: string, opts: DuplicateOptions = {}): Promise<Duplicated> {
   const dir = repo.config.environmentsDir;
+  const { loaded, problems } = await repo.sources();
   if (!NAME_PATTERN.test(to)) throw new UsageError(`"${to}" is not a valid environment name: use lowercase letters, digits and single dashes`);
-  const source = repo.loaded.find((e) => e.name === from);
+  const source = loaded.find((e) => e.name === from);
   if (!source) throw new UsageError(`no environment "${from}" in ${dir}/`);
   if (opts.owner !== undefined && !OWNER_PATTERN.test(opts.owner)) throw new UsageError(`--owner "${opts.owner}": an owner is a GitHub login or @org/team`);
   const taken = [`${dir}/${to}.yaml`, `${dir}/${to}.yml`, `${dir}/${to}`].filter((p) => existsSync(join(repo.root, p)));
-  if (repo.loaded.some((e) => e.name === to) || taken.length > 0) {
+  if (loaded.some((e) => e.name === to) || taken.length > 0) {
     throw new UsageError(`environment "${to}" already exists (${taken[0] ?? `${dir}/${to}`}); choose another name`);
   }
-  const broken = repo.problems.find((p) => p.file === source.file && p.severity === 'error' && (p.rule.startsWith('yaml-') || p.rule === 'encoding' || p.rule === 'file-too-large'));
+  const broken = problems.find((p) => p.file === source.file && p.severity === 'error' && (p.rule.startsWith('yaml-') || p.rule === 'encoding' || p.rule === 'file-too-large'));
   if (broken || source.data === null || typeof source.data !== 'object' || Array.isArray(source.data)) {
     throw new UsageError(`${source.file} does not parse as a mapping${broken ? ` (line ${broken.line}: ${broken.message})` : ''}; fix it first`);
   }

@@ -15,18 +15,29 @@ import { withoutIgnored } from '../git/commit.js';
 import { UsageError } from '../model/errors.js';
 import { CONFIG_FILE, loadConfig } from '../config/index.js';
 import { loadConsumers, type LoadedConsumer } from '../load/consumers.js';
-import { loadEnvironments, rawBaseEnvironment, type LoadedEnvironment } from '../load/environments.js';
+import { loadEnvironments, type LoadedEnvironment } from '../load/environments.js';
+import { isArchived, rawBaseEnvironment, rawBaseImage } from '../check/raw.js';
 import type { Config } from '../model/config.js';
 import { sortProblems, type Problem } from '../model/problem.js';
-import type { EnvironmentSpec } from '../model/spec.js';
 import { registryAccess } from '../registry/client.js';
 import { layerCount } from '../registry/manifest.js';
 import { consumerContext } from './consumers.js';
 import { readConsumerTree } from '../files/consumers.js';
 
+/**
+ * A repository opened: its configuration at once, the work tree's sources on
+ * first use (most commands need only the configuration and git).
+ */
 export interface Repository {
   root: string;
   config: Config;
+  /** envctl.yaml's problems. */
+  configProblems: Problem[];
+  /** The environments and consumers of the work tree, read on the first call and kept. */
+  sources(): Promise<Sources>;
+}
+
+export interface Sources {
   loaded: LoadedEnvironment[];
   /** Projects, models and data sets (projects/, models/, datasets/), parsed, not yet checked. */
   consumers: LoadedConsumer[];
@@ -43,12 +54,17 @@ export async function openRepository(root: string, env: NodeJS.ProcessEnv = proc
     throw e;
   });
   const { config, problems } = loadConfig(configBytes, configFile, env.ENVCTL_REGISTRY ? { registry: env.ENVCTL_REGISTRY } : {});
+  let sources: Promise<Sources> | undefined;
+  return { root, config, configProblems: problems, sources: () => (sources ??= readSources(root, config, problems)) };
+}
+
+async function readSources(root: string, config: Config, configProblems: Problem[]): Promise<Sources> {
   const [snapshot, consumerTree] = await Promise.all([readWorkTree(root, config.environmentsDir), readConsumerTree(root)]);
   // Files git ignores (caches, .pyc) are not build inputs: a build from a clean clone would not have them.
   snapshot.files = await withoutIgnored(root, snapshot.files);
   const loaded = loadEnvironments(snapshot, config.environmentsDir);
   const consumers = loadConsumers(consumerTree);
-  return { root, config, loaded: loaded.environments, consumers: consumers.consumers, problems: [...problems, ...loaded.problems, ...consumers.problems] };
+  return { loaded: loaded.environments, consumers: consumers.consumers, problems: [...configProblems, ...loaded.problems, ...consumers.problems] };
 }
 
 export interface ValidateOptions {
@@ -71,31 +87,32 @@ export interface Validation {
 }
 
 export async function validateRepository(repo: Repository, opts: ValidateOptions = {}): Promise<Validation> {
+  const sources = await repo.sources();
   const [imageLayers, previousBases, consumerFacts] = await Promise.all([
-    opts.offline ? new Map<string, number>() : registryLayerCounts(repo),
-    basesAt(repo, opts.against ?? 'HEAD'),
-    consumerContext(repo, opts.against !== undefined ? { against: opts.against } : {}),
+    opts.offline ? new Map<string, number>() : registryLayerCounts(repo.config, sources.loaded),
+    basesAt(repo, sources.loaded, opts.against ?? 'HEAD'),
+    consumerContext({ root: repo.root, config: repo.config, ...sources }, opts.against !== undefined ? { against: opts.against } : {}),
   ]);
-  const checked = checkEnvironments(repo.loaded, { config: repo.config, imageLayers, previousBases });
-  const consumers = checkConsumers(repo.consumers, consumerFacts);
+  const checked = checkEnvironments(sources.loaded, { config: repo.config, imageLayers, previousBases });
+  const consumers = checkConsumers(sources.consumers, consumerFacts);
   return {
     environments: checked.environments,
     consumers: consumers.consumers,
-    problems: sortProblems([...repo.problems, ...checked.problems, ...consumers.problems]),
+    problems: sortProblems([...sources.problems, ...checked.problems, ...consumers.problems]),
   };
 }
 
 /** Layer counts of every image something is built FROM directly, looked up concurrently. */
-async function registryLayerCounts(repo: Repository): Promise<Map<string, number>> {
-  const refs = new Set<string>([repo.config.defaultBase.image]);
-  for (const env of repo.loaded) {
-    const base = (env.data as EnvironmentSpec | undefined)?.base;
-    if (base && typeof base === 'object' && 'image' in base && typeof base.image === 'string') refs.add(base.image);
+async function registryLayerCounts(config: Config, loaded: LoadedEnvironment[]): Promise<Map<string, number>> {
+  const refs = new Set<string>([config.defaultBase.image]);
+  for (const env of loaded) {
+    const image = rawBaseImage(env);
+    if (image !== undefined) refs.add(image);
   }
   const out = new Map<string, number>();
-  const access = registryAccess(repo.config);
+  const access = registryAccess(config);
   await Promise.all([...refs].map(async (ref) => {
-    const n = await layerCount(ref, { platform: repo.config.platform, access });
+    const n = await layerCount(ref, { platform: config.platform, access });
     if (n !== undefined) out.set(ref, n);
   }));
   return out;
@@ -106,10 +123,10 @@ async function registryLayerCounts(repo: Repository): Promise<Map<string, number
  * environment each had at `ref` (keeping an archived base is allowed,
  * choosing one anew is not). Only those environments are read from git.
  */
-async function basesAt(repo: Repository, ref: string): Promise<Map<string, string>> {
+async function basesAt(repo: Repository, loaded: LoadedEnvironment[], ref: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const archived = new Set(repo.loaded.filter((e) => (e.data as { archived?: unknown } | undefined)?.archived === true).map((e) => e.name));
-  const candidates = new Set(repo.loaded.filter((e) => archived.has(rawBaseEnvironment(e) ?? '')).map((e) => e.name));
+  const archived = new Set(loaded.filter(isArchived).map((e) => e.name));
+  const candidates = new Set(loaded.filter((e) => archived.has(rawBaseEnvironment(e) ?? '')).map((e) => e.name));
   if (candidates.size === 0) return out;
   const commit = await resolveCommit(repo.root, ref);
   if (!commit) {

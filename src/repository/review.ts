@@ -55,7 +55,7 @@ export async function reviewRepository(root: string, opts: ReviewOptions): Promi
     change: {
       label: 'this change',
       environments: validation.environments,
-      texts: new Map(repo.loaded.map((e) => [e.name, e.text])),
+      texts: new Map((await repo.sources()).loaded.map((e) => [e.name, e.text])),
       problems: validation.problems,
     },
     ledger: state.ledger,

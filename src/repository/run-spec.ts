@@ -12,7 +12,7 @@ import { activeRevision, succeededBuild, type Ledger } from '../ledger/model.js'
 import { loadEnvironments } from '../load/environments.js';
 import type { Config } from '../model/config.js';
 import { UsageError } from '../model/errors.js';
-import { baseOf } from '../model/spec.js';
+import { rawBaseEnvironment, rawBasePinnedRevision } from '../check/raw.js';
 import type { SourceFile } from '../model/tree.js';
 import { chainOf, imageName } from '../render/index.js';
 import { renderRunSpec, type RunSpec } from '../render/runspec.js';
@@ -52,8 +52,9 @@ export async function resolveRunSpec(root: string, config: Config, req: RunSpecR
     files.push(...own.map((f) => ({ ...f, path: f.path.replace(`${config.environmentsDir}/${rev.environment}`, `${config.environmentsDir}/${next!.name}`) })));
     revisionOf.set(next.name, number);
     const loaded = loadEnvironments({ files: own, problems: [] }, config.environmentsDir).environments[0];
-    const spec = loaded?.data as { base?: unknown } | undefined;
-    const base = spec ? baseOf(spec as never) : undefined;
+    const baseName = loaded && rawBaseEnvironment(loaded);
+    const pinned = loaded && rawBasePinnedRevision(loaded);
+    const base = baseName !== undefined ? { kind: 'environment' as const, environment: baseName, revision: pinned ?? 'active' as const } : undefined;
     // The base as it was when this image was built: the base build whose digest this one stood on.
     const builtOn: string | undefined = succeededBuild(ledger.get(next.name)?.builds ?? [], number)?.baseDigest;
     next = base?.kind === 'environment' ? { name: base.environment, revision: base.revision, ...(builtOn ? { builtOn } : {}) } : undefined;

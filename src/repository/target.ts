@@ -23,7 +23,7 @@ export async function resolveTarget(repo: Repository, given: string, revision?: 
     throw new UsageError(`"${kind}" is not environment, ${kinds.join(', ')}`);
   }
   const { consumers } = await validateRepository(repo, { offline: true });
-  const isEnvironment = repo.loaded.some((e) => e.name === name);
+  const isEnvironment = (await repo.sources()).loaded.some((e) => e.name === name);
   const matches = consumers.filter((c) => c.name === name && (kind === undefined || c.kind === kind));
   if (kind !== 'environment' && matches.length > 0) {
     if (matches.length > 1 || (kind === undefined && isEnvironment)) {

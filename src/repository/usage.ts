@@ -5,7 +5,8 @@
  * and Models tabs: whom to ask before changing or archiving it.
  */
 import { readLedger } from '../git/ledger.js';
-import { CONSUMER_KINDS, rawEnvironmentChoice } from '../load/consumers.js';
+import { CONSUMER_KINDS } from '../load/consumers.js';
+import { isArchived, rawEnvironmentChoice, rawOwner } from '../check/raw.js';
 import { activeRevision } from '../ledger/model.js';
 import { UsageError } from '../model/errors.js';
 import type { ConsumerKind } from '../model/project.js';
@@ -39,25 +40,26 @@ export interface EnvironmentUsage {
 }
 
 export async function environmentUsage(repo: Repository, name: string): Promise<EnvironmentUsage> {
-  const here = repo.loaded.find((e) => e.name === name);
+  const { loaded, consumers } = await repo.sources();
+  const here = loaded.find((e) => e.name === name);
   const [log, state] = await Promise.all([updateRevisions(repo.root, repo.config), readLedger(repo.root, repo.config.stateBranch)]);
   const revisions = log.head === undefined ? [] : await log.read(name);
   if (!here && revisions.length === 0) {
-    const known = repo.loaded.map((e) => e.name).filter((n) => n.includes(name) || name.includes(n)).slice(0, 3);
+    const known = loaded.map((e) => e.name).filter((n) => n.includes(name) || name.includes(n)).slice(0, 3);
     throw new UsageError(`no environment "${name}" in ${repo.config.environmentsDir}/ or its history${known.length ? `; did you mean ${known.map((n) => `"${n}"`).join(' or ')}?` : ''}`);
   }
   const ledger = state.ledger.get(name);
   const active = ledger ? activeRevision(ledger.builds) : null;
   const users: EnvironmentUser[] = [];
-  for (const c of repo.consumers) {
+  for (const c of consumers) {
     const choice = rawEnvironmentChoice(c.data);
     if (choice?.name !== name) continue;
-    const owner = (c.data as { owner?: unknown }).owner;
+    const owner = rawOwner(c);
     users.push({
       kind: c.kind,
       name: c.name,
       file: c.file,
-      ...(typeof owner === 'string' ? { owner } : {}),
+      ...(owner !== undefined ? { owner } : {}),
       revision: choice.revision,
       resolved: choice.revision === 'active' ? active : choice.revision,
     });
@@ -67,7 +69,7 @@ export async function environmentUsage(repo: Repository, name: string): Promise<
   return {
     environment: name,
     exists: here !== undefined,
-    archived: (here?.data as { archived?: unknown } | undefined)?.archived === true,
+    archived: here !== undefined && isArchived(here),
     latest: revisions.length ? Math.max(...revisions.map((r) => r.number)) : null,
     active,
     users,

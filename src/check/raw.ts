@@ -1,0 +1,69 @@
+/**
+ * Fields read from sources that have not passed the schema (yet): the few
+ * facts gathering needs before checking (which images to ask the registry
+ * about, which bases are archived, whom a file names as owner). Each reads
+ * defensively and answers undefined for anything of the wrong shape. This is
+ * the one place outside the checks that looks at unvalidated `.data`.
+ */
+import type { LoadedEnvironment } from '../load/environments.js';
+import type { EnvironmentChoice } from '../load/consumers.js';
+
+type Raw = { data?: unknown };
+const field = (src: Raw, key: string): unknown =>
+  src.data !== null && typeof src.data === 'object' && !Array.isArray(src.data) ? (src.data as Record<string, unknown>)[key] : undefined;
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** The base environment a loaded file names, read defensively: its spec may not have passed the schema. */
+export function rawBaseEnvironment(env: Raw): string | undefined {
+  const base = field(env, 'base');
+  if (base === null || typeof base !== 'object') return undefined;
+  const name = (base as { environment?: unknown }).environment;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The revision of its base environment an environment pins, when it pins a whole number. */
+export function rawBasePinnedRevision(env: Raw): number | undefined {
+  const base = field(env, 'base');
+  const revision = base !== null && typeof base === 'object' ? (base as { revision?: unknown }).revision : undefined;
+  return typeof revision === 'number' && Number.isInteger(revision) ? revision : undefined;
+}
+
+/** The custom image an environment is built FROM, when it names one. */
+export function rawBaseImage(env: Raw): string | undefined {
+  const base = field(env, 'base');
+  return base !== null && typeof base === 'object' ? text((base as { image?: unknown }).image) : undefined;
+}
+
+export const isArchived = (src: Raw): boolean => field(src, 'archived') === true;
+export const rawRenamedFrom = (src: Raw): string | undefined => text(field(src, 'renamedFrom'));
+export const rawOwner = (src: Raw): string | undefined => text(field(src, 'owner'));
+export const rawVisibility = (src: Raw): string | undefined => text(field(src, 'visibility'));
+
+/** The named environments and everything they are built on, valid or not. */
+export function withBases(names: Iterable<string>, loaded: LoadedEnvironment[]): Set<string> {
+  const byName = new Map(loaded.map((e) => [e.name, e]));
+  const out = new Set<string>();
+  const pending = [...names];
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (out.has(name)) continue;
+    out.add(name);
+    const env = byName.get(name);
+    const base = env && rawBaseEnvironment(env);
+    if (base !== undefined) pending.push(base);
+  }
+  return out;
+}
+
+/**
+ * The environment a loaded file asks for, read defensively (its spec may not
+ * have passed the schema): a name, or a mapping with a string `name`; a
+ * revision that is not a whole number counts as `active`.
+ */
+export function rawEnvironmentChoice(data: unknown): EnvironmentChoice | undefined {
+  const env = (data as { environment?: unknown } | null | undefined)?.environment;
+  if (typeof env === 'string') return { name: env, revision: 'active' };
+  if (env === null || typeof env !== 'object') return undefined;
+  const { name, revision } = env as { name?: unknown; revision?: unknown };
+  if (typeof name !== 'string') return undefined;
+  return { name, revision: typeof revision === 'number' && Number.isInteger(revision) ? revision : 'active' };
+}
