@@ -7,6 +7,7 @@ import { planRepository } from '../repository/plan.js';
 import { reviewRepository } from '../repository/review.js';
 import { shortKey } from '../render/index.js';
 import { COMMON, repoDir, UsageError, type Command, type Io } from './command.js';
+import { plural } from '../model/words.js';
 
 export const plan: Command = {
   name: 'plan',
@@ -62,7 +63,7 @@ image, and the environments built on it that will rebuild.
       io.out(`${b.environment}@${b.revision}  ${what}  [${b.reason}]  key ${b.contentKey ? shortKey(b.contentKey) : 'after its base'}${b.after.length ? `  after ${b.after.join(', ')}` : ''}`);
     }
     const builds = result.builds.filter((b) => b.action === 'build').length;
-    io.err(`${builds} to build, ${result.builds.length - builds} to reuse, in ${result.groups.length} group${result.groups.length === 1 ? '' : 's'}`);
+    io.err(`${builds} to build, ${result.builds.length - builds} to reuse, in ${plural(result.groups.length, 'group')}`);
     return 0;
   },
 };
@@ -84,7 +85,7 @@ function reviewText(r: Review): string {
     const build = !e.build ? 'nothing to build' : e.build.action === 'reuse' ? `reuses revision ${e.build.reusedRevision}'s image` : 'builds';
     const layers = e.layers.total === null ? '' : `, ${e.layers.total}/${e.layers.limit} layers`;
     const rebuilds = e.rebuilds.length ? `, rebuilds ${e.rebuilds.join(', ')}` : '';
-    const problems = e.problems.length ? `, ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}` : '';
+    const problems = e.problems.length ? `, ${plural(e.problems.length, 'problem')}` : '';
     return `${e.environment} ${rev}: ${build}${layers}${rebuilds}${problems}`;
   }).join('\n');
 }

@@ -2,6 +2,7 @@
 import * as core from '@actions/core';
 import { formatProblem, type Problem } from '../model/problem.js';
 import type { Io } from './command.js';
+import { plural } from '../model/words.js';
 
 export function reportProblems(problems: Problem[], io: Io): void {
   for (const p of problems) io.out(formatProblem(p));
@@ -17,6 +18,5 @@ export function reportProblems(problems: Problem[], io: Io): void {
 export function summary(problems: Problem[], environments: number): string {
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;
-  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   return `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(environments, 'environment')}`;
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { writeSite } from '../repository/site.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { plural } from '../model/words.js';
 
 export const site: Command = {
   name: 'site',
@@ -21,7 +22,7 @@ pages work from file:// and from GitHub Pages.`,
     const root = repoDir(args, io);
     const out = resolve(io.cwd, args.values.out);
     const written = await writeSite(root, out);
-    io.err(`wrote ${written.pages} pages for ${written.environments} environment${written.environments === 1 ? '' : 's'} to ${out}`);
+    io.err(`wrote ${written.pages} pages for ${plural(written.environments, 'environment')} to ${out}`);
     return 0;
   },
 };

@@ -6,6 +6,7 @@ import { progressFor } from './progress.js';
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
 import { formatResults } from '../ledger/results.js';
+import { plural } from '../model/words.js';
 
 export const sync: Command = {
   name: 'sync',
@@ -49,12 +50,12 @@ active revision stays active; other environments still build).
     if (json) io.out(formatResults(result.head, result.builds).trimEnd());
     if (results) {
       await writeFileAtomic(results, formatResults(result.head, result.builds));
-      io.err(`wrote ${result.builds.length} result${result.builds.length === 1 ? '' : 's'} (${result.failed} failed) to ${results}`);
+      io.err(`wrote ${plural(result.builds.length, 'result')} (${result.failed} failed) to ${results}`);
       return result.failed > 0 ? 1 : 0;
     }
     if (result.records.length === 0 && result.left.length === 0 && !json) io.out('nothing to build: the ledger has every revision at the head');
     else if (result.records.length === 0) io.err(`nothing recorded: another sync is building ${result.left.join(', ')}`);
-    else io.err(`recorded ${result.records.length} build${result.records.length === 1 ? '' : 's'} (${result.failed} failed) in ${repo.config.stateBranch} ${result.ledgerCommit?.slice(0, 7)}`);
+    else io.err(`recorded ${plural(result.records.length, 'build')} (${result.failed} failed) in ${repo.config.stateBranch} ${result.ledgerCommit?.slice(0, 7)}`);
     if (typeof args.values.push === 'string' && result.records.length > 0) {
       await pushLedger(root, repo.config.stateBranch, args.values.push);
       io.err(`pushed ${repo.config.stateBranch} to ${args.values.push}`);

@@ -6,6 +6,7 @@
  */
 import type { Problem } from '../model/problem.js';
 import type { EnvironmentReview, Review } from './review.js';
+import { noun, plural } from '../model/words.js';
 
 /** Diffs longer than this many lines are collapsed. */
 const COLLAPSE_AFTER = 25;
@@ -13,9 +14,9 @@ const COLLAPSE_AFTER = 25;
 export function reviewMarkdown(review: Review, opts: { projects?: Map<string, string[]> } = {}): string {
   const out: string[] = [];
   const n = review.environments.length;
-  out.push(`### envctl plan: ${n === 0 ? 'no environment changes' : `${n} environment${n === 1 ? '' : 's'} change${n === 1 ? 's' : ''}`}`);
+  out.push(`### envctl plan: ${n === 0 ? 'no environment changes' : `${plural(n, 'environment')} ${noun(n, 'changes', 'change')}`}`);
   out.push('', `Merging \`${inline(review.change)}\` into \`${inline(review.target)}\`.`);
-  if (review.errors > 0) out.push('', `**${review.errors} error${review.errors === 1 ? '' : 's'}**: the validate check fails until ${review.errors === 1 ? 'it is' : 'they are'} fixed.`);
+  if (review.errors > 0) out.push('', `**${plural(review.errors, 'error')}**: the validate check fails until ${noun(review.errors, 'it is', 'they are')} fixed.`);
   if (n > 0) {
     out.push('', '| environment | revision | build | layers | rebuilds | problems |', '| --- | --- | --- | --- | --- | --- |');
     for (const e of review.environments) {
@@ -66,7 +67,7 @@ const layersCell = (e: EnvironmentReview) =>
 function problemsCell(problems: Problem[]): string {
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;
-  return [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ') || '–';
+  return [errors ? plural(errors, 'error') : '', warnings ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ') || '–';
 }
 
 /** A fence longer than any backtick run in the text, so nothing inside can close it. */

@@ -15,6 +15,7 @@ import { authFileText } from '../registry/auth.js';
 import { lifecycleScript } from '../render/lifecycle.js';
 import { resolveRunSpec } from './run-spec.js';
 import type { RunTarget } from './target.js';
+import { noun } from '../model/words.js';
 
 export const PROJECT_DIR = '/mnt/project';
 
@@ -46,7 +47,7 @@ export async function runLocally(root: string, config: Config, target: RunTarget
   }
   const secrets = spec.variables.filter((v) => 'secret' in v).map((v) => v.name);
   const missing = secrets.filter((n) => opts.env[n] === undefined);
-  if (missing.length > 0) throw new UsageError(`${spec.environment} needs the secret variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: export ${missing.length > 1 ? 'them' : 'it'} before envctl run`);
+  if (missing.length > 0) throw new UsageError(`${spec.environment} needs the ${noun(missing.length, 'secret variable')} ${missing.join(', ')}: export ${noun(missing.length, 'it', 'them')} before envctl run`);
   const host = opts.mount !== undefined ? resolve(opts.cwd, opts.mount) : target.consumer?.folder ? resolve(root, target.consumer.folder) : opts.cwd;
   const auth = authFileText(config.registry.address, opts.env);
   const authDir = auth ? await mkdtemp(join(tmpdir(), 'envctl-auth-')) : undefined;

@@ -7,6 +7,7 @@
 import { buildDuration, formatBytes, formatDuration, statusKey } from './format.js';
 import { html, type Html } from './html.js';
 import type { SiteRevision } from './model.js';
+import { plural } from '../model/words.js';
 
 const WIDTH = 680;
 const HEIGHT = 280;
@@ -102,8 +103,8 @@ export function renderChart(revisions: readonly SiteRevision[], id: string): Htm
       html`<rect class="point point-size status-${p.status}" data-series="size" data-revision="${p.revision}" x="${x(p.revision) - 4.5}" y="${ySize(p.value) - 4.5}" width="9" height="9"><title>Revision ${p.revision}: image size ${formatBytes(p.value)}</title></rect>`,
   );
   const describe = [
-    duration.length ? `build duration for ${duration.length} revision${duration.length === 1 ? '' : 's'} (circles, left axis)` : '',
-    size.length ? `image size for ${size.length} revision${size.length === 1 ? '' : 's'} (squares, right axis)` : '',
+    duration.length ? `build duration for ${plural(duration.length, 'revision')} (circles, left axis)` : '',
+    size.length ? `image size for ${plural(size.length, 'revision')} (squares, right axis)` : '',
   ]
     .filter(Boolean)
     .join(' and ');

@@ -30,6 +30,7 @@ import {
 import { buildGraph, renderGraphList, renderGraphSvg } from './graph.js';
 import { html, type Fragment, type Html } from './html.js';
 import type { SiteData, SiteEnvironment, SiteRevision } from './model.js';
+import { plural } from '../model/words.js';
 
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
 
@@ -151,7 +152,7 @@ export function indexPage(ctx: SiteContext, environments: readonly SiteEnvironme
 </tr>`;
   });
   const body = html`<h1>${ctx.data.title}: environments</h1>
-<p>${environments.length} environment${environments.length === 1 ? '' : 's'}${archivedCount ? `, ${archivedCount} archived` : ''}. See <a href="graph.html">what is built on what</a>.</p>
+<p>${plural(environments.length, 'environment')}${archivedCount ? `, ${archivedCount} archived` : ''}. See <a href="graph.html">what is built on what</a>.</p>
 <div class="filters" id="filters" role="search" aria-label="Filter environments" hidden>
 <div class="field"><label for="filter-text">Filter environments</label><input id="filter-text" type="search" autocomplete="off" spellcheck="false" placeholder="Name, title or owner"></div>
 <div class="field"><label for="filter-status">Build status</label><select id="filter-status" autocomplete="off">${options}</select></div>
