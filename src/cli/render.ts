@@ -5,6 +5,7 @@ import { renderAll, writeRendered } from '../repository/render.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { reportProblems, summary } from './report.js';
 import { selectEnvironments } from './select.js';
+import { plural } from '../model/words.js';
 
 export const render: Command = {
   name: 'render',
@@ -31,7 +32,7 @@ Environments with errors (their own or their bases') are not rendered: exit 1.`,
     const blocking = result.problems.filter((p) => p.severity === 'error' && (files.has(p.file) || !sources.loaded.some((e) => e.file === p.file)));
     if (blocking.length > 0 || [...involved].some((n) => !byName.has(n))) {
       reportProblems(blocking, io);
-      io.err(`not rendered: ${summary(blocking, involved.size)}`);
+      io.err(`not rendered: ${summary(blocking, [plural(involved.size, 'environment')])}`);
       return 1;
     }
 

@@ -1,6 +1,6 @@
 /** Problems out: `file:line:col: severity: message [rule]`, GitHub annotations, or JSON. */
 import * as core from '@actions/core';
-import { formatProblem, type Problem } from '../model/problem.js';
+import { errorCount, formatProblem, type Problem } from '../model/problem.js';
 import type { Io } from './command.js';
 import { plural } from '../model/words.js';
 
@@ -15,8 +15,9 @@ export function reportProblems(problems: Problem[], io: Io): void {
   }
 }
 
-export function summary(problems: Problem[], environments: number): string {
-  const errors = problems.filter((p) => p.severity === 'error').length;
+/** `2 errors, 1 warning in 3 environments`; `counted` names what was checked, as counted words (`3 environments`, `2 projects, 1 model`). */
+export function summary(problems: Problem[], counted: string[]): string {
+  const errors = errorCount(problems);
   const warnings = problems.length - errors;
-  return `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(environments, 'environment')}`;
+  return `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${counted.join(' and ')}`;
 }

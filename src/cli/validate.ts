@@ -4,7 +4,9 @@ import { rawEnvironmentChoice, withBases } from '../check/raw.js';
 import { openRepository, validateRepository } from '../repository/index.js';
 import { COMMON, repoDir, type Command } from './command.js';
 import { reportProblems, summary } from './report.js';
+import { errorCount, hasErrors } from '../model/problem.js';
 import { selectEnvironments } from './select.js';
+import { plural } from '../model/words.js';
 
 export const validate: Command = {
   name: 'validate',
@@ -43,14 +45,14 @@ Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.`,
     const count = only ? only.size : sources.loaded.length;
     const consumers = only ? [...chosen] : sources.consumers;
     if (args.values.json) {
-      io.out(JSON.stringify({ environments: count, ...(consumers.length ? { consumers: consumers.length } : {}), errors: problems.filter((p) => p.severity === 'error').length, problems }, null, 2));
+      io.out(JSON.stringify({ environments: count, ...(consumers.length ? { consumers: consumers.length } : {}), errors: errorCount(problems), problems }, null, 2));
     } else {
       reportProblems(problems, io);
-      const counted = consumerCount(consumers);
-      const text = summary(problems, count);
-      io.err(counted === '' ? text : count === 0 ? text.replace(/ in 0 environments$/, ` in ${counted}`) : `${text} and ${counted}`);
+      // Environments are counted unless only consumers were checked.
+      const counted = [...(count > 0 || consumers.length === 0 ? [plural(count, 'environment')] : []), ...(consumers.length ? [consumerCount(consumers)] : [])];
+      io.err(summary(problems, counted));
     }
-    return problems.some((p) => p.severity === 'error') ? 1 : 0;
+    return hasErrors(problems) ? 1 : 0;
   },
 };
 
@@ -60,12 +62,11 @@ function consumerAt(arg: string, consumers: LoadedConsumer[], root: string, cwd:
   return consumers.find((c) => c.file === rel || (c.folder !== undefined && (rel === c.folder || rel.startsWith(`${c.folder}/`))));
 }
 
-/** `2 projects, 1 model`; empty without consumers. */
+/** `2 projects, 1 model`. */
 function consumerCount(consumers: LoadedConsumer[]): string {
-  if (consumers.length === 0) return '';
-  const parts = (['project', 'model', 'dataset'] as const)
+  return (['project', 'model', 'dataset'] as const)
     .map((k) => [k, consumers.filter((c) => c.kind === k).length] as const)
     .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} ${KIND_WORD[k]}${n === 1 ? '' : 's'}`);
-  return parts.join(', ');
+    .map(([k, n]) => plural(n, KIND_WORD[k]))
+    .join(', ');
 }

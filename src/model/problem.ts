@@ -23,6 +23,10 @@ export function hasErrors(problems: readonly Problem[]): boolean {
   return problems.some((p) => p.severity === 'error');
 }
 
+export function errorCount(problems: readonly Problem[]): number {
+  return problems.filter((p) => p.severity === 'error').length;
+}
+
 /** Sort by file, line, column, then rule, so output is stable across runs. */
 export function sortProblems(problems: Problem[]): Problem[] {
   return problems.sort(

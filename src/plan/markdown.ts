@@ -4,7 +4,7 @@
  * into code blocks (fenced longer than any backtick run inside) or is
  * escaped, so a spec cannot inject Markdown or HTML into the comment.
  */
-import type { Problem } from '../model/problem.js';
+import { errorCount, type Problem } from '../model/problem.js';
 import type { EnvironmentReview, Review } from './review.js';
 import { noun, plural } from '../model/words.js';
 
@@ -65,7 +65,7 @@ const layersCell = (e: EnvironmentReview) =>
   e.layers.total === null ? '?' : `${e.layers.total}/${e.layers.limit}${e.layers.total > e.layers.limit ? ' ❌' : ''}`;
 
 function problemsCell(problems: Problem[]): string {
-  const errors = problems.filter((p) => p.severity === 'error').length;
+  const errors = errorCount(problems);
   const warnings = problems.length - errors;
   return [errors ? plural(errors, 'error') : '', warnings ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ') || '–';
 }

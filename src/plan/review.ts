@@ -12,7 +12,7 @@ import { createTwoFilesPatch } from 'diff';
 import type { CheckedEnvironment } from '../check/index.js';
 import type { Ledger } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
-import type { Problem } from '../model/problem.js';
+import { errorCount, type Problem } from '../model/problem.js';
 import { baseOf } from '../model/spec.js';
 import { renderEnvironment, tagResolver } from '../render/index.js';
 import type { Revision } from '../revisions/number.js';
@@ -116,7 +116,7 @@ export function reviewChange(input: ReviewInput): Review {
   const otherProblems = change.problems.filter((p) => !names.some((n) => belongsTo(p, n, after.get(n), config)));
   return {
     target: target.label, change: change.label, environments, otherProblems,
-    errors: change.problems.filter((p) => p.severity === 'error').length,
+    errors: errorCount(change.problems),
   };
 }
 

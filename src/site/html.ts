@@ -36,11 +36,6 @@ export function html(strings: TemplateStringsArray, ...values: Fragment[]): Html
   return new Html(out);
 }
 
-/** Markup this module trusts as is: only for constant strings written in this code. */
-export function trusted(markup: string): Html {
-  return new Html(markup);
-}
-
 export function join(parts: readonly Fragment[], separator: Fragment = ''): Html {
   return new Html(parts.map(fragment).join(fragment(separator)));
 }
