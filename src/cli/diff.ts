@@ -4,7 +4,7 @@ import { environmentAt, renderSnapshot, type EnvironmentAt } from '../repository
 import { openRepository } from '../repository/index.js';
 import { revisionsOf } from '../store/revision-index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
-import { pickRevision } from './pick.js';
+import { parseRevision, pickRevision } from './pick.js';
 
 export const diff: Command = {
   name: 'diff',
@@ -21,7 +21,7 @@ Exit 0 either way; the diff is empty when nothing differs.`,
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
     const list = await revisionsOf(root, repo.config, name);
-    const ra = pickRevision(list, name, a);
+    const ra = pickRevision(list, name, parseRevision(a, 'revision A', { latest: true }));
     const from = await environmentAt(root, repo.config, ra.environment, ra.entry);
     let to: EnvironmentAt;
     let toLabel: string;
@@ -29,7 +29,7 @@ Exit 0 either way; the diff is empty when nothing differs.`,
       to = renderSnapshot(await readWorkTree(root, repo.config.environmentsDir), name, repo.config);
       toLabel = 'working tree';
     } else {
-      const rb = pickRevision(list, name, b);
+      const rb = pickRevision(list, name, parseRevision(b, 'revision B', { latest: true }));
       to = await environmentAt(root, repo.config, rb.environment, rb.entry);
       toLabel = `revision ${rb.number}`;
     }

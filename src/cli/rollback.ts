@@ -2,7 +2,7 @@ import { openRepository } from '../repository/index.js';
 import { rollback as rollbackTo, RollbackRefused } from '../repository/rollback.js';
 import { revisionsOf } from '../store/revision-index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
-import { pickRevision } from './pick.js';
+import { parseRevision, pickRevision } from './pick.js';
 
 export const rollback: Command = {
   name: 'rollback',
@@ -18,10 +18,11 @@ image already built is reused.`,
   async run(args, io) {
     const [name, ...extra] = args.positionals;
     if (name === undefined || extra.length > 0) throw new UsageError('name one environment');
-    if (typeof args.values.to !== 'string') throw new UsageError('--to <revision> is required');
+    if (args.values.to === undefined) throw new UsageError('--to <revision> is required');
+    const to = parseRevision(args.values.to as string, '--to', { latest: true });
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
-    const target = pickRevision(await revisionsOf(root, repo.config, name), name, args.values.to);
+    const target = pickRevision(await revisionsOf(root, repo.config, name), name, to);
     try {
       const result = await rollbackTo(root, repo.config, name, target, io.env);
       if (!result.commit) {

@@ -4,6 +4,7 @@ import { podFor, resolveRunSpec } from '../repository/run-spec.js';
 import { resolveTarget } from '../repository/target.js';
 import { SESSION_FIELDS, type Session } from '../render/session.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { revisionOption } from './pick.js';
 
 export const runSpec: Command = {
   name: 'run-spec',
@@ -32,8 +33,7 @@ A name that is both may be written project/NAME or environment/NAME.
     if (name === undefined || extra.length > 0) throw new UsageError('name one project or environment');
     const format = (args.values.format as string | undefined) ?? 'json';
     if (format !== 'json' && format !== 'k8s') throw new UsageError('--format is json or k8s');
-    const revision = args.values.revision === undefined ? undefined : Number(args.values.revision);
-    if (revision !== undefined && (!Number.isInteger(revision) || revision < 1)) throw new UsageError('--revision takes a revision number');
+    const revision = revisionOption(args);
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
     const target = await resolveTarget(repo, name, revision);

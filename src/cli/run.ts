@@ -2,6 +2,7 @@ import { openRepository } from '../repository/index.js';
 import { runLocally } from '../repository/run.js';
 import { resolveTarget } from '../repository/target.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { revisionOption } from './pick.js';
 
 export const run: Command = {
   name: 'run',
@@ -21,8 +22,7 @@ environment (export them first). Exits with the command's exit code.`,
     const [name, ...command] = args.positionals;
     if (name === undefined) throw new UsageError('name one project or environment');
     if (command.length > 0 && args.values.tool !== undefined) throw new UsageError('--tool or a command, not both');
-    const revision = args.values.revision === undefined ? undefined : Number(args.values.revision);
-    if (revision !== undefined && (!Number.isInteger(revision) || revision < 1)) throw new UsageError('--revision takes a revision number');
+    const revision = revisionOption(args);
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
     const target = await resolveTarget(repo, name, revision);
