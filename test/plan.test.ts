@@ -2,10 +2,13 @@
 import { expect } from 'chai';
 import type { EnvironmentEntry } from '../src/git/history.js';
 import { emptyLedger, mergeLedgers, type BuildRecord, type Ledger } from '../src/ledger/model.js';
-import { planBuilds } from '../src/plan/index.js';
-import { renderEnvironment } from '../src/render/index.js';
+import { main } from '../src/cli/main.js';
+import { recordBuilds } from '../src/git/ledger.js';
+import { planBuilds, type PlannedBuild } from '../src/plan/index.js';
+import { renderEnvironment, shortKey } from '../src/render/index.js';
 import type { Revision } from '../src/revisions/number.js';
-import { check, config, yaml } from './helpers.js';
+import { commit, git } from './fixtures/repo.js';
+import { check, config, removeDir, tempDir, yaml } from './helpers.js';
 
 const entry: EnvironmentEntry = { oid: 'e'.repeat(40), form: 'file' };
 const rev = (environment: string, number: number): Revision => ({ environment, number, commit: `${number}`.padStart(40, '0'), subject: 's', author: 'a', email: 'e', time: number, entry });
@@ -90,5 +93,47 @@ describe('plan: reuse along a chain', () => {
     });
     const p = planBuilds({ config: cfg, environments: envs, latest, ledger });
     expect(p.builds.map((b) => [b.environment, b.action, b.reuse?.digest])).to.deep.equal([['base', 'reuse', DIGEST(1)]]);
+  });
+});
+
+describe('plan: the command\'s text', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(async () => {
+    dir = await tempDir('envctl-plan-text-');
+    await git(dir, 'init', '-q', '-b', 'main');
+    const spec = (run: string, base = 'base: { image: "127.0.0.1:1/busybox:1" }') => yaml('owner: a', base, 'instructions: |', `  RUN ${run}`);
+    await commit(dir, {
+      'envctl.yaml': yaml('registry: { address: "127.0.0.1:1" }'), '.gitignore': '.envctl/\n',
+      'environments/base.yaml': spec('echo base'), 'environments/child.yaml': spec('echo child', 'base: { environment: base }'), 'environments/solo.yaml': spec('echo solo'),
+    }, 'three environments');
+  });
+  after(() => removeDir(dir));
+
+  async function envctl(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir, env: { ENVCTL_OFFLINE: '1', GITHUB_ACTIONS: 'false' } });
+    return { code, out, err };
+  }
+
+  it('prints one line per build, then the summary on a line of its own, all on stdout', async () => {
+    const solo1 = (JSON.parse((await envctl('plan', '--json')).out.join('\n')) as { builds: PlannedBuild[] }).builds.find((b) => b.environment === 'solo')!;
+    // solo@1 was built; solo@2 changes it and solo@3 reverts it: the plan reuses revision 1's image.
+    await recordBuilds(dir, 'envctl-state', new Map([['solo', [{ ...ok(1, { contentKey: solo1.contentKey! }), commit: solo1.commit }]]]), { summary: 'test' });
+    await commit(dir, { 'environments/solo.yaml': yaml('owner: a', 'base: { image: "127.0.0.1:1/busybox:1" }', 'instructions: |', '  RUN echo two') }, 'solo: two');
+    await git(dir, 'revert', '--no-edit', 'HEAD');
+    const plan = JSON.parse((await envctl('plan', '--json')).out.join('\n')) as { builds: PlannedBuild[] };
+    const base = plan.builds.find((b) => b.environment === 'base')!;
+    const r = await envctl('plan');
+    expect(r.code, r.err.join('\n')).to.equal(0);
+    expect(r.err).to.deep.equal([]);
+    expect(r.out.join('\n')).to.equal([
+      `base@1  build  [new revision]  key ${shortKey(base.contentKey!)}`,
+      'child@1  build  [new revision]  key after its base  after base',
+      `solo@3  reuse revision 1's image (same content key)  [new revision]  key ${shortKey(solo1.contentKey!)}`,
+      '',
+      '2 to build, 1 to reuse, in 2 groups',
+    ].join('\n'));
   });
 });

@@ -58,12 +58,13 @@ image, and the environments built on it that will rebuild.
       io.out('nothing to build: the ledger has every revision at the head');
       return 0;
     }
-    for (const b of result.builds) {
+    // One block on stdout: a line per build, a blank line, the summary on a line of its own.
+    const lines = result.builds.map((b) => {
       const what = b.action === 'reuse' ? `reuse revision ${b.reuse!.revision}'s image (same content key)` : 'build';
-      io.out(`${b.environment}@${b.revision}  ${what}  [${b.reason}]  key ${b.contentKey ? shortKey(b.contentKey) : 'after its base'}${b.after.length ? `  after ${b.after.join(', ')}` : ''}`);
-    }
+      return `${b.environment}@${b.revision}  ${what}  [${b.reason}]  key ${b.contentKey ? shortKey(b.contentKey) : 'after its base'}${b.after.length ? `  after ${b.after.join(', ')}` : ''}`;
+    });
     const builds = result.builds.filter((b) => b.action === 'build').length;
-    io.err(`${builds} to build, ${result.builds.length - builds} to reuse, in ${plural(result.groups.length, 'group')}`);
+    io.out([...lines, '', `${builds} to build, ${result.builds.length - builds} to reuse, in ${plural(result.groups.length, 'group')}`].join('\n'));
     return 0;
   },
 };
