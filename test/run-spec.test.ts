@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { passwdEntry } from '../src/registry/files.js';
 import { podManifest, PodError } from '../src/render/k8s.js';
 import { lifecycleScript, shellQuote } from '../src/render/lifecycle.js';
-import { renderRunSpec, type RunSpec } from '../src/render/runspec.js';
+import { renderRunSpec, withCommand, type RunSpec } from '../src/render/runspec.js';
+import { main } from '../src/cli/main.js';
+import { recordBuilds } from '../src/git/ledger.js';
+import { commit, git } from './fixtures/repo.js';
 import { resolveTools } from '../src/render/session.js';
 import { check, removeDir, tempDir, yaml } from './helpers.js';
 
@@ -171,5 +174,51 @@ describe('Kubernetes Pod manifest', () => {
     const passwd = 'root:x:0:0:root:/root:/bin/sh\nada:x:1001:1002::/home/ada:/bin/sh\n';
     expect(passwdEntry(passwd, 'ada')).to.deep.equal({ uid: 1001, gid: 1002 });
     expect(passwdEntry(passwd, 'bob')).to.equal(undefined);
+  });
+});
+
+describe('run spec: the command step names what runs', function () {
+  this.timeout(60_000);
+
+  it('withCommand fills the command step with a job command or a tool, and refuses a tool the spec lacks', () => {
+    const spec = specOf(['workspaceTools:', ...JUPYTER]);
+    expect(spec.lifecycle.start.at(-1)).to.deep.equal({ step: 'command' });
+    expect(withCommand(spec, { command: 'python train.py' }).lifecycle.start.at(-1)).to.deep.equal({ step: 'command', command: 'python train.py' });
+    expect(withCommand(spec, { tool: 'jupyter' }).lifecycle.start.at(-1)).to.deep.equal({ step: 'command', tool: 'jupyter' });
+    expect(() => withCommand(spec, { tool: 'vscode' })).to.throw('has no workspace tool "vscode"; it has: jupyter');
+  });
+
+  describe('envctl run-spec (JSON) on a repository with a ledger', () => {
+    let dir: string;
+    before(async () => {
+      dir = await tempDir('envctl-run-spec-');
+      await git(dir, 'init', '-q', '-b', 'main');
+      await commit(dir, {
+        'envctl.yaml': yaml('registry: { address: "127.0.0.1:1" }'), '.gitignore': '.envctl/\n',
+        'environments/e.yaml': yaml('owner: "@acme/p"', 'base: { image: "127.0.0.1:1/busybox:1" }', 'instructions: |', '  RUN true', 'workspaceTools:', ...JUPYTER),
+        'projects/train.yaml': yaml('title: Train', 'owner: "@acme/p"', 'environment: e', 'command: python3 train.py --epochs 2'),
+      }, 'e and a project using it');
+      await recordBuilds(dir, 'envctl-state', new Map([['e', [{
+        id: 'e1', revision: 1, commit: await git(dir, 'rev-parse', 'HEAD'), contentKey: 'sha256:k', status: 'succeeded',
+        digest: `sha256:${'d'.repeat(64)}`, startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:00:01Z',
+      }]]]), { summary: 'test' });
+    });
+    after(() => removeDir(dir));
+
+    async function lastStep(...argv: string[]): Promise<unknown> {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(['run-spec', ...argv], { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir, env: { ENVCTL_OFFLINE: '1', GITHUB_ACTIONS: 'false' } });
+      expect(code, err.join('\n')).to.equal(0);
+      return (JSON.parse(out.join('\n')) as RunSpec).lifecycle.start.at(-1);
+    }
+
+    it('ends in the project\'s command, the one --command gives, or the tool --tool names', async () => {
+      expect(await lastStep('train')).to.deep.equal({ step: 'command', command: 'python3 train.py --epochs 2' });
+      expect(await lastStep('train', '--command', 'python3 train.py --epochs 9')).to.deep.equal({ step: 'command', command: 'python3 train.py --epochs 9' });
+      expect(await lastStep('e', '--command', 'echo hi')).to.deep.equal({ step: 'command', command: 'echo hi' });
+      expect(await lastStep('e', '--tool', 'jupyter')).to.deep.equal({ step: 'command', tool: 'jupyter' });
+      expect(await lastStep('e')).to.deep.equal({ step: 'command' });
+    });
   });
 });

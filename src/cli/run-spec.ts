@@ -2,6 +2,7 @@ import { dump } from 'js-yaml';
 import { openRepository } from '../repository/index.js';
 import { podFor, resolveRunSpec } from '../repository/run-spec.js';
 import { resolveTarget } from '../repository/target.js';
+import type { RunCommand } from '../render/runspec.js';
 import { SESSION_FIELDS, type Session } from '../render/session.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { revisionOption } from './pick.js';
@@ -18,7 +19,10 @@ digest (from the ledger: the active revision, the one a project pins, or
 (inherited along the base chain, then the environment's own), user,
 workspace tools, cluster types, and the lifecycle: pre-setup, the project's
 requirements.txt, post-setup, pre-run, the command; post-run when stopping.
-A name that is both may be written project/NAME or environment/NAME.
+The command step names what runs: {"step":"command","tool":NAME} with
+--tool, {"step":"command","command":CMD} with --command or the project's
+command, or neither. A name that is both may be written project/NAME or
+environment/NAME.
   --session KEY=VALUE  resolve the tools' paths: ${SESSION_FIELDS.join(', ')}
   --format k8s         a Pod manifest (YAML) for a workspace session (--tool)
                        or a job (--command, or the project's command)
@@ -34,22 +38,26 @@ A name that is both may be written project/NAME or environment/NAME.
     const format = (args.values.format as string | undefined) ?? 'json';
     if (format !== 'json' && format !== 'k8s') throw new UsageError('--format is json or k8s');
     const revision = revisionOption(args);
+    const tool = args.values.tool as string | undefined;
+    if (tool !== undefined && args.values.command !== undefined) throw new UsageError('--tool or --command, not both');
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
     const target = await resolveTarget(repo, name, revision);
-    const spec = await resolveRunSpec(root, repo.config, { environment: target.environment, revision: target.revision, session: parseSession(args.values.session as string[] | undefined) });
+    // The command step names what runs: the tool, the command given, or the project's own command.
+    const command = (args.values.command as string | undefined) ?? target.consumer?.spec.command;
+    const run: RunCommand | undefined = tool !== undefined ? { tool } : command !== undefined ? { command } : undefined;
+    const spec = await resolveRunSpec(root, repo.config, {
+      environment: target.environment, revision: target.revision, session: parseSession(args.values.session as string[] | undefined), ...(run ? { run } : {}),
+    });
     if (format === 'json') {
       io.out(JSON.stringify({ ...(target.consumer ? { [target.consumer.kind]: target.consumer.name } : {}), ...spec }, null, 2));
       return 0;
     }
-    const tool = args.values.tool as string | undefined;
-    const command = (args.values.command as string | undefined) ?? target.consumer?.spec.command;
-    if (tool === undefined && command === undefined) throw new UsageError('a Pod runs a workspace tool (--tool NAME) or a job (--command CMD)');
-    if (tool !== undefined && args.values.command !== undefined) throw new UsageError('--tool or --command, not both');
+    if (run === undefined) throw new UsageError('a Pod runs a workspace tool (--tool NAME) or a job (--command CMD)');
     const podName = target.consumer?.name ?? target.environment;
     const pod = await podFor(repo.config, spec, {
       name: `${podName}-${tool ?? 'job'}`,
-      run: tool !== undefined ? { tool } : { command: command! },
+      run,
       secretName: (args.values['secret-name'] as string | undefined) ?? `${podName}-secrets`,
       labels: target.consumer ? { [`envctl.io/${target.consumer.kind}`]: target.consumer.name } : {},
     });

@@ -11,7 +11,7 @@ import { renderRunSpec, type RunSpec } from './runspec.js';
 
 export { RenderError } from './dockerfile.js';
 export type { RevisionInfo } from './dockerfile.js';
-export type { RunSpec, RunVariable, LifecycleStep } from './runspec.js';
+export type { RunSpec, RunVariable, LifecycleStep, CommandStep, RunCommand } from './runspec.js';
 export { IMAGE_PLACEHOLDER } from './runspec.js';
 export { contentKey, KEY_VERSION, shortKey } from './key.js';
 

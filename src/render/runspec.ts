@@ -3,6 +3,7 @@
  * image. Secret variables appear by name only; their values never exist here.
  */
 import type { CheckedEnvironment } from '../check/index.js';
+import { inputError } from '../model/errors.js';
 import { isSecret, type ClusterType, type WorkspaceTool } from '../model/spec.js';
 
 export type RunVariable = { name: string; value: string } | { name: string; secret: true };
@@ -11,7 +12,21 @@ export type RunVariable = { name: string; value: string } | { name: string; secr
 export type LifecycleStep =
   | { step: 'preSetup' | 'postSetup' | 'preRun' | 'postRun'; script: string }
   | { step: 'requirements'; file: 'requirements.txt' }
-  | { step: 'command' };
+  | CommandStep;
+
+/**
+ * The command step: a job's shell command, or a workspace tool's start
+ * (`workspaceTools[tool].start`); neither while nothing chose one (a rendered
+ * spec, before a launcher does).
+ */
+export interface CommandStep {
+  step: 'command';
+  command?: string;
+  tool?: string;
+}
+
+/** What a run starts: a job's command (run with `sh -c`) or a workspace tool. */
+export type RunCommand = { command: string } | { tool: string };
 
 export interface RunSpec {
   environment: string;
@@ -30,6 +45,15 @@ export interface RunSpec {
 }
 
 export const IMAGE_PLACEHOLDER = '{{image}}';
+
+/** The spec with its command step naming what runs; a tool must be one of the spec's workspace tools. */
+export function withCommand<S extends Pick<RunSpec, 'environment' | 'lifecycle'> & { workspaceTools: Record<string, unknown> }>(spec: S, run: RunCommand): S {
+  if ('tool' in run && !Object.hasOwn(spec.workspaceTools, run.tool)) {
+    throw inputError('tool-unknown', `${spec.environment} has no workspace tool "${run.tool}"; it has: ${Object.keys(spec.workspaceTools).join(', ') || 'none'}`, { data: { option: 'tool', tool: run.tool } });
+  }
+  const step: CommandStep = 'tool' in run ? { step: 'command', tool: run.tool } : { step: 'command', command: run.command };
+  return { ...spec, lifecycle: { ...spec.lifecycle, start: spec.lifecycle.start.map((s) => (s.step === 'command' ? step : s)) } };
+}
 
 /** `chain`: the base environments, nearest first. */
 export function renderRunSpec(env: CheckedEnvironment, chain: CheckedEnvironment[], image = IMAGE_PLACEHOLDER, revision: number | null = null): RunSpec {

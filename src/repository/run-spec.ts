@@ -15,7 +15,7 @@ import { UsageError } from '../model/errors.js';
 import { rawBaseEnvironment, rawBasePinnedRevision } from '../check/raw.js';
 import type { SourceFile } from '../model/tree.js';
 import { chainOf, imageName } from '../render/index.js';
-import { renderRunSpec, type RunSpec } from '../render/runspec.js';
+import { renderRunSpec, withCommand, type RunCommand, type RunSpec } from '../render/runspec.js';
 import { resolveTools, type ResolvedTool, type Session } from '../render/session.js';
 import { revisionsOf } from '../store/revision-index.js';
 import { podManifest, type PodManifest, type PodOptions } from '../render/k8s.js';
@@ -27,6 +27,8 @@ export interface RunSpecRequest {
   /** `active` (default): the newest revision whose build succeeded. */
   revision?: number | 'active';
   session?: Session;
+  /** What the lifecycle's command step runs, when the caller knows (a job's command, a workspace tool). */
+  run?: RunCommand;
 }
 
 export interface ResolvedRunSpec extends Omit<RunSpec, 'workspaceTools'> {
@@ -65,7 +67,8 @@ export async function resolveRunSpec(root: string, config: Config, req: RunSpecR
   if (!env) throw new UsageError(`${req.environment} at revision ${revisionOf.get(req.environment)} does not pass the schema; no run spec`);
   const revision = revisionOf.get(req.environment)!;
   const digest = succeededBuild(ledger.get(req.environment)?.builds ?? [], revision)!.digest!;
-  const spec = renderRunSpec(env, chainOf(env, all), `${imageName(config, env.name)}@${digest}`, revision);
+  const rendered = renderRunSpec(env, chainOf(env, all), `${imageName(config, env.name)}@${digest}`, revision);
+  const spec = req.run ? withCommand(rendered, req.run) : rendered;
   return { ...spec, revision, workspaceTools: resolveTools(spec.workspaceTools, req.session ?? {}) };
 }
 
