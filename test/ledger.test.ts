@@ -4,7 +4,11 @@ import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { readLedger, recordBuilds } from '../src/git/ledger.js';
-import { activeRevision, emptyLedger, latestAttempts, mergeLedgers, parseLedgerFile, formatLedgerFile, type BuildRecord } from '../src/ledger/model.js';
+import {
+  activeRevision, emptyLedger, latestAttempts, LEDGER_FORMAT, LedgerFormatError, mergeLedgers, outcomeLabel, parseLedgerFile, formatLedgerFile, upgradeRecord, type BuildRecord,
+} from '../src/ledger/model.js';
+import { parseResults, RESULTS_FORMAT, ResultsFormatError } from '../src/ledger/results.js';
+import { isEnvctlError } from '../src/model/errors.js';
 import { removeDir, tempDir } from './helpers.js';
 
 const rec = (o: Partial<BuildRecord> & { id: string; revision: number }): BuildRecord => ({
@@ -39,6 +43,76 @@ describe('ledger: records and the active revision', () => {
     expect(() => parseLedgerFile('{"format":"envctl-ledger/9","environment":"e","builds":[]}', 'ledger/e.json')).to.throw(/newer envctl/);
     expect(() => parseLedgerFile('{', 'ledger/e.json')).to.throw(/not JSON/);
   });
+
+  it('a file it cannot read is an input error with a code naming why and the file', () => {
+    const codeOf = (text: string) => {
+      try {
+        parseLedgerFile(text, 'ledger/e.json');
+      } catch (err) {
+        expect(err).to.be.instanceOf(LedgerFormatError);
+        expect(isEnvctlError(err, 'input')).to.equal(true);
+        expect((err as LedgerFormatError).data).to.deep.equal({ path: 'ledger/e.json' });
+        return (err as LedgerFormatError).code;
+      }
+      return undefined;
+    };
+    expect(['{', '{"format":"envctl-ledger/9","environment":"e","builds":[]}', `{"format":"${LEDGER_FORMAT}","builds":[]}`].map(codeOf))
+      .to.deep.equal(['ledger-not-json', 'ledger-format-unknown', 'ledger-malformed']);
+  });
+
+  it('format 1 is still read: each failed or cancelled record gets its failure derived from the reason, once', () => {
+    const old = [
+      rec({ id: 'ok', revision: 1, digest: 'sha256:aa' }),
+      rec({ id: 'reg', revision: 2, status: 'failed', reason: 'registry 127.0.0.1:5115: push failed: connection refused' }),
+      rec({ id: 'auth', revision: 3, status: 'failed', reason: 'registry ghcr.io wants credentials for ghcr.io/acme/e@sha256:1' }),
+      rec({ id: 'skip', revision: 4, status: 'failed', reason: 'skipped: its base b did not build' }),
+      rec({ id: 'err', revision: 5, status: 'failed', reason: 'error: fetch failed' }),
+      rec({ id: 'run', revision: 6, status: 'failed', reason: 'build failed: error building at STEP "RUN false": exit status 1' }),
+      rec({ id: 'gone', revision: 7, status: 'cancelled', reason: 'superseded by revision 8 (sync pid 1)' }),
+    ];
+    const read = parseLedgerFile(JSON.stringify({ format: 'envctl-ledger/1', environment: 'e', active: 1, builds: old }), 'ledger/e.json');
+    expect(read.format).to.equal(LEDGER_FORMAT);
+    expect(read.builds.map((b) => [b.id, b.failure])).to.deep.equal([
+      ['ok', undefined],
+      ['reg', { kind: 'registry', host: 'registry 127.0.0.1:5115' }],
+      ['auth', { kind: 'registry', host: 'registry ghcr.io' }],
+      ['skip', { kind: 'skipped' }],
+      ['err', { kind: 'unexpected' }],
+      ['run', { kind: 'build' }],
+      ['gone', { kind: 'cancelled' }],
+    ]);
+    // The human sentence stays; written again, the file is format 2 and reads back the same.
+    expect(read.builds[1]!.reason).to.equal(old[1]!.reason);
+    expect(parseLedgerFile(formatLedgerFile(read), 'ledger/e.json')).to.deep.equal(read);
+    expect(JSON.parse(formatLedgerFile(read)).format).to.equal('envctl-ledger/2');
+    // Format 2 is taken as written: its failure is not derived again from the words.
+    const v2 = parseLedgerFile(JSON.stringify({ format: LEDGER_FORMAT, environment: 'e', builds: [rec({ id: 'x', revision: 1, status: 'failed', reason: 'registry r: looks like registry trouble', failure: { kind: 'build' } })] }), 'ledger/e.json');
+    expect(v2.builds[0]!.failure).to.deep.equal({ kind: 'build' });
+    expect(upgradeRecord(v2.builds[0]!)).to.equal(v2.builds[0]);
+  });
+
+  it('every report words an outcome from failure.kind', () => {
+    expect(outcomeLabel(rec({ id: 'a', revision: 1 }))).to.equal('succeeded');
+    expect(outcomeLabel(rec({ id: 'a', revision: 1, status: 'failed', reason: 'registry x: y', failure: { kind: 'build' } }))).to.equal('failed (build)');
+    expect(outcomeLabel(rec({ id: 'a', revision: 1, status: 'failed', reason: 'RUN false', failure: { kind: 'registry' } }))).to.equal('failed (registry; retried)');
+    expect(outcomeLabel(rec({ id: 'a', revision: 1, status: 'cancelled', failure: { kind: 'cancelled' } }))).to.equal('cancelled');
+  });
+
+  it('results files of format 1 are read with their records upgraded; a bad one is an input error', () => {
+    const builds = [{ environment: 'e', record: rec({ id: 'r', revision: 2, status: 'failed', reason: 'registry 127.0.0.1:5115: push failed' }) }];
+    const read = parseResults(JSON.stringify({ format: 'envctl-results/1', head: 'h', builds }), 'r.json');
+    expect(read.format).to.equal(RESULTS_FORMAT).and.equal('envctl-results/2');
+    expect(read.builds[0]!.record.failure).to.deep.equal({ kind: 'registry', host: 'registry 127.0.0.1:5115' });
+    const err = (() => {
+      try {
+        return parseResults('{"format":"envctl-results/7","builds":[]}', 'r.json');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).to.be.instanceOf(ResultsFormatError);
+    expect(err).to.include({ kind: 'input', code: 'results-format-unknown' });
+  });
 });
 
 describe('ledger: the state branch', function () {
@@ -64,6 +138,31 @@ describe('ledger: the state branch', function () {
     expect((await execa('git', ['fsck', '--strict'], { cwd: dir, reject: false })).exitCode).to.equal(0);
     expect((await execa('git', ['status', '--porcelain'], { cwd: dir })).stdout).to.equal('');
     expect((await execa('git', ['symbolic-ref', 'HEAD'], { cwd: dir })).stdout).to.equal('refs/heads/main');
+  });
+
+  it('a state branch of format 1 is read with failures derived, and rewritten as format 2 by the next write', async () => {
+    const git = async (args: string[], input?: string) => (await execa('git', args, { cwd: dir, ...(input !== undefined ? { input } : {}) })).stdout.trim();
+    const v1 = {
+      format: 'envctl-ledger/1', environment: 'py', active: 1,
+      builds: [rec({ id: 'a', revision: 1, digest: 'sha256:aa' }), rec({ id: 'b', revision: 2, status: 'failed', reason: 'registry 127.0.0.1:5115: push failed: connection refused' })],
+    };
+    const blob = await git(['hash-object', '-w', '--stdin'], `${JSON.stringify(v1, null, 2)}\n`);
+    const folder = await git(['mktree'], `100644 blob ${blob}\tpy.json\n`);
+    const root = await git(['mktree'], `040000 tree ${folder}\tledger\n`);
+    const env = { GIT_AUTHOR_NAME: 'old envctl', GIT_AUTHOR_EMAIL: 'e@example.com', GIT_COMMITTER_NAME: 'old envctl', GIT_COMMITTER_EMAIL: 'e@example.com' };
+    const commit = (await execa('git', ['commit-tree', root, '-m', 'envctl sync: old'], { cwd: dir, env })).stdout.trim();
+    await git(['update-ref', 'refs/heads/envctl-state', commit]);
+
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect(ledger.get('py')?.builds.map((b) => b.failure)).to.deep.equal([undefined, { kind: 'registry', host: 'registry 127.0.0.1:5115' }]);
+    expect(ledger.get('py')?.active).to.equal(1);
+
+    await recordBuilds(dir, 'envctl-state', new Map([['other', [rec({ id: 'c', revision: 1, digest: 'sha256:cc' })]]]), { summary: 'envctl sync: 1 build' });
+    const py = JSON.parse(await git(['show', 'envctl-state:ledger/py.json'])) as { format: string; builds: BuildRecord[] };
+    expect(py.format).to.equal('envctl-ledger/2');
+    expect(py.builds[1]!.failure).to.deep.equal({ kind: 'registry', host: 'registry 127.0.0.1:5115' });
+    expect(py.builds[1]!.reason).to.equal('registry 127.0.0.1:5115: push failed: connection refused');
+    expect(await git(['show', 'envctl-state:README.md'])).to.contain('envctl-ledger/2').and.contain('`failure`');
   });
 
   it('two processes recording at once both keep every record', async () => {

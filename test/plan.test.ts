@@ -1,7 +1,7 @@
 /** plan: which builds the ledger lacks, in dependency order, with reuse by content key. */
 import { expect } from 'chai';
 import type { EnvironmentEntry } from '../src/git/history.js';
-import { emptyLedger, mergeLedgers, type BuildRecord, type Ledger } from '../src/ledger/model.js';
+import { emptyLedger, mergeLedgers, parseLedgerFile, type BuildRecord, type Ledger } from '../src/ledger/model.js';
 import { main } from '../src/cli/main.js';
 import { recordBuilds } from '../src/git/ledger.js';
 import { planBuilds, type PlannedBuild } from '../src/plan/index.js';
@@ -68,18 +68,54 @@ describe('plan', () => {
   it('retries registry failures and interrupted builds, not a failing RUN', () => {
     const at = (s: number) => `2026-01-02T00:00:${String(s).padStart(2, '0')}Z`;
     const ledger = ledgerOf({
-      base: [ok(2, { status: 'failed', reason: 'registry 127.0.0.1:5115 refused the push', startedAt: at(1) })],
+      base: [ok(2, { status: 'failed', reason: 'registry 127.0.0.1:5115 refused the push', failure: { kind: 'registry', host: 'registry 127.0.0.1:5115' }, startedAt: at(1) })],
       child: [ok(1, { status: 'building', startedAt: at(2) })],
-      solo: [ok(3, { status: 'failed', reason: 'RUN exited with 1', startedAt: at(3) })],
+      solo: [ok(3, { status: 'failed', reason: 'RUN exited with 1', failure: { kind: 'build', code: 'build-failed' }, startedAt: at(3) })],
     });
     const p = planBuilds({ config: cfg, environments: envs, latest, ledger });
     expect(p.builds.map((b) => [b.environment, b.reason])).to.deep.equal([['base', 'retry'], ['child', 'interrupted']]);
   });
 
   it('retries an unexpected error (a network failure outside the registry calls)', () => {
-    const ledger = ledgerOf({ base: [ok(2)], child: [ok(1)], solo: [ok(3, { status: 'failed', reason: 'error: fetch failed' })] });
+    const ledger = ledgerOf({ base: [ok(2)], child: [ok(1)], solo: [ok(3, { status: 'failed', reason: 'error: fetch failed', failure: { kind: 'unexpected' } })] });
     const p = planBuilds({ config: cfg, environments: envs, latest, ledger });
     expect(p.builds.map((b) => [b.environment, b.reason])).to.deep.equal([['solo', 'retry']]);
+  });
+
+  it('decides on failure.kind, not the reason\'s words', () => {
+    // A reason that reads like registry trouble, recorded as a failing build: not retried; and the other way round.
+    const ledger = ledgerOf({
+      base: [ok(2, { status: 'failed', reason: 'registry mirror.example refused: RUN curl failed', failure: { kind: 'build' } })],
+      child: [ok(1, { baseDigest: DIGEST(2) })],
+      solo: [ok(3, { status: 'failed', reason: 'push failed: connection reset', failure: { kind: 'skipped' } })],
+    });
+    const p = planBuilds({ config: cfg, environments: envs, latest, ledger });
+    expect(p.builds.map((b) => [b.environment, b.reason])).to.deep.equal([['solo', 'retry']]);
+    // A cancelled attempt is not retried by itself: the sync that stopped it builds it.
+    const cancelled = ledgerOf({ base: [ok(2)], child: [ok(1, { baseDigest: DIGEST(2) })], solo: [ok(3, { status: 'cancelled', reason: 'taken over', failure: { kind: 'cancelled' } })] });
+    expect(planBuilds({ config: cfg, environments: envs, latest, ledger: cancelled }).builds).to.deep.equal([]);
+  });
+
+  it('plans format-1 records by the failure derived from their reason when read', () => {
+    const v1 = (builds: BuildRecord[]) => `${JSON.stringify({ format: 'envctl-ledger/1', environment: 'x', active: null, builds })}\n`;
+    const read = (name: string, builds: BuildRecord[]) => [name, { ...parseLedgerFile(v1(builds), `ledger/${name}.json`), environment: name }] as const;
+    const ledger: Ledger = new Map([
+      read('base', [ok(2, { status: 'failed', reason: 'registry 127.0.0.1:5115: push failed: connection refused' })]),
+      read('child', [ok(1, { status: 'failed', reason: 'skipped: its base base did not build' })]),
+      read('solo', [ok(3, { status: 'failed', reason: 'build failed: RUN exited with 1' })]),
+    ]);
+    const p = planBuilds({ config: cfg, environments: envs, latest, ledger });
+    expect(p.builds.map((b) => [b.environment, b.reason])).to.deep.equal([['base', 'retry'], ['child', 'retry']]);
+  });
+
+  it('an image whose registry could not be asked leaves the key unknown and reuses nothing', () => {
+    const image = cfg.defaultBase.image;
+    // solo@1 was built with the same content as solo@3 as keyed by the tag: with the image's digest unknown, that proves nothing.
+    const ledger = ledgerOf({ base: [ok(2)], child: [ok(1, { baseDigest: DIGEST(2) })], solo: [ok(1, { contentKey: keyOf('solo') })] });
+    const known = planBuilds({ config: cfg, environments: envs, latest, ledger });
+    expect(known.builds.map((b) => [b.environment, b.action])).to.deep.equal([['solo', 'reuse']]);
+    const unknown = planBuilds({ config: cfg, environments: envs, latest, ledger, unknownImages: new Set([image]) });
+    expect(unknown.builds.map((b) => [b.environment, b.action, b.contentKey])).to.deep.equal([['solo', 'build', null]]);
   });
 });
 

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
-import type { BuildRecord, Ledger } from '../src/ledger/model.js';
+import { LEDGER_FORMAT, type EnvironmentLedger, type Ledger } from '../src/ledger/model.js';
 import { reviewMarkdown } from '../src/plan/markdown.js';
 import { reviewChange, type ReviewInput } from '../src/plan/review.js';
 import { renderEnvironment } from '../src/render/index.js';
@@ -28,9 +28,9 @@ function rev(environment: string, number: number): Revision {
   return { environment, number, commit: `c${number}`, subject: '', author: 'A', email: 'a@example.com', time: number, entry: { oid: `o${number}`, form: 'file' } };
 }
 
-function built(environment: string, revision: number, contentKey: string, digest: string): [string, { format: 'envctl-ledger/1'; environment: string; active: number; builds: BuildRecord[] }] {
+function built(environment: string, revision: number, contentKey: string, digest: string): [string, EnvironmentLedger] {
   return [environment, {
-    format: 'envctl-ledger/1', environment, active: revision,
+    format: LEDGER_FORMAT, environment, active: revision,
     builds: [{ id: `${revision}-x`, revision, commit: `c${revision}`, contentKey, status: 'succeeded', digest, startedAt: '2026-01-01T00:00:00Z', image: `registry.example/acme/envctl/${environment}:${revision}` }],
   }];
 }

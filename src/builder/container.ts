@@ -68,7 +68,7 @@ export async function runContainer(engine: Engine, run: ContainerRun): Promise<n
     const steps = engineArgs(engine, run, secretsDir, name);
     if (engine === 'podman') return (await execa('podman', steps[0]!, { stdio: 'inherit', reject: false })).exitCode ?? 1;
     const from = await execa('buildah', steps[0]!, { reject: false, all: true });
-    if (from.exitCode !== 0) throw new BuilderUnavailable(`buildah could not start ${run.image}: ${String(from.all).trim().split('\n').pop()}`);
+    if (from.exitCode !== 0) throw new BuilderUnavailable(`buildah could not start ${run.image}: ${String(from.all).trim().split('\n').pop()}`, 'container-start-failed');
     try {
       return (await execa('buildah', steps[1]!, { stdio: 'inherit', reject: false })).exitCode ?? 1;
     } finally {

@@ -46,7 +46,7 @@ async function buildAndPush(req: BuildRequest): Promise<string> {
     }
     await runLogged('docker', dockerBuildxArgs(req, metadata), { logFile: req.logFile, stage: 'build', env, ...(req.signal ? { signal: req.signal } : {}) });
     const digest = (JSON.parse(await readFile(metadata, 'utf8')) as Record<string, unknown>)['containerimage.digest'];
-    if (typeof digest !== 'string') throw new BuildFailed('push failed: docker buildx reported no image digest', '', 'push');
+    if (typeof digest !== 'string') throw new BuildFailed('docker', 'push failed: docker buildx reported no image digest', '', 'push');
     return digest;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -13,10 +13,10 @@ export async function runLogged(command: string, args: string[], opts: { logFile
   child.all?.pipe(log, { end: false });
   const result = await child;
   await new Promise<void>((r) => log.end(r));
-  if (result.isCanceled) throw new BuildCancelled(`${opts.stage} stopped: ${String(opts.signal?.reason ?? 'cancelled')}`);
+  if (result.isCanceled) throw new BuildCancelled(`${opts.stage} stopped: ${String(opts.signal?.reason ?? 'cancelled')}`, command);
   if (result.exitCode !== 0) {
     const tail = String(result.all ?? '').split('\n').slice(-25).join('\n');
     const last = tail.split('\n').filter((l) => l.trim()).pop() ?? result.shortMessage;
-    throw new BuildFailed(`${opts.stage} failed: ${last}`, tail, opts.stage);
+    throw new BuildFailed(command, `${opts.stage} failed: ${last}`, tail, opts.stage);
   }
 }

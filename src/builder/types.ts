@@ -1,4 +1,6 @@
 /** What every builder is asked to do, and how it says it failed. */
+import { EnvctlError } from '../model/errors.js';
+
 export interface BuildRequest {
   contextDir: string;
   dockerfile: string;
@@ -23,12 +25,40 @@ export interface Builder {
   buildAndPush(req: BuildRequest): Promise<string>;
 }
 
-export class BuildFailed extends Error {
-  constructor(message: string, readonly logTail: string, readonly stage: 'build' | 'push') {
-    super(message);
+/**
+ * A build or push failed (external; `host` is the tool, `buildah` or
+ * `docker`). Whose trouble it was is decided here, once, from the stage and
+ * the log: `trouble: 'registry'` for a push, or a build whose log says the
+ * registry (pulling the base) failed; `'build'` when the Dockerfile's steps
+ * failed. Codes `build-registry-trouble` and `build-failed`.
+ */
+export class BuildFailed extends EnvctlError {
+  readonly trouble: 'build' | 'registry';
+
+  constructor(tool: string, message: string, readonly logTail: string, readonly stage: 'build' | 'push') {
+    const trouble = stage === 'push' || REGISTRY_TROUBLE.test(logTail) ? 'registry' : 'build';
+    super('external', trouble === 'registry' ? 'build-registry-trouble' : 'build-failed', message, { host: tool, data: { stage, trouble } });
+    this.trouble = trouble;
   }
 }
 
-export class BuildCancelled extends Error {}
+/**
+ * A build that failed pulling its base, or (docker buildx) pushing, fails in
+ * the build stage; these words in its log tail say the registry, not the
+ * Dockerfile, was the trouble, so the next sync tries again.
+ */
+export const REGISTRY_TROUBLE = /pinging container registry|initializing source docker:|error pulling image|failed to push|failed to do request|connection refused|i\/o timeout|TLS handshake timeout|unexpected status from (HEAD|GET|PUT|POST) request|\b(401 Unauthorized|403 Forbidden|502 Bad Gateway|503 Service Unavailable)\b/i;
 
-export class BuilderUnavailable extends Error {}
+/** A build stopped on request (a newer revision superseded it, another sync took it over): code `build-cancelled`. */
+export class BuildCancelled extends EnvctlError {
+  constructor(message: string, host = 'envctl sync') {
+    super('external', 'build-cancelled', message, { host });
+  }
+}
+
+/** No builder (or container engine) can run here (external, host `builder`, code `builder-missing` or `container-start-failed`). */
+export class BuilderUnavailable extends EnvctlError {
+  constructor(message: string, code = 'builder-missing') {
+    super('external', code, message, { host: 'builder' });
+  }
+}

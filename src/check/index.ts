@@ -18,6 +18,8 @@ export interface CheckContext {
   config: Config;
   /** Layer counts of base images read from their registries, by reference. */
   imageLayers?: Map<string, number>;
+  /** Base images whose registry could not be asked for their layers, with why (the warning says so). */
+  imageLayerTrouble?: Map<string, string>;
   /** Base environment of each environment on the branch compared with (for archived bases). */
   previousBases?: Map<string, string>;
 }
@@ -67,7 +69,8 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
   for (const t of typed) {
     const layers = counts.get(t.env.name) ?? { own: 0, base: undefined, total: undefined, chain: [] };
     const at = () => position(t.source, t.instructions.length > 0 ? '/instructions' : '/base', 'key');
-    problems.push(...checkLayers({ spec: t.spec, instructions: t.instructions }, layers, ctx.config, at, t.where));
+    const trouble = layers.unknownImage !== undefined ? ctx.imageLayerTrouble?.get(layers.unknownImage) : undefined;
+    problems.push(...checkLayers({ spec: t.spec, instructions: t.instructions }, layers, ctx.config, at, t.where, trouble));
     const checked: CheckedEnvironment = {
       name: t.env.name, file: t.env.file, spec: t.spec, context: t.env.context,
       instructions: t.instructions, instructionsEndCleanly: t.endsCleanly, layers, source: t.source,

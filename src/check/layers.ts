@@ -59,13 +59,15 @@ export function countLayers(envs: Map<string, LayerInput>, config: Config, image
   return out;
 }
 
-export function checkLayers(input: LayerInput, count: LayerCount, config: Config, at: () => Location, where: Where): Problem[] {
+/** `trouble`: why the registry of `count.unknownImage` could not be asked, when it could not (not: it was not asked, or lacks the image). */
+export function checkLayers(input: LayerInput, count: LayerCount, config: Config, at: () => Location, where: Where, trouble?: string): Problem[] {
   const { limit, warnAt } = config.layers;
   if (count.total === undefined) {
     // Only where the image is named; environments built on it would repeat it, and an unknown base environment is its own error.
     if (count.unknownImage === undefined) return [];
+    const why = trouble !== undefined ? `: its registry could not be asked (${trouble})` : ' (its registry was not asked, or does not have it)';
     return [problem(at(), 'warning', 'layer-count-unknown',
-      `cannot count the layers of base image "${count.unknownImage}" (its registry was not asked, or did not answer); declare it under imageLayers in envctl.yaml`)];
+      `cannot count the layers of base image "${count.unknownImage}"${why}; declare it under imageLayers in envctl.yaml`)];
   }
   if (count.total <= limit && count.total < warnAt) return [];
   const summary = `${count.total} layers: ${count.base} from the base (${count.chain.join(' → ')}) and ${count.own} here`;

@@ -1,8 +1,6 @@
-import { makeBase } from '../builder/base.js';
+import { ensureBase } from '../builder/base.js';
 import { openRepository } from '../repository/index.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
-import { registryAccess } from '../registry/client.js';
-import { resolveDigest } from '../registry/tag.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 
 export const base: Command = {
@@ -10,10 +8,11 @@ export const base: Command = {
   summary: 'make the deployment default image with debootstrap when the registry lacks it',
   usage: `envctl base [--force]
 
-When the registry has no defaultBase.image (envctl.yaml), makes it: a Debian
+When the registry answers that it has no defaultBase.image (envctl.yaml), makes it: a Debian
 root by debootstrap (suite, variant and mirror from defaultBase.debootstrap;
 mirror "system" is the one this machine's apt uses), committed with buildah
-and pushed. --force makes it even when it exists.`,
+and pushed. --force makes it even when it exists. A registry that cannot be
+reached (or refuses the login) is an error: nothing is made.`,
   options: { ...COMMON, force: { type: 'boolean' } },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('base takes no arguments');
@@ -21,13 +20,9 @@ and pushed. --force makes it even when it exists.`,
     const { config } = await openRepository(root, io.env);
     const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
     try {
-      const existing = await resolveDigest(config.defaultBase.image, registryAccess(config));
-      if (existing && !args.values.force) {
-        io.out(`${config.defaultBase.image}@${existing} exists`);
-        return 0;
-      }
-      const made = await makeBase(root, config, (line) => io.err(line));
-      io.out(`${made.image}@${made.digest}`);
+      // A registry that cannot be asked fails the command (exit 1, naming it): nothing is made over an image that may exist.
+      const base = await ensureBase(root, config, { force: args.values.force === true, log: (line) => io.err(line) });
+      io.out(base.made ? `${base.image}@${base.digest}` : `${base.image}@${base.digest} exists`);
       return 0;
     } finally {
       await registry?.stop();

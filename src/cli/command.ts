@@ -1,7 +1,7 @@
 /** The shape every CLI command file exports; main.ts only dispatches. */
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { UsageError } from '../model/errors.js';
+import { EnvctlError } from '../model/errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -28,8 +28,16 @@ export interface Command {
   run(args: Parsed, io: Io): Promise<number>;
 }
 
-/** Wrong flags or arguments: exit 2 with the message and the command's usage. */
-export { UsageError };
+/**
+ * Wrong flags or arguments, found by the CLI itself while parsing: exit 2
+ * with the message and the command's usage. The library never throws it;
+ * its own input errors (`inputError`, `notFound`) map to the same exit.
+ */
+export class UsageError extends EnvctlError {
+  constructor(message: string) {
+    super('input', 'usage', message);
+  }
+}
 
 /** Options every command takes. */
 export const COMMON: Options = {

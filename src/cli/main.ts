@@ -1,7 +1,8 @@
 /** `envctl <command>`: parse arguments, dispatch to one command file, map failures to exit codes. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UsageError, type Command, type Io } from './command.js';
+import { EnvctlError } from '../model/errors.js';
+import type { Command, Io } from './command.js';
 import { render } from './render.js';
 import { revisions } from './revisions.js';
 import { show } from './show.js';
@@ -61,17 +62,64 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     return await command.run(parsed, io);
   } catch (err) {
-    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    if (usage) {
-      io.err(`envctl ${command.name}: ${(err as Error).message}\n\n${command.usage}`);
-      return 2;
-    }
-    // Bad input is reported as problems; reaching here is a fault in envctl or the machine.
-    io.err(`envctl ${command.name}: ${(err as Error).message ?? String(err)}`);
-    // Errors that know the fix (GitHubError) say it on the next line.
-    const hint = (err as { hint?: unknown }).hint;
-    if (typeof hint === 'string' && hint) io.err(`  ${hint}`);
-    if (io.env.ENVCTL_DEBUG) io.err(String((err as Error).stack));
+    return failed(command, err, io);
+  }
+}
+
+/**
+ * Input errors about the repository or the machine rather than the command
+ * line (a shallow clone, a ledger a newer envctl wrote, object alternates,
+ * no Debian mirror to make a base from): exit 1 as they always have, with
+ * the hint and without the usage, which would not help.
+ */
+const NOT_THE_COMMAND_LINE = new Set([
+  'history-shallow', 'ledger-not-json', 'ledger-format-unknown', 'ledger-malformed', 'git-alternates', 'debian-mirror-missing',
+]);
+
+/**
+ * A command's failure → its exit code, by the error's kind:
+ * - input, not-found (the CLI's own UsageError is input; node's argument
+ *   parser's errors are too): exit 2, the message (with the flag it is
+ *   about, when `data.option` names one) and the command's usage;
+ *   except those in NOT_THE_COMMAND_LINE: exit 1, without the usage;
+ * - external: exit 1, the host that failed and its message, the hint on
+ *   the next line;
+ * - anything else is envctl's own fault: exit 1, the message and a request
+ *   to report it; the stack only with ENVCTL_DEBUG=1.
+ */
+function failed(command: Command, err: unknown, io: Io): number {
+  const debug = () => {
+    if (io.env.ENVCTL_DEBUG && io.env.ENVCTL_DEBUG !== '0') io.err(String((err as Error)?.stack ?? err));
+  };
+  const hint = (e: EnvctlError) => {
+    if (e.hint) io.err(`  ${e.hint.split('\n').join('\n  ')}`);
+  };
+  if ((err as { code?: unknown })?.code !== undefined && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+    io.err(`envctl ${command.name}: ${(err as Error).message}\n\n${command.usage}`);
+    return 2;
+  }
+  if (err instanceof EnvctlError && err.kind === 'input' && NOT_THE_COMMAND_LINE.has(err.code)) {
+    io.err(`envctl ${command.name}: ${err.message}`);
+    hint(err);
+    debug();
     return 1;
   }
+  if (err instanceof EnvctlError && (err.kind === 'input' || err.kind === 'not-found')) {
+    const option = typeof err.data.option === 'string' ? `--${err.data.option}: ` : '';
+    io.err(`envctl ${command.name}: ${option}${err.message}`);
+    hint(err);
+    io.err(`\n${command.usage}`);
+    debug();
+    return 2;
+  }
+  if (err instanceof EnvctlError && err.kind === 'external') {
+    io.err(`envctl ${command.name}: ${err.host ? `${err.host}: ` : ''}${err.message}`);
+    hint(err);
+    debug();
+    return 1;
+  }
+  io.err(`envctl ${command.name}: ${err instanceof Error ? err.message : String(err)}`);
+  io.err('  this is a bug in envctl; please report it (ENVCTL_DEBUG=1 shows where it happened)');
+  debug();
+  return 1;
 }

@@ -31,7 +31,9 @@ image, and the environments built on it that will rebuild.
   --markdown FILE  also write the review as Markdown (the pull-request
                    comment); under GitHub Actions it is added to the job
                    summary ($GITHUB_STEP_SUMMARY) too
-  --offline        do not ask registries for layer counts or base digests`,
+  --offline        do not ask registries for layer counts or base digests
+                   (also without --base: base images keyed by tag;
+                   ENVCTL_OFFLINE=1 does the same)`,
   options: {
     ...COMMON, branch: { type: 'string' }, json: { type: 'boolean' }, matrix: { type: 'boolean' },
     base: { type: 'string' }, markdown: { type: 'string' }, offline: { type: 'boolean' },
@@ -45,7 +47,10 @@ image, and the environments built on it that will rebuild.
     }
     if (args.values.markdown !== undefined) throw new UsageError('--markdown goes with --base');
     const repo = await openRepository(root, io.env);
-    const result = await planRepository(root, repo.config, typeof args.values.branch === 'string' ? args.values.branch : undefined);
+    const offline = args.values.offline === true || io.env.ENVCTL_OFFLINE === '1';
+    const result = await planRepository(root, repo.config, typeof args.values.branch === 'string' ? args.values.branch : undefined, { offline });
+    // A registry that could not be asked is said, so its images' unknown keys do not read as missing images.
+    for (const [image, why] of result.unknownImages) io.err(`envctl plan: warning: no digest for ${image}: ${why}; content keys of what is built on it are unknown`);
     if (args.values.matrix) {
       io.out(JSON.stringify({ include: result.groups.map((environments, i) => ({ group: i + 1, environments: environments.join(',') })) }));
       return 0;
@@ -61,7 +66,7 @@ image, and the environments built on it that will rebuild.
     // One block on stdout: a line per build, a blank line, the summary on a line of its own.
     const lines = result.builds.map((b) => {
       const what = b.action === 'reuse' ? `reuse revision ${b.reuse!.revision}'s image (same content key)` : 'build';
-      return `${b.environment}@${b.revision}  ${what}  [${b.reason}]  key ${b.contentKey ? shortKey(b.contentKey) : 'after its base'}${b.after.length ? `  after ${b.after.join(', ')}` : ''}`;
+      return `${b.environment}@${b.revision}  ${what}  [${b.reason}]  key ${b.contentKey ? shortKey(b.contentKey) : b.after.length ? 'after its base' : 'unknown'}${b.after.length ? `  after ${b.after.join(', ')}` : ''}`;
     });
     const builds = result.builds.filter((b) => b.action === 'build').length;
     io.out([...lines, '', `${builds} to build, ${result.builds.length - builds} to reuse, in ${plural(result.groups.length, 'group')}`].join('\n'));

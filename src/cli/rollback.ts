@@ -1,5 +1,6 @@
 import { openRepository } from '../repository/index.js';
-import { rollback as rollbackTo, RollbackRefused } from '../repository/rollback.js';
+import { isEnvctlError } from '../model/errors.js';
+import { rollback as rollbackTo } from '../repository/rollback.js';
 import { revisionsOf } from '../store/revision-index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { parseRevision, pickRevision } from './pick.js';
@@ -32,7 +33,8 @@ image already built is reused.`,
       io.out(`${result.commit.slice(0, 7)} Roll back ${name} to revision ${target.number} (${result.changed.join(', ')})`);
       return 0;
     } catch (err) {
-      if (err instanceof RollbackRefused) {
+      // A refused rollback (dirty work tree, no author, untracked files in the way) exits 1, not 2: the command line was right.
+      if (isEnvctlError(err) && err.code === 'rollback-refused') {
         io.err(`envctl rollback: ${err.message}`);
         return 1;
       }

@@ -9,6 +9,7 @@ import fs, { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import { FOLDER_SPEC, NAME_PATTERN } from '../load/environments.js';
+import { EnvctlError } from '../model/errors.js';
 import type { CommitInfo, EnvironmentChange, EnvironmentEntry, HistoryStep } from '../model/history.js';
 import { ObjectStore, parseCommit, parseTree } from './objects.js';
 
@@ -24,9 +25,12 @@ export interface WalkEnd {
   paths: Record<string, string>;
 }
 
-export class ShallowHistoryError extends Error {
+/** Revisions cannot be numbered in a shallow clone (input, code `history-shallow`). */
+export class ShallowHistoryError extends EnvctlError {
   constructor() {
-    super('this clone is shallow, so revision numbers would be wrong: fetch the full history (git fetch --unshallow, or fetch-depth: 0 in actions/checkout)');
+    super('input', 'history-shallow', 'this clone is shallow, so revision numbers would be wrong: fetch the full history', {
+      hint: 'git fetch --unshallow, or fetch-depth: 0 in actions/checkout',
+    });
   }
 }
 

@@ -18,6 +18,7 @@ import {
   emptyLedger, formatLedgerFile, LEDGER_FORMAT, mergeLedgers, parseLedgerFile,
   type BuildRecord, type EnvironmentLedger, type Ledger,
 } from '../ledger/model.js';
+import { externalError } from '../model/errors.js';
 import { gitdirOf } from './history.js';
 import { ObjectStore, parseCommit, parseTree } from './objects.js';
 
@@ -82,7 +83,7 @@ export async function recordBuilds(dir: string, branch: string, records: Map<str
     const commit = await writeLedgerCommit(gitdir, old ? [old] : [], current, records, opts.summary);
     await pausePoint('ledger-objects-written');
     if (await compareAndSwap(gitdir, branch, old, commit, opts.lockTimeoutMs ?? 30_000)) return commit;
-    if (attempt > 50) throw new Error(`could not update ${branch}: it kept changing under us`);
+    if (attempt > 50) throw externalError('git', 'ledger-contended', `could not update ${branch}: it kept changing under us`, { data: { branch } });
   }
 }
 
@@ -133,7 +134,7 @@ async function compareAndSwap(gitdir: string, branch: string, expected: string |
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       if (await staleLock(lock)) await rm(lock, { force: true });
-      else if (Date.now() > deadline) throw new Error(`${lock} is held by another writer; if none is running, delete it`);
+      else if (Date.now() > deadline) throw externalError('git', 'ref-locked', `${lock} is held by another writer`, { data: { lock }, hint: `if no other envctl or git is running, delete ${lock}` });
       await new Promise((r) => setTimeout(r, wait));
     }
   }
@@ -184,8 +185,19 @@ what was built and what is active, one JSON file per environment under
   \`commit\` (on main), \`contentKey\`, \`status\` (queued, building,
   succeeded, failed, cancelled), \`image\` and \`digest\` (the pushed image),
   \`baseDigest\` (what it was built FROM), \`startedAt\`, \`endedAt\`,
-  \`builder\`, \`log\`, and for failures \`reason\` and \`logTail\`;
+  \`builder\`, \`log\`, \`size\` (compressed bytes of the image), and for
+  failures \`reason\` (one line for people), \`failure\` and \`logTail\`;
   \`reusedFrom\` when an identical earlier build's image was tagged instead.
+- \`failure\` (failed and cancelled attempts): \`kind\` is one of \`build\` (the
+  environment's own build failed; not retried until it changes), \`registry\`
+  (a registry could not be reached or refused; retried), \`skipped\` (its
+  base did not build; retried), \`cancelled\` (stopped: superseded or taken
+  over by another sync) or \`unexpected\` (anything else; retried); \`code\`
+  is the error's stable code and \`host\` who failed, when known.
+
+Files of the previous format, \`envctl-ledger/1\`, are still read (their
+records' \`failure\` is derived from \`reason\`) and are rewritten in the
+current format by the next write.
 
 Each sync adds one commit whose message lists what it recorded.
 `;

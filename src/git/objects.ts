@@ -14,6 +14,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { EnvctlError } from '../model/errors.js';
 
 export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 export interface GitObject {
@@ -27,7 +28,17 @@ const REF_DELTA = 7;
 /** Bytes of inflated delta bases kept; a walk revisits the same chains. */
 const BASE_CACHE_BYTES = 64 * 1024 * 1024;
 
-export class ObjectStoreError extends Error {}
+/**
+ * The object store cannot be read: object alternates are refused as input
+ * (code `git-alternates`, with the fix as hint); anything else (a missing or
+ * damaged object, a pack format not read here) is the repository's trouble,
+ * external with host `git`.
+ */
+export class ObjectStoreError extends EnvctlError {
+  constructor(message: string, code = 'git-object-unreadable', hint?: string) {
+    super(code === 'git-alternates' ? 'input' : 'external', code, message, { host: 'git', ...(hint ? { hint } : {}) });
+  }
+}
 
 interface Pack {
   idx: Buffer;
@@ -51,7 +62,7 @@ export class ObjectStore {
 
   constructor(private readonly gitdir: string) {
     if (existsSync(join(gitdir, 'objects', 'info', 'alternates'))) {
-      throw new ObjectStoreError('repositories with object alternates are not supported; run git repack -a first');
+      throw new ObjectStoreError('repositories with object alternates are not supported', 'git-alternates', 'run git repack -a first');
     }
     const objects = join(gitdir, 'objects');
     this.looseDirs = new Set(existsSync(objects) ? readdirSync(objects).filter((d) => /^[0-9a-f]{2}$/.test(d)) : []);

@@ -5,11 +5,17 @@
  * Uses the git binary, which CI runners have; numbering never needs it.
  */
 import { execa } from 'execa';
+import { EnvctlError } from '../model/errors.js';
 import { mergeRemoteLedger } from './ledger.js';
 
 const REJECTED = /\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref/;
 
-export class PushFailed extends Error {}
+/** Publishing the state branch failed (external, host `git remote <name>`, code `push-failed`). */
+export class PushFailed extends EnvctlError {
+  constructor(remote: string, message: string) {
+    super('external', 'push-failed', message, { host: `git remote ${remote}`, data: { remote } });
+  }
+}
 
 export async function pushLedger(dir: string, branch: string, remote: string, attempts = 10): Promise<void> {
   const tracking = `refs/envctl/remotes/${branch}`;
@@ -17,11 +23,11 @@ export async function pushLedger(dir: string, branch: string, remote: string, at
     const push = await execa('git', ['push', '--porcelain', remote, `refs/heads/${branch}:refs/heads/${branch}`], { cwd: dir, reject: false });
     if (push.exitCode === 0) return;
     const said = `${push.stdout}\n${push.stderr}`;
-    if (!REJECTED.test(said)) throw new PushFailed(`git push ${remote} ${branch} failed: ${push.stderr.trim().split('\n').pop() ?? ''}`);
+    if (!REJECTED.test(said)) throw new PushFailed(remote, `git push ${remote} ${branch} failed: ${push.stderr.trim().split('\n').pop() ?? ''}`);
     const fetch = await execa('git', ['fetch', '--quiet', remote, `+refs/heads/${branch}:${tracking}`], { cwd: dir, reject: false });
-    if (fetch.exitCode !== 0) throw new PushFailed(`git fetch ${remote} ${branch} failed: ${fetch.stderr.trim().split('\n').pop() ?? ''}`);
+    if (fetch.exitCode !== 0) throw new PushFailed(remote, `git fetch ${remote} ${branch} failed: ${fetch.stderr.trim().split('\n').pop() ?? ''}`);
     const theirs = (await execa('git', ['rev-parse', tracking], { cwd: dir })).stdout.trim();
     await mergeRemoteLedger(dir, branch, theirs);
   }
-  throw new PushFailed(`could not push ${branch} to ${remote}: it kept moving`);
+  throw new PushFailed(remote, `could not push ${branch} to ${remote}: it kept moving`);
 }

@@ -8,6 +8,7 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
+import { EnvctlError } from '../model/errors.js';
 
 // Typed as the plain Octokit: the plugins add only options (declared globally by them), no methods we use.
 const PluggedOctokit: typeof Octokit = Octokit.plugin(retry, throttling);
@@ -21,11 +22,23 @@ export type Permission =
 
 export const DEFAULT_API_URL = 'https://api.github.com';
 
-/** A GitHub call (or its configuration) failed; `hint` says what to do about it. */
-export class GitHubError extends Error {
-  override readonly name = 'GitHubError';
-  constructor(message: string, readonly hint: string, readonly status?: number, options?: { cause?: unknown }) {
-    super(message, options);
+/**
+ * A GitHub call (or its configuration) failed: external, host `GitHub`;
+ * `hint` says what to do about it, `status` is GitHub's answer when there
+ * was one. Codes: `github-token-missing`, `github-repository-missing`,
+ * `github-repository-invalid`, `github-url-invalid`, `github-unreachable`,
+ * `github-bad-token`, `github-rate-limited`, `github-permission`,
+ * `github-not-found`, `github-server-error`, `github-refused`,
+ * `github-id-too-large`, `github-image-undigested`,
+ * `github-deployment-not-created`, `github-head-moved`.
+ */
+export class GitHubError extends EnvctlError {
+  readonly status: number | undefined;
+  declare readonly hint: string;
+
+  constructor(code: string, message: string, hint: string, status?: number, options?: { cause?: unknown }) {
+    super('external', code, message, { host: 'GitHub', hint, ...(status !== undefined ? { data: { status } } : {}), ...(options?.cause !== undefined ? { cause: options.cause } : {}) });
+    this.status = status;
   }
 }
 
@@ -66,21 +79,21 @@ export function githubClient(opts: GitHubClientOptions = {}): GitHubClient {
   const env = opts.env ?? process.env;
   const token = opts.token || env.GITHUB_TOKEN;
   if (!token) {
-    throw new GitHubError('no GitHub token: set GITHUB_TOKEN or pass a token',
+    throw new GitHubError('github-token-missing', 'no GitHub token: set GITHUB_TOKEN or pass a token',
       'in a workflow step add `env: { GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }} }`');
   }
   const repository = opts.repository || env.GITHUB_REPOSITORY;
   if (!repository) {
-    throw new GitHubError('no repository: set GITHUB_REPOSITORY to owner/name or pass a repository',
+    throw new GitHubError('github-repository-missing', 'no repository: set GITHUB_REPOSITORY to owner/name or pass a repository',
       'GitHub Actions sets GITHUB_REPOSITORY itself; elsewhere export it, e.g. GITHUB_REPOSITORY=acme/environments');
   }
   const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(repository);
   if (!match) {
-    throw new GitHubError(`repository "${repository}" is not owner/name`, 'write it as owner/name, e.g. acme/environments');
+    throw new GitHubError('github-repository-invalid', `repository "${repository}" is not owner/name`, 'write it as owner/name, e.g. acme/environments');
   }
   const baseUrl = (opts.baseUrl || env.GITHUB_API_URL || DEFAULT_API_URL).replace(/\/+$/, '');
   if (!URL.canParse(baseUrl)) {
-    throw new GitHubError(`GitHub API URL "${baseUrl}" is not a URL`, 'GITHUB_API_URL is https://api.github.com, or https://<host>/api/v3 on GitHub Enterprise Server');
+    throw new GitHubError('github-url-invalid', `GitHub API URL "${baseUrl}" is not a URL`, 'GITHUB_API_URL is https://api.github.com, or https://<host>/api/v3 on GitHub Enterprise Server');
   }
 
   const retries = opts.retry?.retries ?? 3;
@@ -148,32 +161,32 @@ export function explain(
   const opts = { cause: error };
   if (status === undefined || !e.response) {
     // no HTTP answer at all (octokit reports connection failures as status 500 without a response)
-    return new GitHubError(`could not reach GitHub at ${where.baseUrl} to ${what}: ${said}`,
+    return new GitHubError('github-unreachable', `could not reach GitHub at ${where.baseUrl} to ${what}: ${said}`,
       'check GITHUB_API_URL and the network', status, opts);
   }
   if (status === 401) {
-    return new GitHubError(`bad token: GitHub refused the credentials while trying to ${what} (${said})`,
+    return new GitHubError('github-bad-token', `bad token: GitHub refused the credentials while trying to ${what} (${said})`,
       'GITHUB_TOKEN is wrong, expired or revoked; in a workflow use ${{ secrets.GITHUB_TOKEN }}', status, opts);
   }
   if ((status === 403 || status === 429) && (headers['x-ratelimit-remaining'] === '0' || /secondary rate/i.test(said))) {
     const reset = Number(headers['x-ratelimit-reset']);
-    return new GitHubError(`rate limited: GitHub still refused to ${what} after ${where.retries} retries (${said})`,
+    return new GitHubError('github-rate-limited', `rate limited: GitHub still refused to ${what} after ${where.retries} retries (${said})`,
       reset ? `the limit resets at ${new Date(reset * 1000).toISOString()}; run again after that` : 'wait a few minutes and run again', status, opts);
   }
   if (status === 403) {
     const needs = (Array.isArray(permission) ? permission : [permission]).map((p) => `\`${p}\``).join(' or ');
-    return new GitHubError(`missing permission: the token needs ${needs} (set \`permissions:\` in the workflow) to ${what} in ${where.repository}; GitHub said: ${said}`,
+    return new GitHubError('github-permission', `missing permission: the token needs ${needs} (set \`permissions:\` in the workflow) to ${what} in ${where.repository}; GitHub said: ${said}`,
       `add to the workflow job:\n  permissions:\n    ${(Array.isArray(permission) ? permission[0]! : permission)}`, status, opts);
   }
   if (status === 404) {
-    return new GitHubError(`not found: check the repository name ${where.repository} and that the token can see it (while trying to ${what})`,
+    return new GitHubError('github-not-found', `not found: check the repository name ${where.repository} and that the token can see it (while trying to ${what})`,
       'GITHUB_REPOSITORY is owner/name; a private repository answers 404 to a token that cannot read it', status, opts);
   }
   if (status >= 500) {
-    return new GitHubError(`GitHub answered ${status} to the request to ${what}, still after ${where.retries} retries`,
+    return new GitHubError('github-server-error', `GitHub answered ${status} to the request to ${what}, still after ${where.retries} retries`,
       'GitHub may be having trouble (https://www.githubstatus.com); run again later', status, opts);
   }
-  return new GitHubError(`GitHub refused to ${what}: ${status} ${said}`,
+  return new GitHubError('github-refused', `GitHub refused to ${what}: ${status} ${said}`,
     'this is probably a value envctl sent (a commit, a state); please report it', status, opts);
 }
 
@@ -192,7 +205,7 @@ function githubMessage(e: FailedRequest): string {
  */
 export function toId(id: number | bigint): number {
   const n = Number(id);
-  if (!Number.isSafeInteger(n)) throw new GitHubError(`GitHub id ${id} is too large for envctl`, 'please report this', undefined);
+  if (!Number.isSafeInteger(n)) throw new GitHubError('github-id-too-large', `GitHub id ${id} is too large for envctl`, 'please report this', undefined);
   return n;
 }
 

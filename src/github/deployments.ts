@@ -29,7 +29,7 @@ export interface RecordedDeployment {
 export async function recordDeployment(client: GitHubClient, d: DeploymentRecord): Promise<RecordedDeployment> {
   // The environment URL is what people copy from the Environments page: it must pin the bytes.
   if (!/@sha256:[0-9a-f]{64}$/.test(d.imageReference)) {
-    throw new GitHubError(`image reference "${d.imageReference}" has no @sha256 digest`,
+    throw new GitHubError('github-image-undigested', `image reference "${d.imageReference}" has no @sha256 digest`,
       'record a deployment with the pushed image’s reference by digest');
   }
   const environment = `envctl/${d.environment}`;
@@ -51,7 +51,7 @@ export async function recordDeployment(client: GitHubClient, d: DeploymentRecord
     }));
   // 202 means GitHub merged or wants to merge the default branch into ref instead of creating anything.
   if (!('id' in created.data)) {
-    throw new GitHubError(`GitHub did not create a deployment to ${what}: ${created.data.message ?? `answered ${created.status}`}`,
+    throw new GitHubError('github-deployment-not-created', `GitHub did not create a deployment to ${what}: ${created.data.message ?? `answered ${created.status}`}`,
       'deployments are created with auto_merge off; check that the ref is a commit', created.status);
   }
   const deploymentId = toId(created.data.id);

@@ -11,7 +11,7 @@ export async function pullRequestHead(client: GitHubClient, number: number): Pro
 export async function checkPullRequestHead(client: GitHubClient, number: number, sha: string): Promise<void> {
   const head = await pullRequestHead(client, number);
   if (head !== sha) {
-    throw new GitHubError(`pull request #${number} is at ${head.slice(0, 12)}, not ${sha.slice(0, 12)}: this plan is not for its head; not posted`,
+    throw new GitHubError('github-head-moved', `pull request #${number} is at ${head.slice(0, 12)}, not ${sha.slice(0, 12)}: this plan is not for its head; not posted`,
       'a newer push has its own run, or the plan names a pull request it was not made for');
   }
 }

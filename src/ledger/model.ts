@@ -4,13 +4,68 @@
  * merging record by record, and deriving the active revision.
  *
  * File `ledger/<environment>.json` on the state branch:
- *   { "format": "envctl-ledger/1", "environment": "…", "active": 3 | null,
+ *   { "format": "envctl-ledger/2", "environment": "…", "active": 3 | null,
  *     "builds": [ BuildRecord, … ] }   (oldest first)
+ *
+ * Format 2 added `failure` to records that did not succeed. Files of format
+ * 1 are still read: their records get `failure` derived from `reason` once,
+ * as they are read (`upgradeRecord`), and are written back as format 2.
  */
+import { EnvctlError } from '../model/errors.js';
 
-export const LEDGER_FORMAT = 'envctl-ledger/1';
+export const LEDGER_FORMAT = 'envctl-ledger/2';
+/** The formats parseLedgerFile reads, oldest first; the last is written. */
+export const LEDGER_FORMATS_READ = ['envctl-ledger/1', LEDGER_FORMAT] as const;
 
 export type BuildStatus = 'queued' | 'building' | 'succeeded' | 'failed' | 'cancelled';
+
+/**
+ * Why an attempt did not succeed, as data: the plan's retry rule and every
+ * report decide on `kind`, never on `reason`'s words.
+ * - `build`: the environment's own build failed (a RUN or COPY step, or the
+ *   spec cannot be rendered); it fails the same way until its content
+ *   changes, so it is not retried.
+ * - `registry`: a registry could not be reached, did not answer, or refused
+ *   (pulling the base, pushing, tagging a reused image, looking a digest
+ *   up); the next sync retries it.
+ * - `skipped`: not attempted, because its base environment did not build in
+ *   this sync or has no image; the next sync retries it.
+ * - `cancelled`: stopped on request (superseded by a newer revision, or
+ *   taken over by another sync, which builds it); status `cancelled`.
+ * - `unexpected`: anything else (another tool or host, or a fault in
+ *   envctl); retried, since nothing says it would fail the same way again.
+ */
+export type FailureKind = 'build' | 'registry' | 'skipped' | 'cancelled' | 'unexpected';
+
+export const FAILURE_KINDS: readonly FailureKind[] = ['build', 'registry', 'skipped', 'cancelled', 'unexpected'];
+
+export interface Failure {
+  kind: FailureKind;
+  /** The error's stable code when it had one (`registry-unreachable`, `build-failed`, `base-failed`). */
+  code?: string;
+  /** Who failed, for `registry` (`registry 127.0.0.1:5000`) and other hosts' failures. */
+  host?: string;
+}
+
+/** Failures worth another try without a change: the next sync plans them again. */
+export const RETRIED_FAILURES: ReadonlySet<FailureKind> = new Set<FailureKind>(['registry', 'skipped', 'unexpected']);
+
+/** A failed attempt the next sync tries again (see FailureKind). */
+export function isRetried(record: BuildRecord): boolean {
+  return record.status === 'failed' && record.failure !== undefined && RETRIED_FAILURES.has(record.failure.kind);
+}
+
+/** Words for an attempt's outcome, the same in every report: `succeeded`, `failed (registry; retried)`, `cancelled`. */
+export function outcomeLabel(record: BuildRecord): string {
+  if (record.status !== 'failed') return record.status;
+  const kind = record.failure?.kind;
+  if (kind === undefined) return 'failed';
+  return `failed (${FAILURE_WORDS[kind]}${RETRIED_FAILURES.has(kind) ? '; retried' : ''})`;
+}
+
+const FAILURE_WORDS: Record<FailureKind, string> = {
+  build: 'build', registry: 'registry', skipped: 'skipped: its base did not build', cancelled: 'cancelled', unexpected: 'unexpected error',
+};
 
 export interface BuildRecord {
   /** Unique per attempt: revision, start time and a random part. */
@@ -31,8 +86,10 @@ export interface BuildRecord {
   builder?: string;
   /** Where the full log is kept (a path under .envctl/logs, or a CI URL). */
   log?: string;
-  /** For failures: why, in one line, and the end of the log. */
+  /** For failures: why, in one line for people, and the end of the log. */
   reason?: string;
+  /** For failed and cancelled attempts: why, as data (format 2; derived from `reason` for format 1). */
+  failure?: Failure;
   logTail?: string;
   /** The revision whose image this one reuses (same content key). */
   reusedFrom?: number;
@@ -99,23 +156,52 @@ export function mergeLedgers(a: EnvironmentLedger, b: EnvironmentLedger): Enviro
   return { format: LEDGER_FORMAT, environment: a.environment, active: activeRevision(builds), builds };
 }
 
-export function withRecords(ledger: EnvironmentLedger, records: BuildRecord[]): EnvironmentLedger {
-  return mergeLedgers(ledger, { ...ledger, builds: records });
+/**
+ * A ledger file that cannot be read (input: the file is bad). Codes
+ * `ledger-not-json`, `ledger-format-unknown` (a newer envctl wrote it),
+ * `ledger-malformed`; `data.path` names the file.
+ */
+export class LedgerFormatError extends EnvctlError {
+  constructor(code: string, path: string, message: string) {
+    super('input', code, `${path}: ${message}`, { data: { path } });
+  }
 }
-
-export class LedgerFormatError extends Error {}
 
 export function parseLedgerFile(text: string, path: string): EnvironmentLedger {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new LedgerFormatError(`${path}: not JSON (${(err as Error).message})`);
+    throw new LedgerFormatError('ledger-not-json', path, `not JSON (${(err as Error).message})`);
   }
-  const v = value as Partial<EnvironmentLedger>;
-  if (v.format !== LEDGER_FORMAT) throw new LedgerFormatError(`${path}: format ${JSON.stringify(v.format)} is not ${LEDGER_FORMAT}; a newer envctl wrote it`);
-  if (typeof v.environment !== 'string' || !Array.isArray(v.builds)) throw new LedgerFormatError(`${path}: missing environment or builds`);
-  return { format: LEDGER_FORMAT, environment: v.environment, active: activeRevision(v.builds), builds: v.builds };
+  const v = value as { format?: unknown; environment?: unknown; builds?: unknown };
+  if (!(LEDGER_FORMATS_READ as readonly unknown[]).includes(v.format)) {
+    throw new LedgerFormatError('ledger-format-unknown', path, `format ${JSON.stringify(v.format)} is not ${LEDGER_FORMAT}; a newer envctl wrote it`);
+  }
+  if (typeof v.environment !== 'string' || !Array.isArray(v.builds)) throw new LedgerFormatError('ledger-malformed', path, 'missing environment or builds');
+  const builds = v.format === LEDGER_FORMAT ? (v.builds as BuildRecord[]) : (v.builds as BuildRecord[]).map(upgradeRecord);
+  return { format: LEDGER_FORMAT, environment: v.environment, active: activeRevision(builds), builds };
+}
+
+/**
+ * A record written before failures were data (ledger format 1, results
+ * format 1) → the same record with `failure` derived from its `reason`, the
+ * one place envctl reads those words: sync then wrote "registry <host>: …"
+ * for registry trouble, "skipped: …" for a base that did not build,
+ * "error: …" for anything unexpected, and the builder's own line for a
+ * failing build. Records that succeeded, or already carry `failure`, are
+ * returned as they are.
+ */
+export function upgradeRecord(record: BuildRecord): BuildRecord {
+  if (record.failure !== undefined || (record.status !== 'failed' && record.status !== 'cancelled')) return record;
+  if (record.status === 'cancelled') return { ...record, failure: { kind: 'cancelled' } };
+  const reason = record.reason ?? '';
+  const registry = /^(registry [^\s:]+(?::\d+)?)/.exec(reason);
+  const failure: Failure = registry ? { kind: 'registry', host: registry[1]! }
+    : reason.startsWith('skipped') ? { kind: 'skipped' }
+      : reason.startsWith('error:') ? { kind: 'unexpected' }
+        : { kind: 'build' };
+  return { ...record, failure };
 }
 
 /** Stable, diff-friendly text: one build per line block, keys in a fixed order. */

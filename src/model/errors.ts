@@ -62,9 +62,13 @@ export function notFound(code: string, message: string, details: ErrorDetails = 
   return new EnvctlError('not-found', code, message, details);
 }
 
-/** @deprecated being replaced by inputError/notFound at each throw site; the CLI's own UsageError is in cli/command.ts. */
-export class UsageError extends EnvctlError {
-  constructor(message: string) {
-    super('input', 'usage', message);
-  }
+/** Another host or tool failed or refused; `host` names it (`registry 127.0.0.1:5000`, `GitHub`, `buildah`). */
+export function externalError(host: string, code: string, message: string, details: Omit<ErrorDetails, 'host'> = {}): EnvctlError {
+  return new EnvctlError('external', code, message, { ...details, host });
+}
+
+/** The error's message as one line for people: an external error's host first (`registry 127.0.0.1:5000: not reachable`). */
+export function errorLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return err instanceof EnvctlError && err.host ? `${err.host}: ${message}` : message;
 }

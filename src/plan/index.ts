@@ -4,7 +4,7 @@
  * environments, their latest revisions and the ledger come in as data.
  */
 import type { CheckedEnvironment } from '../check/index.js';
-import { activeBuild, latestAttempts, succeededBuild, type BuildRecord, type Ledger } from '../ledger/model.js';
+import { activeBuild, isRetried, latestAttempts, succeededBuild, type BuildRecord, type Ledger } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
 import { baseOf } from '../model/spec.js';
 import { imageName, renderEnvironment } from '../render/index.js';
@@ -41,6 +41,12 @@ export interface PlanInput {
   ledger: Ledger;
   /** Digests of default and custom base images, as the registry reports them now. */
   imageDigests?: Map<string, string>;
+  /**
+   * Base images whose registry could not be asked for a digest: the content
+   * key of an environment on one is unknown (null) and nothing is reused for
+   * it, since keying it by the tag would treat the image as absent.
+   */
+  unknownImages?: Set<string>;
 }
 
 export function planBuilds(input: PlanInput): Plan {
@@ -67,7 +73,8 @@ export function planBuilds(input: PlanInput): Plan {
     const baseDigest = basePlan?.action === 'reuse' ? basePlan.reuse!.digest
       : base.kind === 'environment' ? digestOf(base.environment, base.revision)
         : imageRef?.includes('@') ? imageRef.split('@')[1] : input.imageDigests?.get(imageRef!);
-    const key = basePending || (base.kind === 'environment' && baseDigest === undefined)
+    const digestUnknown = imageRef !== undefined && !imageRef.includes('@') && input.unknownImages?.has(imageRef) === true;
+    const key = basePending || (base.kind === 'environment' && baseDigest === undefined) || digestUnknown
       ? null
       : renderEnvironment(env, {
         config: input.config, all: byName,
@@ -96,8 +103,8 @@ function whyBuild(last: BuildRecord | undefined, basePending: boolean, baseDiges
   if (!last) return 'new revision';
   if (last.status === 'queued' || last.status === 'building') return 'interrupted';
   // Registry trouble, builds skipped because their base failed, and unexpected errors are worth another
-  // try; a failing RUN is not (it fails the same way until the content changes).
-  if (last.status === 'failed' && /^(registry|skipped|error:)/.test(last.reason ?? '')) return 'retry';
+  // try; a failing RUN is not (it fails the same way until the content changes). See FailureKind.
+  if (isRetried(last)) return 'retry';
   if (basePending) return 'base changed';
   if (last.status === 'succeeded' && baseDigest !== undefined && last.baseDigest !== undefined && last.baseDigest !== baseDigest) return 'base changed';
   return undefined;

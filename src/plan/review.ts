@@ -35,6 +35,8 @@ export interface ReviewInput {
   change: ReviewSide & { problems: Problem[] };
   ledger: Ledger;
   imageDigests?: Map<string, string>;
+  /** Base images whose registry could not be asked (see PlanInput.unknownImages). */
+  unknownImages?: Set<string>;
 }
 
 export interface EnvironmentReview {
@@ -83,7 +85,7 @@ export function reviewChange(input: ReviewInput): Review {
 
   // The builds the target needs now, and the builds it needs once the change is merged: the difference is the change's doing.
   const planOf = (envs: CheckedEnvironment[], latest: Map<string, Revision>) =>
-    planBuilds({ config, environments: envs, latest, ledger: input.ledger, ...(input.imageDigests ? { imageDigests: input.imageDigests } : {}) });
+    planBuilds({ config, environments: envs, latest, ledger: input.ledger, ...(input.imageDigests ? { imageDigests: input.imageDigests } : {}), ...(input.unknownImages ? { unknownImages: input.unknownImages } : {}) });
   const targetPlan = planOf(target.environments, latestOnTarget);
   const merged = new Map(latestOnTarget);
   for (const name of changed) {

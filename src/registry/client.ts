@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../model/config.js';
+import { EnvctlError, type ErrorDetails } from '../model/errors.js';
 import { credentialLookup, registryHost, type CredentialLookup, type Credentials } from './auth.js';
 import { isLoopback } from './reference.js';
 
@@ -29,7 +30,52 @@ export function registryAccess(config: Config, env: NodeJS.ProcessEnv = process.
   return { insecure: config.registry.insecure ? [host] : [], credentials: credentialLookup(config.registry.address, env) };
 }
 
-export class RegistryError extends Error {}
+/**
+ * A registry could not be asked, or refused (external; `host` is `registry
+ * <host[:port]>`, so messages do not repeat it). Codes: `registry-unreachable`
+ * (no connection), `registry-timeout` (no answer in time),
+ * `registry-auth-required` (401: no or wrong login), `registry-forbidden`
+ * (403), `registry-status` (any other answer that is not the thing asked
+ * for), `registry-bad-answer` (an answer that does not parse). A thing the
+ * registry answers it does not have (404) is no error: look-ups return
+ * undefined for it.
+ */
+export class RegistryError extends EnvctlError {
+  readonly registry: string;
+  readonly status: number | undefined;
+
+  constructor(registry: string, code: string, message: string, details: Omit<ErrorDetails, 'host'> & { status?: number } = {}) {
+    const { status, ...rest } = details;
+    super('external', code, message, { ...rest, host: `registry ${registry}`, data: { registry, ...(status !== undefined ? { status } : {}), ...rest.data } });
+    this.registry = registry;
+    this.status = status;
+  }
+}
+
+/** A fetch that did not get an answer → RegistryError: timed out, or not reachable (with the system's reason). */
+export function unreachable(registry: string, err: unknown, signal?: AbortSignal): RegistryError {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError' || (signal?.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError')) {
+    return new RegistryError(registry, 'registry-timeout', 'did not answer in time', { cause: err });
+  }
+  const why = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+  return new RegistryError(registry, 'registry-unreachable', `not reachable: ${why}`, { cause: err });
+}
+
+/** The body of an answer as JSON; a stalled or malformed body is the registry's failure. */
+export async function readJson<T>(registry: string, res: Response, what: string, signal?: AbortSignal): Promise<T> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    throw unreachable(registry, err, signal);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new RegistryError(registry, 'registry-bad-answer', `answered ${what} with something that is not JSON`, { cause: err });
+  }
+}
 
 // Tokens by registry and scope, for the life of the process (they last minutes; a 401 refreshes).
 const tokens = new Map<string, string>();
@@ -38,7 +84,13 @@ const tokens = new Map<string, string>();
 export async function registryFetch(registry: string, path: string, init: RequestInit & { signal: AbortSignal }, access: RegistryAccess): Promise<Response> {
   const scheme = access.insecure.includes(registry) || isLoopback(registry) ? 'http' : 'https';
   const url = `${scheme}://${registry}/v2/${path}`;
-  const send = (authorization?: string) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(authorization ? { authorization } : {}) } });
+  const send = async (authorization?: string) => {
+    try {
+      return await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(authorization ? { authorization } : {}) } });
+    } catch (err) {
+      throw unreachable(registry, err, init.signal);
+    }
+  };
   const creds = access.credentials?.(registry);
   // A token (or Basic header) serves only the login it was got with: never an anonymous caller or another login.
   const who = creds ? createHash('sha256').update(`${creds.username}\0${creds.password}`).digest('hex') : 'anonymous';
@@ -46,7 +98,7 @@ export async function registryFetch(registry: string, path: string, init: Reques
   const cached = tokens.get(cacheKey);
   let res = await send(cached);
   if (res.status !== 401) return res;
-  const authorization = await answerChallenge(res.headers.get('www-authenticate') ?? '', creds, init.signal);
+  const authorization = await answerChallenge(registry, res.headers.get('www-authenticate') ?? '', creds, init.signal);
   if (!authorization) return res;
   await res.body?.cancel();
   tokens.set(cacheKey, authorization);
@@ -54,7 +106,8 @@ export async function registryFetch(registry: string, path: string, init: Reques
   return res;
 }
 
-async function answerChallenge(challenge: string, creds: Credentials | undefined, signal: AbortSignal): Promise<string | undefined> {
+/** The Authorization header answering a 401's challenge; undefined when there is none to give (the 401 then stands). */
+async function answerChallenge(registry: string, challenge: string, creds: Credentials | undefined, signal: AbortSignal): Promise<string | undefined> {
   const basic = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : undefined;
   if (/^Basic\b/i.test(challenge)) return basic;
   if (!/^Bearer\s/i.test(challenge)) return undefined;
@@ -63,18 +116,28 @@ async function answerChallenge(challenge: string, creds: Credentials | undefined
   const url = new URL(params.realm);
   if (params.service) url.searchParams.set('service', params.service);
   if (params.scope) url.searchParams.set('scope', params.scope);
-  const res = await fetch(url, { headers: basic ? { authorization: basic } : {}, signal });
-  if (!res.ok) return undefined;
-  const body = (await res.json()) as { token?: string; access_token?: string };
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: basic ? { authorization: basic } : {}, signal });
+  } catch (err) {
+    // The token service is the registry's, even on another host: its silence is the registry's.
+    throw unreachable(registry, err, signal);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  const body = await readJson<{ token?: string; access_token?: string }>(registry, res, 'the token request', signal);
   const token = body.token ?? body.access_token;
   return token ? `Bearer ${token}` : undefined;
 }
 
-/** Words for a refusal: who refused and what would fix it. */
+/** Words for a refusal: what was refused and what would fix it (the registry is the error's host). */
 export function refusal(registry: string, res: Response, what: string): RegistryError {
-  if (res.status === 401) {
-    return new RegistryError(`registry ${registry} wants credentials for ${what}: log in (buildah login / docker login) or set ENVCTL_REGISTRY_USERNAME and ENVCTL_REGISTRY_PASSWORD`);
+  const status = res.status;
+  if (status === 401) {
+    return new RegistryError(registry, 'registry-auth-required', `wants credentials for ${what}: log in (buildah login / docker login) or set ENVCTL_REGISTRY_USERNAME and ENVCTL_REGISTRY_PASSWORD`, { status });
   }
-  if (res.status === 403) return new RegistryError(`registry ${registry} refused ${what}: the credentials lack permission`);
-  return new RegistryError(`registry ${registry} answered ${res.status} for ${what}`);
+  if (status === 403) return new RegistryError(registry, 'registry-forbidden', `refused ${what}: the credentials lack permission`, { status });
+  return new RegistryError(registry, 'registry-status', `answered ${status} for ${what}`, { status });
 }

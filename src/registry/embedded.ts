@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EnvctlError } from '../model/errors.js';
 import { statePaths } from '../store/paths.js';
 
 export interface RunningRegistry {
@@ -17,7 +18,16 @@ export interface RunningRegistry {
   stop(): Promise<void>;
 }
 
-export class RegistryUnavailable extends Error {}
+/**
+ * The embedded registry cannot run here (external, host `embedded registry`):
+ * code `registry-binary-missing` (Debian's docker-registry is not installed)
+ * or `registry-start-failed`; the hint says what to do.
+ */
+export class RegistryUnavailable extends EnvctlError {
+  constructor(code: string, message: string, hint: string) {
+    super('external', code, message, { host: 'embedded registry', hint });
+  }
+}
 
 async function answers(address: string): Promise<boolean> {
   try {
@@ -32,7 +42,7 @@ export async function ensureEmbeddedRegistry(root: string, port: number): Promis
   const address = `127.0.0.1:${port}`;
   if (await answers(address)) return { address, started: false, stop: async () => undefined };
   const binary = ['/usr/bin/docker-registry', '/usr/local/bin/docker-registry', '/usr/bin/registry'].find((p) => existsSync(p));
-  if (!binary) throw new RegistryUnavailable('the embedded registry needs Debian\'s docker-registry package: run scripts/ensure.sh apt docker-registry (or set registry.address in envctl.yaml)');
+  if (!binary) throw new RegistryUnavailable('registry-binary-missing', 'it needs Debian\'s docker-registry package, which is not installed', 'run scripts/ensure.sh apt docker-registry (or set registry.address in envctl.yaml)');
   const dir = statePaths.registry(root);
   await mkdir(join(dir, 'data'), { recursive: true });
   const config = join(dir, 'config.yml');
@@ -63,5 +73,5 @@ export async function ensureEmbeddedRegistry(root: string, port: number): Promis
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new RegistryUnavailable(`the embedded registry did not start on ${address}; see ${join(dir, 'registry.log')}`);
+  throw new RegistryUnavailable('registry-start-failed', `it did not start on ${address}`, `see ${join(dir, 'registry.log')}`);
 }

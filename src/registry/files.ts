@@ -6,7 +6,7 @@
  */
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { MANIFEST_TYPES, refusal, registryFetch, type RegistryAccess } from './client.js';
+import { MANIFEST_TYPES, readJson, refusal, RegistryError, registryFetch, unreachable, type RegistryAccess } from './client.js';
 import { parseReference } from './reference.js';
 
 interface Manifest {
@@ -20,8 +20,11 @@ export async function readImageFile(ref: string, path: string, opts: { access: R
   const signal = AbortSignal.timeout(30_000);
   const get = async (reference: string): Promise<Manifest> => {
     const res = await registryFetch(image.registry, `${image.repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES }, signal }, opts.access);
-    if (!res.ok) throw refusal(image.registry, res, `${ref}`);
-    return (await res.json()) as Manifest;
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw refusal(image.registry, res, `${ref}`);
+    }
+    return readJson<Manifest>(image.registry, res, `the manifest of ${ref}`, signal);
   };
   let manifest = await get(image.digest ?? image.tag!);
   if (manifest.manifests) {
@@ -41,7 +44,14 @@ export async function readImageFile(ref: string, path: string, opts: { access: R
     const tar = /gzip/.test(layer.mediaType) ? raw.pipe(createGunzip()) : raw;
     // pipe() does not pass errors on: a dropped connection must end the read, not the process.
     if (tar !== raw) raw.once('error', (err) => tar.destroy(err));
-    const found = await findInTar(tar, (name) => name === wanted || name === whiteout);
+    let found: { name: string; bytes: Buffer } | undefined;
+    try {
+      found = await findInTar(tar, (name) => name === wanted || name === whiteout);
+    } catch (err) {
+      // A layer that is not gzip is a bad answer; a dropped download is the registry not answering.
+      if (/^Z_/.test(String((err as { code?: unknown }).code ?? ''))) throw new RegistryError(image.registry, 'registry-bad-answer', `layer ${layer.digest} of ${ref} does not decompress`, { cause: err });
+      throw unreachable(image.registry, err);
+    }
     if (found) return found.name === whiteout ? undefined : found.bytes;
   }
   return undefined;

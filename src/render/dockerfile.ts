@@ -1,5 +1,6 @@
 /** Spec → Dockerfile text, in two parts: what builds the image, and the revision labels. */
 import type { CheckedEnvironment } from '../check/index.js';
+import { EnvctlError } from '../model/errors.js';
 import { isSecret } from '../model/spec.js';
 import { oneLine } from './escape.js';
 import { buildTemplate, headerTemplate, labelsTemplate } from './templates.js';
@@ -21,7 +22,12 @@ export interface DockerfileInput {
   source?: string;
 }
 
-export class RenderError extends Error {}
+/** The environment cannot be rendered as it stands (input: its spec must change; code `instructions-unterminated`). */
+export class RenderError extends EnvctlError {
+  constructor(code: string, message: string, data: Record<string, unknown> = {}) {
+    super('input', code, message, { data });
+  }
+}
 
 export function renderBuildPart(input: DockerfileInput): string {
   const { env } = input;
@@ -58,7 +64,7 @@ export function renderLabels(input: DockerfileInput): string {
 
 /** Trailing blank lines go; instructions that do not end cleanly would swallow the lines envctl writes after them. */
 function instructionsBlock(env: CheckedEnvironment): string {
-  if (!env.instructionsEndCleanly) throw new RenderError(`${env.name}: its instructions do not end cleanly (a trailing "\\" or an open heredoc)`);
+  if (!env.instructionsEndCleanly) throw new RenderError('instructions-unterminated', `${env.name}: its instructions do not end cleanly (a trailing "\\" or an open heredoc)`, { name: env.name });
   return (env.spec.instructions ?? '').replace(/\s+$/, '');
 }
 

@@ -6,6 +6,7 @@
  * user as runAsUser. Docker arguments with a Pod equivalent are mapped
  * (--privileged, --cap-add, --shm-size); all are kept in an annotation.
  */
+import { EnvctlError } from '../model/errors.js';
 import { lifecycleScript } from './lifecycle.js';
 import type { RunSpec } from './runspec.js';
 
@@ -30,16 +31,21 @@ export interface PodManifest {
   spec: Record<string, unknown> & { containers: Record<string, unknown>[] };
 }
 
-export class PodError extends Error {}
+/** No Pod can be made for this run spec as asked (input; codes `image-unbuilt`, `tool-unknown`). */
+export class PodError extends EnvctlError {
+  constructor(code: string, message: string, data: Record<string, unknown> = {}) {
+    super('input', code, message, { data });
+  }
+}
 
 export function podManifest(spec: RunSpec, opts: PodOptions): PodManifest {
-  if (spec.image.includes('{{')) throw new PodError(`${spec.environment} has no built image yet: sync it first`);
+  if (spec.image.includes('{{')) throw new PodError('image-unbuilt', `${spec.environment} has no built image yet: sync it first`, { name: spec.environment });
   const projectDir = opts.projectDir ?? '/mnt/project';
   let command: string[];
   let ports: { name: string; containerPort: number; protocol: 'TCP' }[] = [];
   if ('tool' in opts.run) {
     const tool = spec.workspaceTools[opts.run.tool];
-    if (!tool) throw new PodError(`${spec.environment} has no workspace tool "${opts.run.tool}"; it has: ${Object.keys(spec.workspaceTools).join(', ') || 'none'}`);
+    if (!tool) throw new PodError('tool-unknown', `${spec.environment} has no workspace tool "${opts.run.tool}"; it has: ${Object.keys(spec.workspaceTools).join(', ') || 'none'}`, { option: 'tool', tool: opts.run.tool });
     command = tool.start;
     if (tool.httpProxy) ports = [{ name: portName(opts.run.tool), containerPort: tool.httpProxy.port, protocol: 'TCP' }];
   } else {

@@ -10,7 +10,7 @@ import type { LoadedConsumer } from '../load/consumers.js';
 import { isArchived, rawEnvironmentChoice, rawRenamedFrom } from '../check/raw.js';
 import { FOLDER_SPEC, type LoadedEnvironment } from '../load/environments.js';
 import type { Config } from '../model/config.js';
-import { UsageError } from '../model/errors.js';
+import { notFound } from '../model/errors.js';
 import { updateRevisions } from '../store/revision-index.js';
 
 /** Each environment's facts the consumer rules need, read defensively from the loaded YAML. */
@@ -74,7 +74,7 @@ async function comparedBranch(root: string, config: Config, ref: string, missing
   const commit = await resolveCommit(root, ref);
   if (!commit) {
     if (ref === 'HEAD') return undefined; // no commits yet: every choice is new
-    throw new UsageError(`--against ${ref}: no such branch, tag or commit`);
+    throw notFound('ref-unknown', `no such branch, tag or commit ${ref}`, { data: { option: 'against', ref } });
   }
   const store = openObjects(root);
   try {
@@ -105,7 +105,7 @@ export async function latestRevisions(root: string, config: Config, against?: st
     else {
       // An abbreviated commit id: number along its history.
       const commit = await resolveCommit(root, against);
-      if (commit === undefined) throw new UsageError(`--against ${against}: no such branch, tag or commit`);
+      if (commit === undefined) throw notFound('ref-unknown', `no such branch, tag or commit ${against}`, { data: { option: 'against', ref: against } });
       branch = commit;
     }
   }

@@ -9,8 +9,8 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { replaceDir, writeFileAtomic } from '../files/write.js';
 import { FOLDER_SPEC, NAME_PATTERN } from '../load/environments.js';
-import { editSpec, YamlEditRefused } from '../source/yaml-edit.js';
-import { UsageError } from '../model/errors.js';
+import { editSpec } from '../source/yaml-edit.js';
+import { inputError, notFound } from '../model/errors.js';
 import type { Repository } from './index.js';
 import { updateRevisions } from '../store/revision-index.js';
 
@@ -42,23 +42,24 @@ export interface Duplicated {
 export async function duplicateEnvironment(repo: Repository, from: string, to: string, opts: DuplicateOptions = {}): Promise<Duplicated> {
   const dir = repo.config.environmentsDir;
   const { loaded, problems } = await repo.sources();
-  if (!NAME_PATTERN.test(to)) throw new UsageError(`"${to}" is not a valid environment name: use lowercase letters, digits and single dashes`);
+  if (!NAME_PATTERN.test(to)) throw inputError('name-invalid', `"${to}" is not a valid environment name: use lowercase letters, digits and single dashes`, { data: { name: to } });
   const source = loaded.find((e) => e.name === from);
-  if (!source) throw new UsageError(`no environment "${from}" in ${dir}/`);
-  if (opts.owner !== undefined && !OWNER_PATTERN.test(opts.owner)) throw new UsageError(`--owner "${opts.owner}": an owner is a GitHub login or @org/team`);
+  if (!source) throw notFound('environment-unknown', `no environment "${from}" in ${dir}/`, { data: { name: from } });
+  if (opts.owner !== undefined && !OWNER_PATTERN.test(opts.owner)) throw inputError('owner-invalid', `"${opts.owner}" is not an owner: an owner is a GitHub login or @org/team`, { data: { option: 'owner', owner: opts.owner } });
   const taken = [`${dir}/${to}.yaml`, `${dir}/${to}.yml`, `${dir}/${to}`].filter((p) => existsSync(join(repo.root, p)));
   if (loaded.some((e) => e.name === to) || taken.length > 0) {
-    throw new UsageError(`environment "${to}" already exists (${taken[0] ?? `${dir}/${to}`}); choose another name`);
+    throw inputError('environment-exists', `environment "${to}" already exists (${taken[0] ?? `${dir}/${to}`}); choose another name`, { data: { name: to } });
   }
   const broken = problems.find((p) => p.file === source.file && p.severity === 'error' && (p.rule.startsWith('yaml-') || p.rule === 'encoding' || p.rule === 'file-too-large'));
   if (broken || source.data === null || typeof source.data !== 'object' || Array.isArray(source.data)) {
-    throw new UsageError(`${source.file} does not parse as a mapping${broken ? ` (line ${broken.line}: ${broken.message})` : ''}; fix it first`);
+    throw inputError('spec-unparsable', `${source.file} does not parse as a mapping${broken ? ` (line ${broken.line}: ${broken.message})` : ''}; fix it first`, { data: { path: source.file } });
   }
 
   const data = source.data as Record<string, unknown>;
   const removed = NOT_COPIED.filter((k) => Object.hasOwn(data, k));
   const owner = opts.owner ?? (typeof data.owner === 'string' ? data.owner : undefined);
-  const text = edited(source, removed, opts.owner);
+  // A flow mapping is refused as input (YamlEditRefused, code yaml-flow-mapping).
+  const text = editSpec(source, removed, opts.owner);
 
   const files: string[] = [];
   let path: string;
@@ -85,15 +86,6 @@ export async function duplicateEnvironment(repo: Repository, from: string, to: s
   const before = await previousRevisions(repo, to);
   if (before) out.previousRevisions = before;
   return out;
-}
-
-function edited(...args: Parameters<typeof editSpec>): string {
-  try {
-    return editSpec(...args);
-  } catch (err) {
-    if (err instanceof YamlEditRefused && err.reason === 'flow-mapping') throw new UsageError(err.message);
-    throw err;
-  }
 }
 
 async function previousRevisions(repo: Repository, name: string): Promise<number | undefined> {

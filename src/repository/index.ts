@@ -12,14 +12,14 @@ import { readWorkTree } from '../files/worktree.js';
 import { entriesAt, openObjects, resolveCommit } from '../git/history.js';
 import { specValueAt } from '../git/spec-value.js';
 import { withoutIgnored } from '../git/commit.js';
-import { UsageError } from '../model/errors.js';
+import { errorLine, notFound } from '../model/errors.js';
 import { CONFIG_FILE, loadConfig } from '../config/index.js';
 import { loadConsumers, type LoadedConsumer } from '../load/consumers.js';
 import { loadEnvironments, type LoadedEnvironment } from '../load/environments.js';
 import { isArchived, rawBaseEnvironment, rawBaseImage } from '../check/raw.js';
 import type { Config } from '../model/config.js';
 import { sortProblems, type Problem } from '../model/problem.js';
-import { registryAccess } from '../registry/client.js';
+import { registryAccess, RegistryError } from '../registry/client.js';
 import { layerCount } from '../registry/manifest.js';
 import { consumerContext } from './consumers.js';
 import { readConsumerTree } from '../files/consumers.js';
@@ -50,7 +50,7 @@ export async function openRepository(root: string, env: NodeJS.ProcessEnv = proc
   const configFile = env.ENVCTL_CONFIG ?? CONFIG_FILE;
   const configBytes = await readFile(resolve(root, configFile)).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' && configFile === CONFIG_FILE) return undefined;
-    if (e.code === 'ENOENT') throw new UsageError(`no config file ${configFile} (ENVCTL_CONFIG)`);
+    if (e.code === 'ENOENT') throw notFound('config-missing', `no config file ${configFile}`, { data: { path: configFile }, hint: 'ENVCTL_CONFIG names it; unset it to use envctl.yaml' });
     throw e;
   });
   const { config, problems } = loadConfig(configBytes, configFile, env.ENVCTL_REGISTRY ? { registry: env.ENVCTL_REGISTRY } : {});
@@ -88,12 +88,12 @@ export interface Validation {
 
 export async function validateRepository(repo: Repository, opts: ValidateOptions = {}): Promise<Validation> {
   const sources = await repo.sources();
-  const [imageLayers, previousBases, consumerFacts] = await Promise.all([
-    opts.offline ? new Map<string, number>() : registryLayerCounts(repo.config, sources.loaded),
+  const [layerCounts, previousBases, consumerFacts] = await Promise.all([
+    opts.offline ? { counts: new Map<string, number>(), trouble: new Map<string, string>() } : registryLayerCounts(repo.config, sources.loaded),
     basesAt(repo, sources.loaded, opts.against ?? 'HEAD'),
     consumerContext({ root: repo.root, config: repo.config, ...sources }, opts.against !== undefined ? { against: opts.against } : {}),
   ]);
-  const checked = checkEnvironments(sources.loaded, { config: repo.config, imageLayers, previousBases });
+  const checked = checkEnvironments(sources.loaded, { config: repo.config, imageLayers: layerCounts.counts, imageLayerTrouble: layerCounts.trouble, previousBases });
   const consumers = checkConsumers(sources.consumers, consumerFacts);
   return {
     environments: checked.environments,
@@ -102,20 +102,32 @@ export async function validateRepository(repo: Repository, opts: ValidateOptions
   };
 }
 
-/** Layer counts of every image something is built FROM directly, looked up concurrently. */
-async function registryLayerCounts(config: Config, loaded: LoadedEnvironment[]): Promise<Map<string, number>> {
+/**
+ * Layer counts of every image something is built FROM directly, looked up
+ * concurrently. Validation works offline: a registry that cannot be asked
+ * leaves the count unknown, and `trouble` says why, so the warning tells
+ * "could not ask" from "not there" (anything but a registry's failure is
+ * thrown).
+ */
+async function registryLayerCounts(config: Config, loaded: LoadedEnvironment[]): Promise<{ counts: Map<string, number>; trouble: Map<string, string> }> {
   const refs = new Set<string>([config.defaultBase.image]);
   for (const env of loaded) {
     const image = rawBaseImage(env);
     if (image !== undefined) refs.add(image);
   }
-  const out = new Map<string, number>();
+  const counts = new Map<string, number>();
+  const trouble = new Map<string, string>();
   const access = registryAccess(config);
   await Promise.all([...refs].map(async (ref) => {
-    const n = await layerCount(ref, { platform: config.platform, access });
-    if (n !== undefined) out.set(ref, n);
+    try {
+      const n = await layerCount(ref, { platform: config.platform, access });
+      if (n !== undefined) counts.set(ref, n);
+    } catch (err) {
+      if (!(err instanceof RegistryError)) throw err;
+      trouble.set(ref, errorLine(err));
+    }
   }));
-  return out;
+  return { counts, trouble };
 }
 
 /**
@@ -131,7 +143,7 @@ async function basesAt(repo: Repository, loaded: LoadedEnvironment[], ref: strin
   const commit = await resolveCommit(repo.root, ref);
   if (!commit) {
     if (ref === 'HEAD') return out; // no commits yet: every choice is new
-    throw new UsageError(`--against ${ref}: no such branch, tag or commit`);
+    throw notFound('ref-unknown', `no such branch, tag or commit ${ref}`, { data: { option: 'against', ref } });
   }
   const src = { dir: repo.root, folder: repo.config.environmentsDir };
   const store = openObjects(repo.root);

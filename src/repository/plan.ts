@@ -12,7 +12,8 @@ import { updateRevisions } from '../store/revision-index.js';
 import { baseOf } from '../model/spec.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { registryAccess } from '../registry/client.js';
-import { resolveDigest } from '../registry/tag.js';
+import { RegistryError, resolveDigest } from '../registry/tag.js';
+import { errorLine } from '../model/errors.js';
 
 export interface HeadPlan extends Plan {
   head: string | undefined;
@@ -21,9 +22,24 @@ export interface HeadPlan extends Plan {
   latest: Map<string, Revision>;
   ledger: Ledger;
   imageDigests: Map<string, string>;
+  /**
+   * Base images whose digest could not be asked (their registry was not
+   * reachable, or refused), with why: environments on them have no content
+   * key yet and reuse nothing, rather than being keyed as if the image were
+   * absent. Empty when every registry answered.
+   */
+  unknownImages: Map<string, string>;
 }
 
-export async function planRepository(root: string, config: Config, branch = config.branch): Promise<HeadPlan> {
+export interface PlanOptions {
+  /**
+   * Ask no registry: base images are keyed by their tags, as before any
+   * digest is known (plan --offline, ENVCTL_OFFLINE=1). Sync never plans so.
+   */
+  offline?: boolean;
+}
+
+export async function planRepository(root: string, config: Config, branch = config.branch, opts: PlanOptions = {}): Promise<HeadPlan> {
   const [log, state] = await Promise.all([updateRevisions(root, config, branch), readLedger(root, config.stateBranch)]);
   const files: SourceFile[] = [];
   const store = openObjects(root);
@@ -38,33 +54,56 @@ export async function planRepository(root: string, config: Config, branch = conf
   const { environments } = checkEnvironments(loaded.environments, { config });
   const latest = new Map<string, Revision>();
   for (const r of await log.read()) if (log.entries[r.environment]) latest.set(r.environment, r);
-  const imageDigests = await baseImageDigests(root, config, environments);
-  return { head: log.head, environments, latest, ledger: state.ledger, imageDigests, ...planBuilds({ config, environments, latest, ledger: state.ledger, imageDigests }) };
+  const { digests: imageDigests, unknown: unknownImages } = opts.offline
+    ? { digests: new Map<string, string>(), unknown: new Map<string, string>() }
+    : await baseImageLookups(root, config, environments);
+  return {
+    head: log.head, environments, latest, ledger: state.ledger, imageDigests, unknownImages,
+    ...planBuilds({ config, environments, latest, ledger: state.ledger, imageDigests, unknownImages: new Set(unknownImages.keys()) }),
+  };
 }
 
 /**
  * What the default and custom base images point at now. A changed image
  * behind the same tag changes the content key, so it rebuilds; the embedded
  * registry is started for the question when nothing answers on its port.
+ *
+ * The plan still works when a registry cannot be asked (a laptop offline, a
+ * registry down): such an image goes into `unknown` with the reason, not
+ * into `digests`, so the plan does not key its environments by the tag alone
+ * as it does for an image the registry says it lacks (which sync will then
+ * fail to pull). Anything but a registry's failure is thrown.
  */
-export async function baseImageDigests(root: string, config: Config, environments: CheckedEnvironment[]): Promise<Map<string, string>> {
+export async function baseImageLookups(root: string, config: Config, environments: CheckedEnvironment[]): Promise<{ digests: Map<string, string>; unknown: Map<string, string> }> {
   const refs = new Set<string>();
   for (const env of environments) {
     const base = baseOf(env.spec);
     if (base.kind === 'default') refs.add(config.defaultBase.image);
     else if (base.kind === 'image' && !base.image.includes('@')) refs.add(base.image);
   }
-  const out = new Map<string, string>();
-  if (refs.size === 0) return out;
+  const digests = new Map<string, string>();
+  const unknown = new Map<string, string>();
+  if (refs.size === 0) return { digests, unknown };
+  // An embedded registry that cannot start shows as not reachable below.
   const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort).catch(() => undefined) : undefined;
   const access = registryAccess(config);
   try {
     await Promise.all([...refs].map(async (ref) => {
-      const digest = await resolveDigest(ref, access);
-      if (digest) out.set(ref, digest);
+      try {
+        const digest = await resolveDigest(ref, access);
+        if (digest) digests.set(ref, digest);
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        unknown.set(ref, errorLine(err));
+      }
     }));
   } finally {
     await registry?.stop();
   }
-  return out;
+  return { digests, unknown };
+}
+
+/** The digests baseImageLookups found; images whose registry could not be asked are left out (keyed by their tags). */
+export async function baseImageDigests(root: string, config: Config, environments: CheckedEnvironment[]): Promise<Map<string, string>> {
+  return (await baseImageLookups(root, config, environments)).digests;
 }

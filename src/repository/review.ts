@@ -8,11 +8,11 @@ import { checkEnvironments } from '../check/index.js';
 import { readLedger } from '../git/ledger.js';
 import { entriesAt, openObjects, readEntryFiles, resolveCommit } from '../git/history.js';
 import { loadEnvironments } from '../load/environments.js';
-import { UsageError } from '../model/errors.js';
+import { notFound } from '../model/errors.js';
 import type { SourceFile } from '../model/tree.js';
 import { reviewChange, type Review } from '../plan/review.js';
 import { openRepository, validateRepository } from './index.js';
-import { baseImageDigests } from './plan.js';
+import { baseImageLookups } from './plan.js';
 import { updateRevisions } from '../store/revision-index.js';
 
 export interface ReviewOptions {
@@ -26,7 +26,7 @@ export async function reviewRepository(root: string, opts: ReviewOptions): Promi
   const repo = await openRepository(root);
   const { config } = repo;
   const commit = await resolveCommit(root, opts.target);
-  if (!commit) throw new UsageError(`no branch or commit "${opts.target}" (in CI, fetch it first: git fetch origin ${opts.target})`);
+  if (!commit) throw notFound('ref-unknown', `no branch or commit "${opts.target}"`, { data: { option: 'base', ref: opts.target }, hint: `in CI, fetch it first: git fetch origin ${opts.target}` });
 
   const files: SourceFile[] = [];
   const store = openObjects(root);
@@ -43,7 +43,9 @@ export async function reviewRepository(root: string, opts: ReviewOptions): Promi
     updateRevisions(root, config, opts.target),
     readLedger(root, config.stateBranch),
   ]);
-  const imageDigests = opts.offline ? new Map<string, string>() : await baseImageDigests(root, config, validation.environments);
+  // Offline, nothing is asked and images are keyed by their tags, as the option says; online, images whose
+  // registry could not be asked have no content key (see baseImageDigests).
+  const images = opts.offline ? { digests: new Map<string, string>(), unknown: new Map<string, string>() } : await baseImageLookups(root, config, validation.environments);
   return reviewChange({
     config,
     target: {
@@ -59,6 +61,7 @@ export async function reviewRepository(root: string, opts: ReviewOptions): Promi
       problems: validation.problems,
     },
     ledger: state.ledger,
-    imageDigests,
+    imageDigests: images.digests,
+    unknownImages: new Set(images.unknown.keys()),
   });
 }

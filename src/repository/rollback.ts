@@ -9,9 +9,15 @@ import { commit, dirtyFiles, stage, trackedFiles, whoami } from '../git/commit.j
 import { readEntryFiles } from '../git/history.js';
 import { readWorkTree } from '../files/worktree.js';
 import type { Config } from '../model/config.js';
+import { EnvctlError } from '../model/errors.js';
 import type { Revision } from '../revisions/number.js';
 
-export class RollbackRefused extends Error {}
+/** The work tree is not in a state a rollback may write over (input, code `rollback-refused`; `data.why` says which). */
+export class RollbackRefused extends EnvctlError {
+  constructor(why: 'dirty' | 'no-author' | 'untracked', message: string) {
+    super('input', 'rollback-refused', message, { data: { why } });
+  }
+}
 
 export interface RollbackResult {
   /** The new commit, or undefined when the files already were as at the revision. */
@@ -22,10 +28,10 @@ export interface RollbackResult {
 export async function rollback(root: string, config: Config, name: string, target: Revision, env: NodeJS.ProcessEnv): Promise<RollbackResult> {
   const dirty = await dirtyFiles(root);
   if (dirty.length > 0) {
-    throw new RollbackRefused(`the work tree has uncommitted changes (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}); commit or stash them first`);
+    throw new RollbackRefused('dirty', `the work tree has uncommitted changes (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}); commit or stash them first`);
   }
   const author = await whoami(root, env);
-  if (!author) throw new RollbackRefused('no author: set git config user.name and user.email (or GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL)');
+  if (!author) throw new RollbackRefused('no-author', 'no author: set git config user.name and user.email (or GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL)');
 
   const folder = config.environmentsDir;
   const wanted = await readEntryFiles({ dir: root, folder }, target.environment, target.entry);
@@ -37,7 +43,7 @@ export async function rollback(root: string, config: Config, name: string, targe
   const tracked = new Set((await trackedFiles(root, `${folder}/`)).filter(mine));
   const onDisk = (await readWorkTree(root, folder)).files.filter((f) => mine(f.path));
   const clobbered = onDisk.filter((f) => !tracked.has(f.path) && want.has(f.path)).map((f) => f.path);
-  if (clobbered.length > 0) throw new RollbackRefused(`untracked files would be overwritten: ${clobbered.join(', ')}; move them away first`);
+  if (clobbered.length > 0) throw new RollbackRefused('untracked', `untracked files would be overwritten: ${clobbered.join(', ')}; move them away first`);
   const current = onDisk.filter((f) => tracked.has(f.path));
 
   const removed = current.filter((f) => !want.has(f.path)).map((f) => f.path);

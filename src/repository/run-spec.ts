@@ -11,7 +11,7 @@ import { readEntryFiles } from '../git/history.js';
 import { activeRevision, succeededBuild, type Ledger } from '../ledger/model.js';
 import { loadEnvironments } from '../load/environments.js';
 import type { Config } from '../model/config.js';
-import { UsageError } from '../model/errors.js';
+import { inputError, notFound } from '../model/errors.js';
 import { rawBaseEnvironment, rawBasePinnedRevision } from '../check/raw.js';
 import type { SourceFile } from '../model/tree.js';
 import { chainOf, imageName } from '../render/index.js';
@@ -48,7 +48,7 @@ export async function resolveRunSpec(root: string, config: Config, req: RunSpecR
     const number = pick(ledger, next.name, next.revision, next.builtOn);
     const revisions = await revisionsOf(root, config, next.name);
     const rev = revisions.find((r) => r.number === number);
-    if (!rev) throw new UsageError(`${next.name} has no revision ${number}`);
+    if (!rev) throw notFound('revision-unknown', `${next.name} has no revision ${number}`, { data: { name: next.name, revision: number } });
     const own = await readEntryFiles({ dir: root, folder: config.environmentsDir }, rev.environment, rev.entry);
     // A revision from before a rename lives under the old name: file it under the name asked for.
     files.push(...own.map((f) => ({ ...f, path: f.path.replace(`${config.environmentsDir}/${rev.environment}`, `${config.environmentsDir}/${next!.name}`) })));
@@ -64,7 +64,7 @@ export async function resolveRunSpec(root: string, config: Config, req: RunSpecR
   const checked = checkEnvironments(loadEnvironments({ files, problems: [] }, config.environmentsDir).environments, { config }).environments;
   const all = new Map<string, CheckedEnvironment>(checked.map((e) => [e.name, e]));
   const env = all.get(req.environment);
-  if (!env) throw new UsageError(`${req.environment} at revision ${revisionOf.get(req.environment)} does not pass the schema; no run spec`);
+  if (!env) throw inputError('spec-invalid', `${req.environment} at revision ${revisionOf.get(req.environment)} does not pass the schema; no run spec`, { data: { name: req.environment, revision: revisionOf.get(req.environment) } });
   const revision = revisionOf.get(req.environment)!;
   const digest = succeededBuild(ledger.get(req.environment)?.builds ?? [], revision)!.digest!;
   const rendered = renderRunSpec(env, chainOf(env, all), `${imageName(config, env.name)}@${digest}`, revision);
@@ -79,10 +79,10 @@ function pick(ledger: Ledger, name: string, revision: number | 'active', builtOn
   if (under) return under.revision;
   if (revision === 'active') {
     const active = activeRevision(builds);
-    if (active === null) throw new UsageError(`${name} has no built revision yet: run envctl sync`);
+    if (active === null) throw notFound('image-unbuilt', `${name} has no built revision yet`, { data: { name }, hint: 'run envctl sync' });
     return active;
   }
-  if (!succeededBuild(builds, revision)) throw new UsageError(`${name} revision ${revision} has no built image${builds.length ? '' : ' (nothing of it is built yet)'}: run envctl sync`);
+  if (!succeededBuild(builds, revision)) throw notFound('image-unbuilt', `${name} revision ${revision} has no built image${builds.length ? '' : ' (nothing of it is built yet)'}`, { data: { name, revision }, hint: 'run envctl sync' });
   return revision;
 }
 
@@ -92,7 +92,7 @@ export async function podFor(config: Config, spec: ResolvedRunSpec, opts: Omit<P
   if (spec.username) {
     const passwd = await readImageFile(spec.image, 'etc/passwd', { access: registryAccess(config), platform: config.platform });
     user = passwd ? passwdEntry(passwd.toString('utf8'), spec.username) : undefined;
-    if (!user) throw new UsageError(`${spec.environment} runs as ${spec.username}, but the image's /etc/passwd has no such user`);
+    if (!user) throw inputError('user-unknown', `${spec.environment} runs as ${spec.username}, but the image's /etc/passwd has no such user`, { data: { name: spec.environment, username: spec.username } });
   }
   return podManifest({ ...spec, workspaceTools: spec.workspaceTools }, { ...opts, ...(user ? { user } : {}) });
 }

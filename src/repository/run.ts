@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chooseEngine, runContainer, SECRETS_FILE } from '../builder/container.js';
 import type { Config } from '../model/config.js';
-import { UsageError } from '../model/errors.js';
+import { inputError } from '../model/errors.js';
 import { authFileText } from '../registry/auth.js';
 import { lifecycleScript } from '../render/lifecycle.js';
 import { resolveRunSpec } from './run-spec.js';
@@ -36,18 +36,18 @@ export async function runLocally(root: string, config: Config, target: RunTarget
   let command: string[];
   if (opts.tool !== undefined) {
     const tool = spec.workspaceTools[opts.tool];
-    if (!tool) throw new UsageError(`${spec.environment} has no workspace tool "${opts.tool}"; it has: ${Object.keys(spec.workspaceTools).join(', ') || 'none'}`);
+    if (!tool) throw inputError('tool-unknown', `${spec.environment} has no workspace tool "${opts.tool}"; it has: ${Object.keys(spec.workspaceTools).join(', ') || 'none'}`, { data: { option: 'tool', tool: opts.tool } });
     command = tool.start;
   } else if (opts.command && opts.command.length > 0) {
     command = opts.command;
   } else if (target.consumer?.spec.command) {
     command = ['sh', '-c', target.consumer.spec.command];
   } else {
-    throw new UsageError('give a command after --, or --tool NAME');
+    throw inputError('command-missing', 'nothing to run: give a command or a workspace tool', { data: { name: target.environment } });
   }
   const secrets = spec.variables.filter((v) => 'secret' in v).map((v) => v.name);
   const missing = secrets.filter((n) => opts.env[n] === undefined);
-  if (missing.length > 0) throw new UsageError(`${spec.environment} needs the ${noun(missing.length, 'secret variable')} ${missing.join(', ')}: export ${noun(missing.length, 'it', 'them')} before envctl run`);
+  if (missing.length > 0) throw inputError('secrets-missing', `${spec.environment} needs the ${noun(missing.length, 'secret variable')} ${missing.join(', ')}: export ${noun(missing.length, 'it', 'them')} before the run`, { data: { variables: missing } });
   const host = opts.mount !== undefined ? resolve(opts.cwd, opts.mount) : target.consumer?.folder ? resolve(root, target.consumer.folder) : opts.cwd;
   const auth = authFileText(config.registry.address, opts.env);
   const authDir = auth ? await mkdtemp(join(tmpdir(), 'envctl-auth-')) : undefined;

@@ -8,7 +8,7 @@ import { readLedger } from '../git/ledger.js';
 import { CONSUMER_KINDS } from '../load/consumers.js';
 import { isArchived, rawEnvironmentChoice, rawOwner } from '../check/raw.js';
 import { activeRevision } from '../ledger/model.js';
-import { UsageError } from '../model/errors.js';
+import { notFound } from '../model/errors.js';
 import type { ConsumerKind } from '../model/project.js';
 import type { Repository } from './index.js';
 import { updateRevisions } from '../store/revision-index.js';
@@ -46,7 +46,7 @@ export async function environmentUsage(repo: Repository, name: string): Promise<
   const revisions = log.head === undefined ? [] : await log.read(name);
   if (!here && revisions.length === 0) {
     const known = loaded.map((e) => e.name).filter((n) => n.includes(name) || name.includes(n)).slice(0, 3);
-    throw new UsageError(`no environment "${name}" in ${repo.config.environmentsDir}/ or its history${known.length ? `; did you mean ${known.map((n) => `"${n}"`).join(' or ')}?` : ''}`);
+    throw notFound('environment-unknown', `no environment "${name}" in ${repo.config.environmentsDir}/ or its history${known.length ? `; did you mean ${known.map((n) => `"${n}"`).join(' or ')}?` : ''}`, { data: { name } });
   }
   const ledger = state.ledger.get(name);
   const active = ledger ? activeRevision(ledger.builds) : null;

@@ -5,6 +5,7 @@
  * meant; anything else is refused rather than written.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { EnvctlError } from '../model/errors.js';
 import { LineIndex } from './lines.js';
 import { escapePointer, parseYaml, type PositionLookup } from './yaml.js';
 
@@ -16,10 +17,14 @@ export interface EditableYaml {
   file: string;
 }
 
-/** The edit cannot be made in place; `reason` says why. */
-export class YamlEditRefused extends Error {
-  constructor(message: string, readonly reason: 'flow-mapping' | 'would-not-read-back') {
-    super(message);
+/**
+ * The edit cannot be made in place; `reason` says why. A flow mapping is the
+ * caller's to rewrite (input, code `yaml-flow-mapping`); an edit that would
+ * not read back is this editor's shortcoming (internal, `yaml-edit-mismatch`).
+ */
+export class YamlEditRefused extends EnvctlError {
+  constructor(message: string, readonly reason: 'flow-mapping' | 'would-not-read-back', file: string) {
+    super(reason === 'flow-mapping' ? 'input' : 'internal', reason === 'flow-mapping' ? 'yaml-flow-mapping' : 'yaml-edit-mismatch', message, { data: { path: file } });
   }
 }
 
@@ -28,7 +33,7 @@ export function editSpec(source: EditableYaml, remove: readonly string[], owner?
   const { text, positions } = source;
   const data = source.data as Record<string, unknown>;
   const root = positions.get('');
-  if (root && text[root.value] === '{') throw new YamlEditRefused(`${source.file} is one flow mapping ({…}); duplicate edits block-style YAML only`, 'flow-mapping');
+  if (root && text[root.value] === '{') throw new YamlEditRefused(`${source.file} is one flow mapping ({…}); duplicate edits block-style YAML only`, 'flow-mapping', source.file);
   const lines = new LineIndex(text);
   const lineStart = (offset: number) => offset - lines.locate('', offset).col + 1;
   const keys = Object.keys(data).map((k) => ({ key: k, at: keyOffset(positions, k) })).sort((a, b) => a.at - b.at);
@@ -69,7 +74,7 @@ export function editSpec(source: EditableYaml, remove: readonly string[], owner?
   if (owner !== undefined) expected.owner = owner;
   const again = parseYaml(out, source.file);
   if (again.problems.length > 0 || !isDeepStrictEqual(again.value, expected)) {
-    throw new YamlEditRefused(`could not edit ${source.file} in place (the result would not read back as intended); copy it by hand`, 'would-not-read-back');
+    throw new YamlEditRefused(`could not edit ${source.file} in place (the result would not read back as intended); copy it by hand`, 'would-not-read-back', source.file);
   }
   return out;
 }

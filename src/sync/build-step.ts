@@ -7,13 +7,19 @@ import { replaceDir } from '../files/write.js';
 import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
 import type { PlannedBuild } from '../plan/index.js';
 import { imageSize } from '../registry/manifest.js';
-import { resolveDigest } from '../registry/tag.js';
+import { RegistryError, resolveDigest } from '../registry/tag.js';
+import { EnvctlError } from '../model/errors.js';
 import { imageName, renderEnvironment } from '../render/index.js';
 import { markBuilding } from '../store/claims.js';
 import type { StepContext } from './types.js';
 import { statePaths } from '../store/paths.js';
 
-export class NoBaseImage extends Error {}
+/** The base environment has no built image to build on (not found, code `base-unbuilt`): the step is skipped. */
+export class NoBaseImage extends EnvctlError {
+  constructor(name: string) {
+    super('not-found', 'base-unbuilt', `base environment ${name} has no built image`, { data: { base: name } });
+  }
+}
 
 export async function buildStep(step: PlannedBuild, ctx: StepContext, record: BuildRecord, builder: Builder, signal: AbortSignal): Promise<void> {
   const { root, config } = ctx;
@@ -25,7 +31,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
     const digest = revision === 'active'
       ? (now?.status === 'succeeded' ? now.digest : activeBuild(ledger)?.digest)
       : succeededBuild(ledger?.builds ?? [], revision)?.digest;
-    if (!digest) throw new NoBaseImage(`base environment ${name} has no built image`);
+    if (!digest) throw new NoBaseImage(name);
     return `${imageName(config, name)}@${digest}`;
   };
   const rendered = renderEnvironment(env, {
@@ -33,7 +39,11 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
     revision: { number: step.revision, commit: step.commit, created: record.startedAt },
   });
   record.contentKey = rendered.contentKey;
-  record.baseDigest = rendered.from.includes('@') ? rendered.from.split('@')[1] : await resolveDigest(rendered.from, ctx.access);
+  // A registry that cannot be asked throws its RegistryError here: the step fails as registry trouble
+  // (retried), never recorded as built with no base digest. An image the registry says it lacks is left
+  // to the builder, which may have it locally or will fail pulling it.
+  const baseDigest = rendered.from.includes('@') ? rendered.from.split('@')[1] : await resolveDigest(rendered.from, ctx.access);
+  if (baseDigest) record.baseDigest = baseDigest;
   const dir = statePaths.build(root, step.environment);
   await replaceDir(dir, (d) => layOut(d, rendered.dockerfile, env));
   await mkdir(statePaths.logs(root), { recursive: true });
@@ -46,7 +56,13 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
     noCache: env.spec.noCache === true, insecure: config.registry.insecure, logFile: join(root, record.log), signal,
     ...(ctx.authFile ? { authFile: ctx.authFile } : {}),
   });
-  const size = await imageSize(`${imageName(config, step.environment)}@${record.digest}`, { access: ctx.access, platform: config.platform });
+  // The size is a figure for the catalog; the image is pushed. A registry that does not answer about it now
+  // leaves the record without one rather than failing a good build.
+  const size = await imageSize(`${imageName(config, step.environment)}@${record.digest}`, { access: ctx.access, platform: config.platform })
+    .catch((err: unknown) => {
+      if (err instanceof RegistryError) return undefined;
+      throw err;
+    });
   if (size !== undefined) record.size = size;
 }
 

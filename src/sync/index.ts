@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildCancelled, BuildFailed, chooseBuilder, type Builder } from '../builder/index.js';
 import { recordBuilds } from '../git/ledger.js';
-import type { BuildRecord } from '../ledger/model.js';
+import type { BuildRecord, Failure } from '../ledger/model.js';
+import { EnvctlError, errorLine } from '../model/errors.js';
 import { recordsByEnvironment, RESULTS_FORMAT, summaryOf } from '../ledger/results.js';
 import type { Config } from '../model/config.js';
 import type { PlannedBuild } from '../plan/index.js';
@@ -120,7 +121,7 @@ function newRecord(step: PlannedBuild, config: Config): BuildRecord {
 
 function cancelled(step: PlannedBuild, config: Config, reason: string): BuildRecord {
   const record = newRecord(step, config);
-  return { ...record, status: 'cancelled', reason, endedAt: record.startedAt };
+  return { ...record, status: 'cancelled', reason, failure: { kind: 'cancelled', code: 'build-cancelled' }, endedAt: record.startedAt };
 }
 
 /** The plan cut down to the groups holding the named environments (a group is never split). */
@@ -147,13 +148,15 @@ async function attempt(step: PlannedBuild, ctx: StepContext, builder: Builder | 
     const by = await supersededBy(ctx.root, step.environment, step.revision);
     if (by) throw new BuildCancelled(takenBy(by, step.revision));
     const blockedBy = step.after.find((a) => ctx.done.get(a)?.status !== 'succeeded');
-    if (blockedBy) throw new SkipError(`its base ${blockedBy} did not build`);
+    if (blockedBy) throw new SkipError(blockedBy);
     if (step.action === 'reuse') await reuse(step, ctx, record);
     else await buildStep(step, ctx, record, builder!, stop.signal);
     record.status = 'succeeded';
   } catch (err) {
-    record.status = err instanceof BuildCancelled ? 'cancelled' : 'failed';
-    record.reason = err instanceof BuildCancelled ? String(stop.signal.reason ?? err.message) : failureReason(err, ctx.config);
+    const failed = failureOf(err, ctx.config);
+    record.status = failed.failure.kind === 'cancelled' ? 'cancelled' : 'failed';
+    record.reason = failed.failure.kind === 'cancelled' ? String(stop.signal.reason ?? failed.reason) : failed.reason;
+    record.failure = failed.failure;
     if (err instanceof BuildFailed) record.logTail = err.logTail;
   } finally {
     clearInterval(watch);
@@ -172,20 +175,32 @@ async function reuse(step: PlannedBuild, ctx: StepContext, record: BuildRecord):
   if (earlier?.size !== undefined) record.size = earlier.size;
 }
 
-/** One line on why a step failed; reasons starting with "registry" or "skipped" are retried by the next sync. */
-function failureReason(err: unknown, config: Config): string {
-  if (err instanceof SkipError || err instanceof NoBaseImage) return `skipped: ${err.message}`;
-  if (err instanceof BuildFailed) return err.stage === 'push' || REGISTRY_TROUBLE.test(err.logTail) ? `registry ${config.registry.address}: ${err.message}` : err.message;
-  if (err instanceof RegistryError) return err.message.startsWith('registry ') ? err.message : `registry ${config.registry.address}: ${err.message}`;
-  return `error: ${(err as Error).message}`;
+/**
+ * A step's error → its failure as data and the one line for people, decided
+ * here once by the error's type (never its words): see FailureKind. The
+ * builder has already said whether a failed build was the registry's doing
+ * (BuildFailed.trouble).
+ */
+export function failureOf(err: unknown, config: Config): { failure: Failure; reason: string } {
+  const code = err instanceof EnvctlError ? { code: err.code } : {};
+  if (err instanceof BuildCancelled) return { failure: { kind: 'cancelled', ...code }, reason: err.message };
+  if (err instanceof SkipError || err instanceof NoBaseImage) return { failure: { kind: 'skipped', ...code }, reason: `skipped: ${err.message}` };
+  if (err instanceof BuildFailed) {
+    if (err.trouble === 'build') return { failure: { kind: 'build', ...code }, reason: err.message };
+    // The builder's log does not say which registry; the one pushed to is named, as it is the one most often at fault.
+    const host = `registry ${config.registry.address}`;
+    return { failure: { kind: 'registry', ...code, host }, reason: `${host}: ${err.message}` };
+  }
+  if (err instanceof RegistryError) return { failure: { kind: 'registry', ...code, host: err.host! }, reason: errorLine(err) };
+  // The spec itself cannot be built as it stands (it cannot be rendered): fails again until it changes.
+  if (err instanceof EnvctlError && (err.kind === 'input' || err.kind === 'not-found')) return { failure: { kind: 'build', ...code }, reason: err.message };
+  const host = err instanceof EnvctlError && err.host ? { host: err.host } : {};
+  return { failure: { kind: 'unexpected', ...code, ...host }, reason: `error: ${errorLine(err)}` };
 }
 
-class SkipError extends Error {}
-
-/**
- * A build that failed pulling its base, or (docker buildx) pushing, fails in
- * the build step; these words in its log tail say the registry, not the
- * Dockerfile, was the trouble, so the next sync tries again.
- */
-const REGISTRY_TROUBLE = /pinging container registry|initializing source docker:|error pulling image|failed to push|failed to do request|connection refused|i\/o timeout|TLS handshake timeout|unexpected status from (HEAD|GET|PUT|POST) request|\b(401 Unauthorized|403 Forbidden|502 Bad Gateway|503 Service Unavailable)\b/i;
-
+/** Not attempted: a base in this sync did not build. */
+class SkipError extends EnvctlError {
+  constructor(base: string) {
+    super('input', 'base-failed', `its base ${base} did not build`, { data: { base } });
+  }
+}
