@@ -16,6 +16,7 @@
  */
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -249,6 +250,13 @@ export function violations(tree: Tree): Violation[] {
 
 export const formatViolation = (v: Violation): string => (v.target === '(the rank table)' ? v.rule : `${v.file} imports ${v.target}: ${v.rule}`);
 
+/** The packages a file needs at run time: bare imports that are not type-only and not node's own, by package name. */
+export function runtimePackagesOf(path: string, text: string): string[] {
+  return importsOf(path, text)
+    .filter((r) => !r.typeOnly && r.specifier !== '<computed>' && !r.specifier.startsWith('.') && !r.specifier.startsWith('node:') && !isBuiltin(r.specifier))
+    .map((r) => (r.specifier.startsWith('@') ? r.specifier.split('/').slice(0, 2).join('/') : r.specifier.split('/')[0]!));
+}
+
 /** src/**\/*.ts of the repository, as paths relative to its root. */
 function sourceTree(root: string): Map<string, string> {
   const tree = new Map<string, string>();
@@ -293,6 +301,11 @@ describe('architecture: purity and layers of src/', () => {
       ]);
     });
 
+    it('names the packages a file needs at run time (not types, not node\'s own)', () => {
+      expect(runtimePackagesOf('x.ts', "import a from 'execa';\nimport type { B } from 'dev-only';\nimport { c } from '@octokit/rest/sub';\nimport 'fs';\nimport { d } from 'node:path';\nexport * from './e.js';\nconst f = await import('js-yaml');\n"))
+        .to.deep.equal(['execa', '@octokit/rest', 'js-yaml']);
+    });
+
     it('reports each known violation, and only those', () => {
       expect(layerViolations(fake).map(formatViolation)).to.deep.equal([
         'src/newthing/ has no rank: place it in RANKS in test/architecture.test.ts (and ARCHITECTURE.md)',
@@ -333,6 +346,18 @@ describe('architecture: purity and layers of src/', () => {
 
     it('every folder has a rank, and pure folders and ranks are kept', () => {
       const found = layerViolations(tree).map(formatViolation);
+      expect(found, `\n${found.join('\n')}\n`).to.deep.equal([]);
+    });
+
+    it('imports at run time only packages package.json lists under dependencies (not devDependencies)', () => {
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+      const found: string[] = [];
+      for (const [file, text] of tree) {
+        for (const name of new Set(runtimePackagesOf(file, text))) {
+          if (pkg.dependencies?.[name]) continue;
+          found.push(`${file} imports ${name}: ${pkg.devDependencies?.[name] ? 'a devDependency, missing once installed with --omit=dev' : 'not in package.json'}; list it under dependencies`);
+        }
+      }
       expect(found, `\n${found.join('\n')}\n`).to.deep.equal([]);
     });
 
