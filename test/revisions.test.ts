@@ -185,7 +185,7 @@ describe('revisions: numbering from git history', function () {
     await git(dir, ['revert', '--no-edit', 'HEAD']);
     const list = await revisionsOf(dir, CONFIG, 'a');
     expect(list.map((r) => [r.number, r.subject])).to.deep.equal([[1, 'Add a'], [2, 'a: echo two'], [3, 'Revert "a: echo two"']]);
-    const keys = await revisionKeys(dir, CONFIG, list);
+    const keys = (await revisionKeys(dir, CONFIG, list)).map((k) => k?.contentKey);
     expect(keys[0]).to.match(/^sha256:[0-9a-f]{64}$/);
     expect(keys[1]).to.not.equal(keys[0]);
     expect(keys[2]).to.equal(keys[0]);
@@ -205,7 +205,7 @@ describe('revisions: numbering from git history', function () {
     expect(list.map((r) => [r.number, r.subject, r.entry.form])).to.deep.equal([
       [1, 'Add b', 'folder'], [2, 'b: add pandas', 'folder'], [3, 'b: describe', 'folder'],
     ]);
-    const keys = await revisionKeys(dir, CONFIG, list);
+    const keys = (await revisionKeys(dir, CONFIG, list)).map((k) => k?.contentKey ?? null);
     expect(keys.every((k) => k !== null)).to.equal(true);
     expect(keys[1]).to.not.equal(keys[0]);
     expect(keys[2]).to.equal(keys[1]);
@@ -447,6 +447,48 @@ describe('revisions: numbering from git history', function () {
       } finally {
         await git(dir, ['checkout', '--', A]);
       }
+    });
+  });
+
+  describe('a clone without a local main branch', () => {
+    it('revisions, show and diff name the missing branch and how to fetch it, not "no revisions"', async () => {
+      const { dir } = await threeRevisions();
+      const clone = join(dir, '.envctl', 'clone');
+      await git(dir, ['clone', '-q', `file://${dir}`, clone]);
+      // Only origin/main is left, as in a CI checkout of a pull request's branch.
+      await git(clone, ['checkout', '-q', '-b', 'topic']);
+      await git(clone, ['branch', '-q', '-D', 'main']);
+      for (const args of [['revisions', 'a'], ['diff', 'a', '1'], ['show', 'a@1']]) {
+        const r = await envctl([...args, '-C', clone]);
+        expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).to.equal(1);
+        expect(r.stderr).to.not.contain('no revisions');
+        expect(r.stderr).to.contain('branch main does not exist in this clone, only origin/main').and.contain('git fetch origin main:main');
+        noStackTrace(r);
+      }
+      await git(clone, ['fetch', '-q', 'origin', 'main:main']);
+      expect((await envctl(['revisions', 'a', '-C', clone])).exitCode).to.equal(0);
+    });
+  });
+
+  describe('diff of a folder environment with the working tree', () => {
+    it('shows changed build-context files, and not a file git ignores', async () => {
+      const dir = await newRepo();
+      const folder = 'environments/f';
+      await commit(dir, {
+        '.gitignore': '.envctl/\n*.pyc\n',
+        [`${folder}/environment.yaml`]: spec({ copy: 'notes.txt' }),
+        [`${folder}/notes.txt`]: 'one\n',
+      }, 'Add f');
+      await writeFile(join(dir, folder, 'notes.txt'), 'two\n');
+      await writeFile(join(dir, folder, 'cache.pyc'), 'compiled\n');
+      const r = await envctl(['diff', 'f', '1', '-C', dir]);
+      expect(r.exitCode, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('f@revision 1 context/notes.txt').and.contain('f@working tree context/notes.txt');
+      expect(r.stdout.split('\n')).to.include.members(['-one', '+two']);
+      expect(r.stdout).to.not.contain('cache.pyc').and.not.contain('compiled');
+      // The same ignore rule keeps it out of the build inputs: the key is the committed revision's once notes.txt is back.
+      await writeFile(join(dir, folder, 'notes.txt'), 'one\n');
+      expect((await envctl(['diff', 'f', '1', '-C', dir])).stdout).to.equal('');
     });
   });
 

@@ -68,12 +68,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /**
  * Input errors about the repository or the machine rather than the command
- * line (a shallow clone, a ledger a newer envctl wrote, object alternates,
- * no Debian mirror to make a base from): exit 1 as they always have, with
- * the hint and without the usage, which would not help.
+ * line (a shallow clone, a clone without the configured branch, a ledger a
+ * newer envctl wrote, object alternates, no Debian mirror to make a base
+ * from): exit 1 as they always have, with the hint and without the usage,
+ * which would not help.
  */
 const NOT_THE_COMMAND_LINE = new Set([
-  'history-shallow', 'ledger-not-json', 'ledger-format-unknown', 'ledger-malformed', 'git-alternates', 'debian-mirror-missing',
+  'history-shallow', 'branch-not-found', 'ledger-not-json', 'ledger-format-unknown', 'ledger-malformed', 'git-alternates', 'debian-mirror-missing',
 ]);
 
 /**
@@ -98,7 +99,7 @@ function failed(command: Command, err: unknown, io: Io): number {
     io.err(`envctl ${command.name}: ${(err as Error).message}\n\n${command.usage}`);
     return 2;
   }
-  if (err instanceof EnvctlError && err.kind === 'input' && NOT_THE_COMMAND_LINE.has(err.code)) {
+  if (err instanceof EnvctlError && (err.kind === 'input' || err.kind === 'not-found') && NOT_THE_COMMAND_LINE.has(err.code)) {
     io.err(`envctl ${command.name}: ${err.message}`);
     hint(err);
     debug();

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { withBases } from '../check/raw.js';
 import { openRepository, validateRepository } from '../repository/index.js';
-import { renderAll, writeRendered } from '../repository/render.js';
+import { writeRendered } from '../repository/render.js';
+import { keyContext, renderResolved } from '../repository/keys.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { reportProblems, summary } from './report.js';
 import { selectEnvironments } from './select.js';
@@ -15,7 +16,14 @@ export const render: Command = {
 With one name and no --out, prints its Dockerfile (--run-spec: its run spec;
 --key: its content key). With --out, writes DIR/<name>/{Dockerfile,
 run-spec.json,content-key,context/} for each named environment, or all.
-Environments with errors (their own or their bases') are not rendered: exit 1.`,
+Environments with errors (their own or their bases') are not rendered: exit 1.
+FROM names the base as sync will: a base environment by its active (or
+pinned) build's digest from the ledger, a base image by the digest the
+registry gives (by its tag with --offline). A key against an unresolved
+base (a base environment not built yet, an image whose registry could not
+be asked) is not the one a build records: --key and --out say so on
+stderr, --json has "keyResolved": false.
+  --offline   do not ask registries (layer counts, base image digests)`,
   options: { ...COMMON, out: { type: 'string', short: 'o' }, 'run-spec': { type: 'boolean' }, key: { type: 'boolean' }, json: { type: 'boolean' }, offline: { type: 'boolean' } },
   async run(args, io) {
     const root = repoDir(args, io);
@@ -24,7 +32,8 @@ Environments with errors (their own or their bases') are not rendered: exit 1.`,
     const repo = await openRepository(root, io.env);
     const sources = await repo.sources();
     const names = args.positionals.length ? selectEnvironments(args.positionals, sources.loaded, root, io.cwd) : new Set(sources.loaded.map((e) => e.name));
-    const result = await validateRepository(repo, { offline: args.values.offline === true || io.env.ENVCTL_OFFLINE === '1' });
+    const offline = args.values.offline === true || io.env.ENVCTL_OFFLINE === '1';
+    const result = await validateRepository(repo, { offline });
 
     const byName = new Map(result.environments.map((e) => [e.name, e]));
     const involved = withBases(names, sources.loaded);
@@ -36,7 +45,10 @@ Environments with errors (their own or their bases') are not rendered: exit 1.`,
       return 1;
     }
 
-    const rendered = renderAll(result.environments, repo.config, names);
+    // Bases as plan and sync name them: a base environment by its built image's digest, a base image by the registry's.
+    const ctx = await keyContext(repo, offline ? {} : { registry: result.environments.filter((e) => names.has(e.name)) });
+    const rendered = renderResolved(result.environments, repo.config, ctx, names);
+    const unresolved = rendered.filter((r) => !r.keyResolved).map((r) => `${r.name} (FROM ${r.from})`);
     if (args.values.json) {
       io.out(JSON.stringify(rendered, null, 2));
     } else if (out) {
@@ -47,6 +59,9 @@ Environments with errors (their own or their bases') are not rendered: exit 1.`,
     } else {
       const r = rendered[0]!;
       io.out(args.values['run-spec'] ? JSON.stringify(r.runSpec, null, 2) : args.values.key ? r.contentKey : r.dockerfile.replace(/\n$/, ''));
+    }
+    if (unresolved.length > 0 && (out || args.values.key)) {
+      io.err(`note: unresolved base, so the key is not the one a build records: ${unresolved.join(', ')}`);
     }
     return 0;
   },

@@ -1,7 +1,7 @@
 import { shortKey } from '../render/index.js';
+import { revisionTable } from '../repository/history.js';
 import { openRepository } from '../repository/index.js';
-import { revisionKeys } from '../repository/history.js';
-import { revisionsOf } from '../store/revision-index.js';
+import { keyContext } from '../repository/keys.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 
 export const revisions: Command = {
@@ -12,39 +12,37 @@ export const revisions: Command = {
 Every commit on the branch's first-parent history (envctl.yaml: branch) that
 changed the environment's files, oldest first: revision, commit, date,
 author, content key and summary. A revision whose content key equals an
-earlier one's (a git revert, an envctl rollback) says which.`,
+earlier one's (a git revert, an envctl rollback) says which.
+
+The key is computed with the base as the ledger knows it: the base image the
+revision's build stood on, else the base environment's active (or pinned)
+build; a base image by the digest its build recorded, else by its tag. A
+key marked ~ (JSON: "keyResolved": false) names a base environment nothing
+of which is built yet, by its tag: its build will record another key.`,
   options: { ...COMMON, json: { type: 'boolean' } },
   async run(args, io) {
     const [name, ...extra] = args.positionals;
     if (name === undefined || extra.length > 0) throw new UsageError('name one environment');
-    const root = repoDir(args, io);
-    const repo = await openRepository(root, io.env);
-    const list = await revisionsOf(root, repo.config, name);
-    if (list.length === 0) {
+    const repo = await openRepository(repoDir(args, io), io.env);
+    const rows = await revisionTable(repo, name, await keyContext(repo));
+    if (rows.length === 0) {
       io.err(`envctl revisions: "${name}" has no revisions on ${repo.config.branch}`);
       return 1;
     }
-    const keys = await revisionKeys(root, repo.config, list);
-    const firstWithKey = new Map<string, number>();
-    const rows = list.map((r, i) => {
-      const key = keys[i] ?? null;
-      const sameAs = key === null ? undefined : firstWithKey.get(key);
-      if (key !== null && sameAs === undefined) firstWithKey.set(key, r.number);
-      return { ...r, date: new Date(r.time * 1000).toISOString(), contentKey: key, sameKeyAs: sameAs ?? null };
-    });
     if (args.values.json) {
       io.out(JSON.stringify(rows, null, 2));
       return 0;
     }
     const table = rows.map((r) => [
       String(r.number), r.commit.slice(0, 7), r.date.slice(0, 10), r.author,
-      r.contentKey === null ? 'invalid' : shortKey(r.contentKey),
+      r.contentKey === null ? 'invalid' : `${r.keyResolved ? '' : '~'}${shortKey(r.contentKey)}`,
       `${r.subject}${r.sameKeyAs !== null ? `  (same build inputs as ${r.sameKeyAs})` : ''}${r.environment !== name ? `  [as ${r.environment}]` : ''}`,
     ]);
     const head = ['REV', 'COMMIT', 'DATE', 'AUTHOR', 'KEY', 'SUMMARY'];
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
     io.out([line(head), ...table.map(line)].join('\n'));
+    if (rows.some((r) => r.keyResolved === false)) io.err('~ key against a base environment not built yet (named by its tag): its build will record another key');
     return 0;
   },
 };

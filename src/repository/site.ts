@@ -38,7 +38,7 @@ export async function gatherSite(root: string, opts: { now?: Date } = {}): Promi
     const attempts = latestAttempts(builds);
     const active = activeRevision(builds);
     const latest = revisions.at(-1);
-    const dockerfileOf = async (r: Revision | undefined) => (r ? (await environmentAt(root, config, r.environment, r.entry)).rendered?.dockerfile : undefined);
+    const dockerfileOf = async (r: Revision | undefined) => (r ? (await environmentAt(root, config, r)).rendered?.dockerfile : undefined);
     const activeRev = revisions.find((r) => r.number === active);
     const [activeFile, latestFile] = await Promise.all([dockerfileOf(activeRev), dockerfileOf(latest)]);
     const base = baseOf(env.spec);
