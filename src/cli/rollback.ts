@@ -1,7 +1,7 @@
 import { openRepository } from '../repository/index.js';
 import { isEnvctlError } from '../model/errors.js';
 import { rollback as rollbackTo } from '../repository/rollback.js';
-import { revisionsOf } from '../store/revision-index.js';
+import { revisionsFor } from '../repository/history.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { parseRevision, pickRevision } from './pick.js';
 
@@ -23,7 +23,7 @@ image already built is reused.`,
     const to = parseRevision(args.values.to as string, '--to', { latest: true });
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
-    const target = pickRevision(await revisionsOf(root, repo.config, name), name, to);
+    const target = pickRevision(await revisionsFor(repo, name), name, to);
     try {
       const result = await rollbackTo(root, repo.config, name, target, io.env);
       if (!result.commit) {
