@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what envctl needs when it is missing, so a fresh clone needs nothing else.
-#   scripts/ensure.sh npm          node_modules from package-lock.json (and the compiled dist/)
+#   scripts/ensure.sh npm          node_modules from package-lock.json, and dist/ compiled from the sources
+#   scripts/ensure.sh build        dist/ compiled from the sources (node_modules already there)
 #   scripts/ensure.sh apt PKG…     Debian packages, after one apt-get update
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +13,37 @@ ensure_npm() {
     npm ci --no-audit --no-fund --loglevel=error
     cp package-lock.json "$stamp"
   fi
-  # dist/ is built by npm ci's prepare step; rebuild when a source is newer.
-  if [ ! -f dist/src/cli/main.js ] || [ -n "$(find src schemas -newer dist/src/cli/main.js -print -quit)" ]; then
-    npx tsc -p .
+  ensure_build
+}
+
+# dist/ as the sources stand. Compiled files whose source is gone are removed
+# (a renamed test must not keep running, nor a removed module ship in the
+# package); tsc runs when a source is newer than the last build or has no
+# compiled file yet (git mv keeps a file's time). dist/.envctl-build is
+# stamped with the time the last good build started, so a source edited
+# during a build is compiled next time. A build with nothing to do writes
+# nothing, so a test run never rewrites files another run is loading.
+ensure_build() {
+  local sources outputs
+  sources=$(find src test bench -name '*.ts' ! -name '*.d.ts' 2>/dev/null | sed 's/\.ts$//' | sort)
+  outputs=$(find dist/src dist/test dist/bench -name '*.js' 2>/dev/null | sed 's|^dist/||; s/\.js$//' | sort)
+  local stale
+  stale=$(comm -13 <(echo "$sources") <(echo "$outputs") | sed '/^$/d')
+  if [ -n "$stale" ]; then
+    echo "envctl: removing compiled files without a source: $(echo "$stale" | sed 's|$|.js|' | tr '\n' ' ')" >&2
+    while read -r f; do rm -f "dist/$f.js" "dist/$f.js.map" "dist/$f.d.ts" "dist/$f.d.ts.map"; done <<<"$stale"
+  fi
+  for f in dist/schemas/*.json; do
+    if [ -e "$f" ] && [ ! -e "schemas/${f#dist/schemas/}" ]; then rm -f "$f"; fi
+  done
+  local stamp=dist/.envctl-build
+  if [ ! -f "$stamp" ] || [ -n "$(comm -23 <(echo "$sources") <(echo "$outputs") | sed '/^$/d')" ] \
+    || [ -n "$(find src test bench schemas tsconfig.json package.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+    mkdir -p dist
+    local started
+    started=$(mktemp dist/.envctl-build.XXXXXX)
+    npx tsc -p . || { rm -f "$started"; return 1; }
+    mv "$started" "$stamp"
   fi
 }
 
@@ -37,6 +66,7 @@ what=${1:-npm}
 shift || true
 case "$what" in
   npm) ensure_npm ;;
+  build) ensure_build ;;
   apt) ensure_apt "$@" ;;
-  *) echo "usage: scripts/ensure.sh npm | apt PKG…" >&2; exit 2 ;;
+  *) echo "usage: scripts/ensure.sh npm | build | apt PKG…" >&2; exit 2 ;;
 esac
