@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
 import { activeBuild } from '../src/ledger/model.js';
-import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
-import { removeDir, tempDir, yaml } from './helpers.js';
+import type { RunningRegistry } from '../src/registry/embedded.js';
+import { startRegistry } from './fixtures/registry.js';
+import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
-const PORT = 5196;
+// A port of this run's own: two test runs on one machine never share a registry.
+const PORT = await freePort();
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 
 describe('envctl base: the default image from debootstrap', function () {
@@ -19,7 +21,7 @@ describe('envctl base: the default image from debootstrap', function () {
 
   before(async () => {
     dir = await tempDir('envctl-base-');
-    registry = await ensureEmbeddedRegistry(dir, PORT);
+    registry = await startRegistry(dir, PORT);
     await mkdir(join(dir, 'environments'));
     await writeFile(join(dir, 'envctl.yaml'), yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase:', '  image: "{registry}/envctl/debian:bookworm"', '  debootstrap: { suite: bookworm, variant: minbase, mirror: system }'));
     await writeFile(join(dir, 'environments', 'tools.yaml'), yaml('owner: a', 'instructions: |', '  RUN apt-get --version | head -1 > /apt-version && test -x /usr/sbin/policy-rc.d'));

@@ -1,5 +1,7 @@
 /** Shared test helpers: in-memory repositories run through the real stages. */
-import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { mkdtemp, mkdir, readFile, writeFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkEnvironments, type CheckResult } from '../src/check/index.js';
@@ -62,4 +64,54 @@ export async function writeTree(root: string, files: Record<string, string>): Pr
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * A loopback TCP port nothing listens on, for a server a test starts (a
+ * registry): the kernel picks it (a bind to port 0), and a claim file under
+ * the temp folder keeps every other test run on this machine off it until
+ * this process exits, so two runs at once never share a registry. Claims of
+ * processes that are gone are taken over.
+ */
+export async function freePort(): Promise<number> {
+  const dir = join(tmpdir(), 'envctl-test-ports');
+  await mkdir(dir, { recursive: true });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await kernelPort();
+    const claim = join(dir, String(port));
+    try {
+      await writeFile(claim, String(process.pid), { flag: 'wx' });
+    } catch {
+      const holder = Number(await readFile(claim, 'utf8').catch(() => ''));
+      if (!alive(holder)) await rm(claim, { force: true });
+      continue;
+    }
+    if (claims.size === 0) process.once('exit', () => claims.forEach((c) => { try { unlinkSync(c); } catch { /* gone already */ } }));
+    claims.add(claim);
+    return port;
+  }
+  throw new Error(`no free loopback port could be claimed under ${dir}`);
+}
+
+const claims = new Set<string>();
+
+function kernelPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

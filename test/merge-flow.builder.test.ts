@@ -14,14 +14,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
 import type { Ledger } from '../src/ledger/model.js';
-import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
+import type { RunningRegistry } from '../src/registry/embedded.js';
 import { loadWorkflow, runWorkflow, type JobResult, type Workflow } from './fixtures/actions.js';
 import { startFakeGitHub, type FakeGitHub } from './fixtures/github-server.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
-import { removeDir, tempDir, yaml } from './helpers.js';
+import { startRegistry } from './fixtures/registry.js';
+import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
-const PORT = 5192;
+// A port of this run's own: two test runs on one machine never share a registry.
+const PORT = await freePort();
 const REGISTRY = `127.0.0.1:${PORT}`;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'envctl.js');
@@ -82,7 +84,7 @@ describe('merge flow: sync.yml played end to end, then a git revert', function (
 
   before(async () => {
     registryData = await tempDir('envctl-registry-');
-    registry = await ensureEmbeddedRegistry(registryData, PORT);
+    registry = await startRegistry(registryData, PORT);
     await pushBusybox(`${REGISTRY}/test/busybox:1`);
     gh = await startFakeGitHub({ token: TOKEN, repository: REPOSITORY });
     workflow = await loadWorkflow(join(ROOT, '.github', 'workflows', 'sync.yml'));

@@ -14,12 +14,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { readLedger } from '../src/git/ledger.js';
-import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
+import type { RunningRegistry } from '../src/registry/embedded.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
-import { removeDir, tempDir, yaml } from './helpers.js';
+import { startRegistry } from './fixtures/registry.js';
+import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
-const PORT = 5191;
+// A port of this run's own: two test runs on one machine never share a registry.
+const PORT = await freePort();
 const REGISTRY = `127.0.0.1:${PORT}`;
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 const SECRET = 's3cr3t-value-4711';
@@ -61,7 +63,7 @@ describe('run: run-spec and a local container from a built image', function () {
 
   before(async () => {
     registryData = await tempDir('envctl-registry-');
-    registry = await ensureEmbeddedRegistry(registryData, PORT);
+    registry = await startRegistry(registryData, PORT);
     await pushBusybox(`${REGISTRY}/test/busybox:1`);
     dir = await tempDir('envctl-run-');
     await git(dir, 'init', '-q', '-b', 'main');

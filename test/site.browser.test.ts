@@ -15,12 +15,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { readLedger } from '../src/git/ledger.js';
 import type { Ledger } from '../src/ledger/model.js';
-import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
+import type { RunningRegistry } from '../src/registry/embedded.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
-import { removeDir, tempDir, yaml } from './helpers.js';
+import { startRegistry } from './fixtures/registry.js';
+import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
-const PORT = 5190;
+// A port of this run's own: two test runs on one machine never share a registry.
+const PORT = await freePort();
 const REGISTRY = `127.0.0.1:${PORT}`;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'envctl.js');
@@ -56,7 +58,7 @@ describe('site: the catalog in headless Chromium', function () {
 
   before(async () => {
     registryData = await tempDir('envctl-registry-');
-    registry = await ensureEmbeddedRegistry(registryData, PORT);
+    registry = await startRegistry(registryData, PORT);
     await pushBusybox(`${REGISTRY}/test/busybox:1`);
     dir = await tempDir('envctl-site-');
     await git(dir, 'init', '-q', '-b', 'main');

@@ -11,13 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
 import { activeBuild } from '../src/ledger/model.js';
 import { loadConfig } from '../src/config/index.js';
-import { ensureEmbeddedRegistry, type RunningRegistry } from '../src/registry/embedded.js';
+import type { RunningRegistry } from '../src/registry/embedded.js';
 import { sync } from '../src/sync/index.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
-import { removeDir, tempDir, yaml } from './helpers.js';
+import { startRegistry } from './fixtures/registry.js';
+import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
-const PORT = 5197;
+// A port of this run's own: two test runs on one machine never share a registry.
+const PORT = await freePort();
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 const CONFIG_TEXT = yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
 const config = loadConfig(new TextEncoder().encode(CONFIG_TEXT)).config;
@@ -34,7 +36,7 @@ describe('sync: build, push and record with buildah and a real registry', functi
 
   before(async () => {
     registryData = await tempDir('envctl-registry-');
-    registry = await ensureEmbeddedRegistry(registryData, PORT);
+    registry = await startRegistry(registryData, PORT);
     busyboxDigest = await pushBusybox(`127.0.0.1:${PORT}/test/busybox:1`);
     dir = await tempDir('envctl-sync-');
     await git(dir, 'init', '-q', '-b', 'main');
