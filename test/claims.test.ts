@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { claim, readClaim, release } from '../src/store/claims.js';
 import { removeDir, tempDir } from './helpers.js';
 
-const CLAIMS = fileURLToPath(new URL('../src/repository/claims.js', import.meta.url));
+const CLAIMS = fileURLToPath(new URL('../src/store/claims.js', import.meta.url));
 
 /** A process that claims revision `revision` of x, says whether it got it, and stays alive a moment (a live holder). */
 function claimer(root: string, revision: number) {
