@@ -10,11 +10,20 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { authFileText, credentialLookup } from '../src/registry/auth.js';
+import { errorLine } from '../src/model/errors.js';
 import { registryAccess, RegistryError, type RegistryAccess } from '../src/registry/client.js';
 import { layerCount } from '../src/registry/manifest.js';
 import { resolveDigest, tagManifest } from '../src/registry/tag.js';
 import { pushBusybox } from './fixtures/images.js';
 import { config, freePort, removeDir, tempDir, yaml } from './helpers.js';
+
+/** The RegistryError a look-up rejects with; it must not resolve (a refused login is "could not ask", not "absent"). */
+async function refusedWith(p: Promise<unknown>, code: string): Promise<RegistryError> {
+  const got = await p.then((v) => ({ resolved: v }), (e: unknown) => e);
+  expect(got, 'the look-up resolved instead of throwing').to.be.instanceOf(RegistryError);
+  expect((got as RegistryError).code).to.equal(code);
+  return got as RegistryError;
+}
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -121,17 +130,19 @@ describe('registry auth: a Distribution registry with htpasswd', function () {
     expect(await resolveDigest(`${image}:tagged`, withLogin())).to.equal(digest);
   });
 
-  it('without credentials: resolveDigest and layerCount are undefined', async () => {
-    expect(await resolveDigest(`${image}:1`, anonymous())).to.equal(undefined);
-    expect(await resolveDigest(`${image}:1`, { insecure: [] })).to.equal(undefined);
-    expect(await layerCount(`${image}:1`, { platform: 'linux/amd64', timeoutMs: 10_000, access: anonymous() })).to.equal(undefined);
+  it('without credentials: resolveDigest and layerCount throw a RegistryError (could not ask), never undefined (absent)', async () => {
+    const err = await refusedWith(resolveDigest(`${image}:1`, anonymous()), 'registry-auth-required');
+    expect(err).to.include({ kind: 'external', host: `registry ${REGISTRY}`, status: 401 });
+    await refusedWith(resolveDigest(`${image}:1`, { insecure: [] }), 'registry-auth-required');
+    await refusedWith(layerCount(`${image}:1`, { platform: 'linux/amd64', timeoutMs: 10_000, access: anonymous() }), 'registry-auth-required');
   });
 
   it('without credentials: tagManifest throws a RegistryError naming the registry and how to log in', async () => {
     const err = await tagManifest(`${image}:1`, digest, 'anon', anonymous()).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(RegistryError);
     const message = (err as Error).message;
-    expect(message).to.contain(`registry ${REGISTRY}`).and.contain('log in').and.contain('ENVCTL_REGISTRY_USERNAME');
+    expect(errorLine(err)).to.contain(`registry ${REGISTRY}`).and.contain('log in').and.contain('ENVCTL_REGISTRY_USERNAME');
+    expect(message).to.contain('log in');
     expect(await resolveDigest(`${image}:anon`, withLogin())).to.equal(undefined);
   });
 
@@ -139,14 +150,14 @@ describe('registry auth: a Distribution registry with htpasswd', function () {
     const access: RegistryAccess = { insecure: [], credentials: credentialLookup('ghcr.io/acme', env()) };
     const err = await tagManifest(`${image}:1`, digest, 'elsewhere', access).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(RegistryError);
-    expect((err as Error).message).to.contain(`registry ${REGISTRY}`).and.contain('ENVCTL_REGISTRY_USERNAME');
+    expect(errorLine(err)).to.contain(`registry ${REGISTRY}`).and.contain('ENVCTL_REGISTRY_USERNAME');
   });
 
   it('a wrong password is refused the same way', async () => {
     const err = await tagManifest(`${image}:1`, digest, 'wrong', wrongPassword()).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(RegistryError);
-    expect((err as Error).message).to.contain(`registry ${REGISTRY}`).and.contain('log in').and.contain('ENVCTL_REGISTRY_USERNAME');
-    expect(await resolveDigest(`${image}:1`, wrongPassword())).to.equal(undefined);
+    expect(errorLine(err)).to.contain(`registry ${REGISTRY}`).and.contain('log in').and.contain('ENVCTL_REGISTRY_USERNAME');
+    await refusedWith(resolveDigest(`${image}:1`, wrongPassword()), 'registry-auth-required');
     expect(await resolveDigest(`${image}:wrong`, withLogin())).to.equal(undefined);
   });
 

@@ -13,10 +13,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { authFiles, authFileText, credentialLookup, type Credentials } from '../src/registry/auth.js';
+import { errorLine } from '../src/model/errors.js';
 import { registryAccess, RegistryError, type RegistryAccess } from '../src/registry/client.js';
 import { layerCount } from '../src/registry/manifest.js';
 import { resolveDigest, tagManifest } from '../src/registry/tag.js';
 import { config, removeDir, tempDir } from './helpers.js';
+
+/** The RegistryError a look-up rejects with; it must not resolve (a refused login is "could not ask", not "absent"). */
+async function refusedWith(p: Promise<unknown>, code: string): Promise<RegistryError> {
+  const got = await p.then((v) => ({ resolved: v }), (e: unknown) => e);
+  expect(got, 'the look-up resolved instead of throwing').to.be.instanceOf(RegistryError);
+  expect((got as RegistryError).code).to.equal(code);
+  return got as RegistryError;
+}
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
@@ -406,11 +415,11 @@ describe('registry auth: the Bearer token flow', () => {
   it('a token endpoint refusing the credentials leaves the request refused, with words naming the registry', async () => {
     const server = await start(CREDS);
     const wrong = access(server, { username: 'robot', password: 'nope' });
-    expect(await resolveDigest(`${server.address}/x/y:1`, wrong)).to.equal(undefined);
-    expect(await layerCount(`${server.address}/x/y:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: wrong })).to.equal(undefined);
+    await refusedWith(resolveDigest(`${server.address}/x/y:1`, wrong), 'registry-auth-required');
+    await refusedWith(layerCount(`${server.address}/x/y:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: wrong }), 'registry-auth-required');
     const err = await tagManifest(`${server.address}/x/y:1`, BODY_DIGEST, '2', wrong).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(RegistryError);
-    expect((err as Error).message).to.contain(`registry ${server.address}`).and.contain('ENVCTL_REGISTRY_USERNAME');
+    expect(errorLine(err)).to.contain(`registry ${server.address}`).and.contain('ENVCTL_REGISTRY_USERNAME');
     expect(server.tags.size).to.equal(0);
     expect(server.tokenRequests().every((t) => t.authorization === `Basic ${b64('robot:nope')}`)).to.equal(true);
   });
@@ -418,8 +427,8 @@ describe('registry auth: the Bearer token flow', () => {
   it('does not hand a token got with one login to a request made without it (or with another)', async () => {
     const server = await start(CREDS);
     expect(await resolveDigest(`${server.address}/x/y:1`, access(server, CREDS))).to.equal(BODY_DIGEST);
-    expect(await resolveDigest(`${server.address}/x/y:1`, access(server, undefined))).to.equal(undefined);
-    expect(await resolveDigest(`${server.address}/x/y:1`, access(server, { username: 'robot', password: 'nope' }))).to.equal(undefined);
+    await refusedWith(resolveDigest(`${server.address}/x/y:1`, access(server, undefined)), 'registry-auth-required');
+    await refusedWith(resolveDigest(`${server.address}/x/y:1`, access(server, { username: 'robot', password: 'nope' })), 'registry-auth-required');
     const err = await tagManifest(`${server.address}/x/y:1`, BODY_DIGEST, '3', access(server, undefined)).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(RegistryError);
     expect(server.tags.size).to.equal(0);

@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { layerCount } from '../src/registry/manifest.js';
+import { RegistryError } from '../src/registry/client.js';
+import { imageSize, layerCount } from '../src/registry/manifest.js';
+import { resolveDigest } from '../src/registry/tag.js';
 import { isLoopback, parseReference } from '../src/registry/reference.js';
 import { openRepository, validateRepository } from '../src/repository/index.js';
 import { removeDir, tempDir, writeTree, yaml } from './helpers.js';
@@ -66,6 +68,8 @@ class FakeRegistry {
   readonly requests: Request[] = [];
   /** When false, /token refuses and tokens handed out before are revoked, so no manifest can be read. */
   issueTokens = true;
+  /** Set: every manifest request after the token is answered with this status (a registry in trouble). */
+  failWith: number | undefined;
   private readonly blobs = new Map<string, Blob>();
   private server: Server | undefined;
   port = 0;
@@ -108,6 +112,7 @@ class FakeRegistry {
       if (!this.issueTokens) return json(403, { errors: [{ code: 'DENIED', message: 'no anonymous pulls' }] });
       return json(200, { token: TOKEN, expires_in: 300, issued_at: new Date().toISOString() });
     }
+    if (this.failWith !== undefined) return json(this.failWith, { errors: [{ code: 'UNAVAILABLE', message: 'try later' }] });
     const m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
     if (!m || req.method !== 'GET') return json(404, { errors: [{ code: 'NAME_UNKNOWN', message: 'not here' }] });
     const name = m[1]!;
@@ -231,7 +236,15 @@ describe('registry: layerCount against a local OCI registry', function () {
   beforeEach(() => {
     registry.requests.length = 0;
     registry.issueTokens = true;
+    registry.failWith = undefined;
   });
+
+  /** The RegistryError a look-up rejects with (fails the test when it resolves). */
+  async function refused(p: Promise<unknown>): Promise<RegistryError> {
+    const got = await p.then((v) => ({ resolved: v }), (e: unknown) => e);
+    expect(got, 'the look-up resolved instead of throwing').to.be.instanceOf(RegistryError);
+    return got as RegistryError;
+  }
 
   it('does the token handshake, follows the index to linux/amd64 and counts its layers', async () => {
     const n = await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } });
@@ -277,23 +290,39 @@ describe('registry: layerCount against a local OCI registry', function () {
     expect(registry.manifestRequests().some((r) => r.authorization !== undefined)).to.equal(true);
   });
 
-  it('is undefined when the token endpoint refuses', async () => {
+  it('throws a RegistryError (the login was refused: could not ask) when the token endpoint refuses', async () => {
     registry.issueTokens = false;
-    expect(await layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } })).to.equal(undefined);
+    const err = await refused(layerCount(`${registry.address}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } }));
+    expect(err).to.include({ kind: 'external', code: 'registry-auth-required', host: `registry ${registry.address}`, status: 401 });
+    expect(err.message).to.contain('log in');
   });
 
-  it('is undefined, at once, for a closed loopback port', async () => {
+  it('throws a RegistryError for a registry answering 503, for every look-up; 404 stays absent', async () => {
+    registry.failWith = 503;
+    const ref = `${registry.address}/multi/arch:1`;
+    for (const p of [layerCount(ref, { platform: 'linux/amd64', timeoutMs: 5000, access: { insecure: [] } }), resolveDigest(ref, { insecure: [] }), imageSize(ref, { platform: 'linux/amd64', access: { insecure: [] } })]) {
+      expect(await refused(p)).to.include({ code: 'registry-status', status: 503, host: `registry ${registry.address}` });
+    }
+    registry.failWith = undefined;
+    expect(await resolveDigest(`${registry.address}/multi/arch:nosuchtag`, { insecure: [] })).to.equal(undefined);
+    expect(await imageSize(`${registry.address}/no/such:1`, { platform: 'linux/amd64', access: { insecure: [] } })).to.equal(undefined);
+  });
+
+  it('throws a RegistryError naming the registry as not reachable, at once, for a closed loopback port', async () => {
     const port = await closedPort();
     const started = Date.now();
-    expect(await layerCount(`127.0.0.1:${port}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 10_000, access: { insecure: [] } })).to.equal(undefined);
+    const err = await refused(layerCount(`127.0.0.1:${port}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 10_000, access: { insecure: [] } }));
+    expect(err).to.include({ code: 'registry-unreachable', host: `registry 127.0.0.1:${port}` });
+    expect(err.message).to.match(/^not reachable: ECONNREFUSED/);
+    expect(await refused(resolveDigest(`127.0.0.1:${port}/multi/arch:1`, { insecure: [] }))).to.include({ code: 'registry-unreachable' });
     expect(Date.now() - started).to.be.below(2000);
   });
 
-  it('is undefined within the timeout for a loopback port that never answers', async () => {
+  it('throws a RegistryError (timeout) within the timeout for a loopback port that never answers', async () => {
     const hole = await blackHole();
     try {
       const started = Date.now();
-      expect(await layerCount(`127.0.0.1:${hole.port}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 300, access: { insecure: [] } })).to.equal(undefined);
+      expect(await refused(layerCount(`127.0.0.1:${hole.port}/multi/arch:1`, { platform: 'linux/amd64', timeoutMs: 300, access: { insecure: [] } }))).to.include({ code: 'registry-timeout' });
       const took = Date.now() - started;
       expect(took).to.be.at.least(250);
       expect(took).to.be.below(2000);
@@ -311,7 +340,7 @@ describe('registry: layerCount against a local OCI registry', function () {
     const port = (server.address() as AddressInfo).port;
     try {
       const started = Date.now();
-      expect(await layerCount(`127.0.0.1:${port}/x/y:1`, { platform: 'linux/amd64', timeoutMs: 300, access: { insecure: [] } })).to.equal(undefined);
+      expect(await refused(layerCount(`127.0.0.1:${port}/x/y:1`, { platform: 'linux/amd64', timeoutMs: 300, access: { insecure: [] } }))).to.include({ code: 'registry-timeout' });
       expect(Date.now() - started).to.be.below(2000);
     } finally {
       server.closeAllConnections();
@@ -375,6 +404,19 @@ describe('registry: layer counts in validateRepository', function () {
     expect(result.problems.filter((p) => p.rule.startsWith('layer')), JSON.stringify(result.problems, null, 2)).to.deep.equal([]);
     expect(result.problems.filter((p) => p.severity === 'error')).to.deep.equal([]);
     expect(result.environments.find((e) => e.name === 'big')!.layers).to.include({ own: 3, base: 2, total: 5 });
+  });
+
+  it('a registry that cannot be asked leaves the count unknown, with a warning that says so (not that the image is absent)', async () => {
+    const dir = await repoOn('127.0.0.1:1/big/image:1');
+    const result = await validateRepository(await openRepository(dir));
+    const unknown = result.problems.filter((p) => p.rule === 'layer-count-unknown');
+    expect(unknown, JSON.stringify(result.problems, null, 2)).to.have.length(1);
+    expect(unknown[0]).to.include({ severity: 'warning', file: 'environments/big.yaml' });
+    expect(unknown[0]!.message).to.contain('could not be asked').and.contain('registry 127.0.0.1:1: not reachable');
+    // An image the registry answers it lacks is a different sentence.
+    const absent = await validateRepository(await openRepository(await repoOn(`${registry.address}/no/such:9`)));
+    const said = absent.problems.find((p) => p.rule === 'layer-count-unknown')!.message;
+    expect(said).to.contain('does not have it').and.not.contain('could not be asked');
   });
 
   it('offline, asks nothing and warns that the count is unknown', async () => {

@@ -61,7 +61,7 @@ function siteData(): SiteData {
     activeRevision: 3,
     latestRevision: 4,
     revisions: [
-      revision(4, built('failed', { durationSeconds: 30, reason: 'RUN exited with 1: <oops>', logHref: 'logs/base-py/4.log' }), { summary: 'Break it <again>' }),
+      revision(4, built('failed', { durationSeconds: 30, reason: 'RUN exited with 1: <oops>', failure: 'build', logHref: 'logs/base-py/4.log' }), { summary: 'Break it <again>' }),
       revision(3, built('succeeded', { durationSeconds: 2, reusedFrom: 1, imageReference: 'registry.local/envs/base-py:1@sha256:aaaa', sizeBytes: 300 * 1024 * 1024 }), {
         active: true,
         summary: 'Revert "Add numpy"',
@@ -267,6 +267,20 @@ describe('site: renderSite', () => {
     const failed = element(basePy, 'tr', /id="revision-4"/);
     expect(failed).to.include('data-status="failed"').and.include('class="badge status-failed"');
     expect(text(failed)).to.include('30 s');
+    // What the page says about the failure comes from its kind, not the reason's words.
+    expect(failed).to.include('data-failure="build"');
+    expect(text(failed)).to.include('its build failed').and.include('RUN exited with 1: <oops>').and.not.include('tries again');
+  });
+
+  it('says a failure the next sync retries is one, by its kind', () => {
+    const data = siteData();
+    const env = data.environments.find((e) => e.name === 'base-py')!;
+    const four = env.revisions.find((r) => r.number === 4)!;
+    four.build = { ...four.build!, failure: 'registry', reason: 'RUN exited with 1' };
+    const page = renderSite(data).get(`environments/${env.name}.html`)!;
+    const row = element(page, 'tr', /id="revision-4"/);
+    expect(row).to.include('data-failure="registry"');
+    expect(text(row)).to.include('registry trouble; the next sync tries again').and.not.include('its build failed');
     expect(text(element(basePy, 'tr', /id="revision-2"/))).to.include('5 min').and.include('320.0 MiB');
   });
 

@@ -88,6 +88,7 @@ describe('sync: superseded builds, builds in progress, and kills at every stage'
     const two = ledger.get('a')!.builds.filter((b) => b.revision === 2);
     expect(two.map((b) => b.status)).to.deep.equal(['cancelled']);
     expect(two[0]!.reason).to.match(/^superseded by revision 3/);
+    expect(two[0]!.failure?.kind).to.equal('cancelled');
     expect(ledger.get('a')!.active).to.equal(3);
     expect((await environmentStatus(dir, config, 'a'))[0]!.inProgress).to.equal(null);
   });
@@ -155,6 +156,7 @@ describe('sync: superseded builds, builds in progress, and kills at every stage'
     const b = ledger.get('b')!.builds;
     expect(b.map((x) => x.status).sort()).to.deep.equal(['cancelled', 'succeeded']);
     expect(b.find((x) => x.status === 'cancelled')!.reason).to.match(/^taken over with its base by sync pid/);
+    expect(b.find((x) => x.status === 'cancelled')!.failure).to.deep.equal({ kind: 'cancelled', code: 'build-cancelled' });
     expect(ledger.get('b')!.active).to.equal(1);
   });
 });

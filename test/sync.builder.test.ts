@@ -103,6 +103,9 @@ describe('sync: build, push and record with buildah and a real registry', functi
     const failed = ledger.get('a')!.builds.find((x) => x.revision === 4)!;
     expect(failed.status).to.equal('failed');
     expect(failed.logTail).to.contain('about to fail');
+    // Failures as data: a's own build failed (not retried); b was skipped (retried).
+    expect(failed.failure).to.deep.equal({ kind: 'build', code: 'build-failed' });
+    expect(ledger.get('b')!.builds.at(-1)!.failure).to.deep.equal({ kind: 'skipped', code: 'base-failed' });
     expect(ledger.get('a')!.active).to.equal(3);
     expect(ledger.get('b')!.active).to.equal(1);
     // A failing RUN is not retried by the next sync until the content changes.
@@ -159,8 +162,27 @@ describe('sync: build, push and record with buildah and a real registry', functi
     const c = result.records.find((x) => x.reason?.includes('127.0.0.1:1'));
     expect(c?.status).to.equal('failed');
     expect(c?.reason).to.match(/^registry 127\.0\.0\.1:1/);
+    expect(c?.failure).to.include({ kind: 'registry', host: 'registry 127.0.0.1:1' });
     const next = await sync(dir, config);
     expect(next.records.filter((x) => x.status === 'succeeded').length).to.be.greaterThan(0);
+  });
+
+  it('a base image whose registry cannot be asked fails the build as registry trouble (no build, no base digest recorded), retried next time', async () => {
+    // The registry to push to answers; the one the default base image lives on does not.
+    const unreachableBase = loadConfig(new TextEncoder().encode(yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase: { image: "127.0.0.1:1/test/busybox:1", layers: 1 }'))).config;
+    await commit(dir, { 'environments/f.yaml': A('echo f > /f') }, 'f');
+    const result = await sync(dir, unreachableBase);
+    expect(result.records.map((r) => [r.revision, r.status])).to.deep.equal([[1, 'failed']]);
+    const f = result.records[0]!;
+    expect(f.failure).to.deep.equal({ kind: 'registry', code: 'registry-unreachable', host: 'registry 127.0.0.1:1' });
+    expect(f.reason).to.match(/^registry 127\.0\.0\.1:1: not reachable/);
+    expect(f.baseDigest).to.equal(undefined);
+    expect(f.digest).to.equal(undefined);
+    expect(f.builder).to.equal(undefined);
+    const next = await sync(dir, config);
+    const again = next.records.find((r) => r.revision === 1 && r.image?.includes('/f:'));
+    expect(again).to.include({ status: 'succeeded', baseDigest: (await readLedger(dir, 'envctl-state')).ledger.get('f')!.builds.at(-1)!.baseDigest });
+    expect(again?.baseDigest).to.match(/^sha256:/);
   });
 
   it('--jobs builds independent groups at once and records them in plan order', async () => {

@@ -1,3 +1,4 @@
+import { outcomeLabel } from '../ledger/model.js';
 import { environmentStatus } from '../repository/status.js';
 import { openRepository } from '../repository/index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
@@ -29,7 +30,7 @@ on this machine is running shows as queued or building.`,
       r.active?.digest ? `${r.active.image ?? ''}@${r.active.digest}` : '-',
       r.latest ? String(r.latest.revision) : 'deleted',
       r.inProgress && r.inProgress.revision === r.latest?.revision ? `${r.inProgress.status} (sync pid ${r.inProgress.pid})`
-        : r.latestBuild?.status ?? (r.latest ? 'not built' : '-'),
+        : r.latestBuild ? outcomeLabel(r.latestBuild) : r.latest ? 'not built' : '-',
     ]);
     const head = ['ENVIRONMENT', 'ACTIVE', 'IMAGE', 'LATEST', 'BUILD'];
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));

@@ -4,6 +4,7 @@
  * or reused a deployment of `envctl/<name>` whose environment URL is the
  * image by digest, so GitHub's Deployments view shows the active revision.
  */
+import { outcomeLabel, type BuildRecord } from '../ledger/model.js';
 import type { BuildResult } from '../ledger/results.js';
 import type { GitHubClient } from './client.js';
 import { recordDeployment } from './deployments.js';
@@ -17,7 +18,7 @@ export interface Reported {
 export async function reportBuilds(client: GitHubClient, sha: string, builds: BuildResult[], opts: { logUrl?: string } = {}): Promise<Reported> {
   let deployments = 0;
   for (const { environment, record } of builds) {
-    const state: CommitState = record.status === 'succeeded' ? 'success' : record.status === 'failed' ? 'failure' : 'error';
+    const state = commitState(record);
     await setCommitStatus(client, sha, {
       environment, state, description: describe(record),
       ...(opts.logUrl ? { targetUrl: opts.logUrl } : {}),
@@ -35,10 +36,21 @@ export async function reportBuilds(client: GitHubClient, sha: string, builds: Bu
   return { statuses: builds.length, deployments };
 }
 
-function describe(r: BuildResult['record']): string {
+/**
+ * `failure` when the commit's build failed (failure.kind `build`: the
+ * environment's own steps); `error` when it could not be built for another
+ * reason (a registry, a base that did not build, an unexpected fault,
+ * cancelled), which the next sync retries and the commit did not cause.
+ */
+export function commitState(r: BuildRecord): CommitState {
+  if (r.status === 'succeeded') return 'success';
+  if (r.status === 'failed' && (r.failure === undefined || r.failure.kind === 'build')) return 'failure';
+  return 'error';
+}
+
+function describe(r: BuildRecord): string {
   if (r.status === 'succeeded') return r.reusedFrom !== undefined ? `revision ${r.revision}: reused revision ${r.reusedFrom}'s image` : `revision ${r.revision} built`;
-  if (r.status === 'cancelled') return `revision ${r.revision} cancelled: ${r.reason ?? ''}`;
-  return `revision ${r.revision} failed: ${r.reason ?? 'see the log'}`;
+  return `revision ${r.revision} ${outcomeLabel(r)}: ${r.reason ?? 'see the log'}`;
 }
 
 /** The Actions run's page, from the variables GitHub sets. */

@@ -87,6 +87,7 @@ function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | 
     if (b.digest && b.image) build.imageReference = `${b.image.replace(/:[^:/@]+$/, '')}@${b.digest}`;
     if (b.size !== undefined) build.sizeBytes = b.size;
     if (b.reason) build.reason = b.reason;
+    if (b.failure) build.failure = b.failure.kind;
     if (b.reusedFrom !== undefined) build.reusedFrom = b.reusedFrom;
     // Logs kept on this machine are copied into the site; a CI URL is linked as it is.
     if (b.log && /^https?:\/\//.test(b.log)) build.logHref = b.log;

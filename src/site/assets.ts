@@ -100,7 +100,7 @@ tr.revision.active a { color: inherit; }
 .revision-summary { min-width: 14rem; overflow-wrap: anywhere; }
 .image-cell { min-width: 18rem; }
 .image-ref { word-break: break-all; }
-.reused, .reason { font-size: 0.85rem; margin: 0.25rem 0 0; }
+.reused, .reason, .failure { font-size: 0.85rem; margin: 0.25rem 0 0; }
 .nowrap { white-space: nowrap; }
 
 button {

@@ -2,7 +2,7 @@
  * Deterministic text for dates, durations, sizes and hashes: no locale and
  * no clock, so the same SiteData always renders the same bytes.
  */
-import type { BuildStatus } from '../ledger/model.js';
+import type { BuildStatus, FailureKind } from '../ledger/model.js';
 import type { SiteRevision } from './model.js';
 
 /** `2024-05-01 12:34 UTC`; text that is no date is shown as given. */
@@ -56,6 +56,15 @@ export function buildDuration(build: NonNullable<SiteRevision['build']>): number
   const seconds = (Date.parse(build.endedAt) - Date.parse(build.startedAt)) / 1000;
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
+
+/** What the page says about an attempt that did not succeed, by its failure kind. */
+export const FAILURE_NOTES: Record<FailureKind, string> = {
+  build: 'its build failed; fix the environment to build it again',
+  registry: 'registry trouble; the next sync tries again',
+  skipped: 'not built: its base did not build; the next sync tries again',
+  cancelled: 'stopped: another sync builds it',
+  unexpected: 'an unexpected error; the next sync tries again',
+};
 
 /** The status filter's value for a build: its status, or `not-built`. */
 export type StatusKey = BuildStatus | 'not-built';

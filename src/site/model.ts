@@ -3,7 +3,7 @@
  * repository/site.ts from the head, the revision index, the ledger and the
  * projects. The site stage (src/site/) turns it into files; it does no I/O.
  */
-import type { BuildStatus } from '../ledger/model.js';
+import type { BuildStatus, FailureKind } from '../ledger/model.js';
 import type { ConsumerKind } from '../model/project.js';
 import type { ClusterType, Visibility, WorkspaceTool } from '../model/spec.js';
 
@@ -61,6 +61,8 @@ export interface SiteRevision {
     /** The copied log, relative to the site root (logs/…), when kept. */
     logHref?: string;
     reason?: string;
+    /** Why it did not succeed, as data (the ledger's failure.kind): what the page says and marks, never the reason's words. */
+    failure?: FailureKind;
     reusedFrom?: number;
   };
   active: boolean;

@@ -24,6 +24,7 @@ import {
   shortContentKey,
   shortSha,
   STATUS_LABELS,
+  FAILURE_NOTES,
   statusKey,
   type StatusKey,
 } from './format.js';
@@ -298,14 +299,14 @@ function revisionsPanel(ctx: SiteContext, env: SiteEnvironment): Html {
     const image = build?.imageReference
       ? html`<code class="image-ref" id="image-${r.number}">${build.imageReference}</code> <button type="button" class="copy" data-copy-target="image-${r.number}" aria-label="Copy image reference for revision ${r.number}">Copy</button>`
       : html`<span class="muted">—</span>`;
-    return html`<tr class="revision${isActive ? ' active' : ''}" id="revision-${r.number}" data-revision="${r.number}" data-status="${status}"${isActive ? html` aria-current="true"` : ''}${build?.reusedFrom !== undefined ? html` data-reused-from="${build.reusedFrom}"` : ''}>
+    return html`<tr class="revision${isActive ? ' active' : ''}" id="revision-${r.number}" data-revision="${r.number}" data-status="${status}"${build?.failure ? html` data-failure="${build.failure}"` : ''}${isActive ? html` aria-current="true"` : ''}${build?.reusedFrom !== undefined ? html` data-reused-from="${build.reusedFrom}"` : ''}>
 <th scope="row" class="nowrap">${r.number}${isActive ? html` <span class="badge label-active">active</span>` : ''}</th>
 <td class="revision-summary">${r.summary}</td>
 <td>${r.author}</td>
 <td class="nowrap">${dateHtml(r.date)}</td>
 <td>${commitCell(ctx, r.commit)}</td>
 <td>${r.contentKey ? html`<code title="${r.contentKey}">${shortContentKey(r.contentKey)}</code>` : html`<span class="muted">—</span>`}</td>
-<td>${badge(status)}${build?.reason ? html`<p class="reason">${build.reason}</p>` : ''}${reused}</td>
+<td>${badge(status)}${build?.failure ? html`<p class="failure">${FAILURE_NOTES[build.failure]}</p>` : ''}${build?.reason ? html`<p class="reason">${build.reason}</p>` : ''}${reused}</td>
 <td class="nowrap">${seconds === undefined ? html`<span class="muted">—</span>` : formatDuration(seconds)}</td>
 <td class="nowrap">${build?.sizeBytes !== undefined ? formatBytes(build.sizeBytes) : html`<span class="muted">—</span>`}</td>
 <td class="image-cell">${image}</td>
