@@ -7,6 +7,10 @@ import { execa } from 'execa';
 import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COMMANDS, main } from '../src/cli/main.js';
+import { UsageError, type Command } from '../src/cli/command.js';
+import { EnvctlError, externalError, inputError, notFound } from '../src/model/errors.js';
+import { ShallowHistoryError } from '../src/git/history.js';
 import { removeDir, tempDir, writeTree, yaml } from './helpers.js';
 
 /** The repository this test was compiled from (dist/test/ → two levels up). */
@@ -530,6 +534,31 @@ describe('cli: envctl as a child process', function () {
     });
   });
 
+  describe('error kinds and exit codes', () => {
+    it('external: a registry that cannot be reached exits 1 naming it, and envctl base makes nothing', async () => {
+      const dir = await repo({ 'environments/good.yaml': GOOD });
+      const r = await envctl(['base'], { cwd: dir });
+      expect(r.exitCode, r.stderr).to.equal(1);
+      expect(r.stderr).to.match(/^envctl base: registry 127\.0\.0\.1:1: not reachable: \S/m);
+      expect(r.stderr).to.not.contain('debootstrap').and.not.contain('Usage').and.not.contain('bug in envctl');
+      expect(r.stdout).to.equal('');
+      // Nothing was started towards a new base: no work folder for it.
+      expect(await readdir(dir)).to.not.include('.envctl');
+      noStackTrace(r);
+    });
+
+    it('external: GitHub trouble exits 1 naming GitHub, with the hint on the next line', async () => {
+      const dir = await repo({ 'environments/good.yaml': GOOD, 'plan.md': '# plan\n' });
+      const r = await envctl(['comment', 'plan.md', '--pr', '3'], { cwd: dir, env: { GITHUB_TOKEN: '', GITHUB_REPOSITORY: 'acme/envs' } });
+      expect(r.exitCode).to.equal(1);
+      const lines = r.stderr.split('\n');
+      expect(lines[0]).to.equal('envctl comment: GitHub: no GitHub token: set GITHUB_TOKEN or pass a token');
+      expect(lines[1]).to.match(/^ {2}in a workflow step add `env: \{ GITHUB_TOKEN/);
+      expect(r.stderr).to.not.contain('Usage').and.not.contain('bug in envctl');
+      noStackTrace(r);
+    });
+  });
+
   describe('the real repository', () => {
     it('validate --offline exits 0', async () => {
       const r = await envctl(['validate', '--offline'], { cwd: ROOT });
@@ -550,3 +579,60 @@ describe('cli: envctl as a child process', function () {
   });
 });
 
+describe('cli: error kinds to exit codes (main, in process)', () => {
+  /** Runs `envctl probe` whose run throws `err`; the command is registered only for the call. */
+  async function failing(err: unknown, env: Record<string, string> = {}): Promise<{ code: number; out: string[]; err: string[] }> {
+    const probe: Command = { name: 'probe', summary: 'throws', usage: 'envctl probe (usage text)', options: {}, run: () => Promise.reject(err) };
+    COMMANDS.push(probe);
+    const out: string[] = [];
+    const errs: string[] = [];
+    try {
+      const code = await main(['probe'], { out: (t) => out.push(t), err: (t) => errs.push(t), cwd: '/', env });
+      return { code, out, err: errs.join('\n').split('\n') };
+    } finally {
+      COMMANDS.splice(COMMANDS.indexOf(probe), 1);
+    }
+  }
+
+  it('input and not-found exit 2 with the usage; data.option is said as its flag', async () => {
+    const input = await failing(inputError('owner-invalid', '"x y" is not an owner', { data: { option: 'owner' } }));
+    expect(input.code).to.equal(2);
+    expect(input.err).to.deep.equal(['envctl probe: --owner: "x y" is not an owner', '', 'envctl probe (usage text)']);
+    const missing = await failing(notFound('ref-unknown', 'no such branch, tag or commit nope', { data: { option: 'against' }, hint: 'git fetch origin nope' }));
+    expect(missing.code).to.equal(2);
+    expect(missing.err).to.deep.equal(['envctl probe: --against: no such branch, tag or commit nope', '  git fetch origin nope', '', 'envctl probe (usage text)']);
+    const usage = await failing(new UsageError('name one environment'));
+    expect(usage.code).to.equal(2);
+    expect(usage.err[0]).to.equal('envctl probe: name one environment');
+  });
+
+  it('input about the clone, not the command line, exits 1 with its hint and no usage', async () => {
+    const r = await failing(new ShallowHistoryError());
+    expect(r.code).to.equal(1);
+    expect(r.err).to.deep.equal(['envctl probe: this clone is shallow, so revision numbers would be wrong: fetch the full history', '  git fetch --unshallow, or fetch-depth: 0 in actions/checkout']);
+  });
+
+  it('external exits 1 naming the host, the hint on the next line, no usage', async () => {
+    const r = await failing(externalError('registry 127.0.0.1:5000', 'registry-unreachable', 'not reachable: ECONNREFUSED', { hint: 'start the registry' }));
+    expect(r.code).to.equal(1);
+    expect(r.err).to.deep.equal(['envctl probe: registry 127.0.0.1:5000: not reachable: ECONNREFUSED', '  start the registry']);
+  });
+
+  it('anything else is internal: exit 1, the message and a request to report it; the stack only with ENVCTL_DEBUG=1', async () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'digest')");
+    const r = await failing(bug);
+    expect(r.code).to.equal(1);
+    expect(r.err[0]).to.equal("envctl probe: Cannot read properties of undefined (reading 'digest')");
+    expect(r.err[1]).to.match(/this is a bug in envctl; please report it/);
+    expect(r.err.some((l) => /^ {4}at /.test(l))).to.equal(false);
+    expect(r.err.join('\n')).to.not.contain('envctl probe (usage text)');
+    const debug = await failing(bug, { ENVCTL_DEBUG: '1' });
+    expect(debug.code).to.equal(1);
+    expect(debug.err.some((l) => /^ {4}at /.test(l))).to.equal(true);
+    // An EnvctlError of kind internal is a bug too; so is a thrown non-Error.
+    const internal = await failing(new EnvctlError('internal', 'yaml-edit-mismatch', 'could not edit x in place'));
+    expect([internal.code, internal.err[1]]).to.deep.equal([1, '  this is a bug in envctl; please report it (ENVCTL_DEBUG=1 shows where it happened)']);
+    const odd = await failing('a string');
+    expect([odd.code, odd.err[0]]).to.deep.equal([1, 'envctl probe: a string']);
+  });
+});
