@@ -547,6 +547,14 @@ describe('cli: envctl as a child process', function () {
       noStackTrace(r);
     });
 
+    it('input: a config file that is a folder exits 2 saying so, not as a bug', async () => {
+      const dir = await repo({ 'environments/good.yaml': GOOD, 'other-config/keep': '' });
+      const r = await envctl(['validate'], { cwd: dir, env: { ENVCTL_CONFIG: 'other-config' } });
+      expect(r.exitCode).to.equal(2);
+      expect(r.stderr).to.contain('envctl validate: cannot read the config file other-config (EISDIR)').and.not.contain('bug in envctl');
+      noStackTrace(r);
+    });
+
     it('external: GitHub trouble exits 1 naming GitHub, with the hint on the next line', async () => {
       const dir = await repo({ 'environments/good.yaml': GOOD, 'plan.md': '# plan\n' });
       const r = await envctl(['comment', 'plan.md', '--pr', '3'], { cwd: dir, env: { GITHUB_TOKEN: '', GITHUB_REPOSITORY: 'acme/envs' } });

@@ -12,7 +12,7 @@ import { readWorkTree } from '../files/worktree.js';
 import { entriesAt, openObjects, resolveCommit } from '../git/history.js';
 import { specValueAt } from '../git/spec-value.js';
 import { withoutIgnored } from '../git/commit.js';
-import { errorLine, notFound } from '../model/errors.js';
+import { errorLine, inputError, notFound } from '../model/errors.js';
 import { CONFIG_FILE, loadConfig } from '../config/index.js';
 import { loadConsumers, type LoadedConsumer } from '../load/consumers.js';
 import { loadEnvironments, type LoadedEnvironment } from '../load/environments.js';
@@ -51,6 +51,8 @@ export async function openRepository(root: string, env: NodeJS.ProcessEnv = proc
   const configBytes = await readFile(resolve(root, configFile)).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' && configFile === CONFIG_FILE) return undefined;
     if (e.code === 'ENOENT') throw notFound('config-missing', `no config file ${configFile}`, { data: { path: configFile }, hint: 'ENVCTL_CONFIG names it; unset it to use envctl.yaml' });
+    // A folder, or a file this user may not read: the caller's to fix, not a fault in envctl.
+    if (e.code === 'EISDIR' || e.code === 'EACCES') throw inputError('config-unreadable', `cannot read the config file ${configFile} (${e.code})`, { data: { path: configFile }, cause: e });
     throw e;
   });
   const { config, problems } = loadConfig(configBytes, configFile, env.ENVCTL_REGISTRY ? { registry: env.ENVCTL_REGISTRY } : {});
