@@ -609,6 +609,8 @@ describe('cli: error kinds to exit codes (main, in process)', () => {
     const missing = await failing(notFound('ref-unknown', 'no such branch, tag or commit nope', { data: { option: 'against' }, hint: 'git fetch origin nope' }));
     expect(missing.code).to.equal(2);
     expect(missing.err).to.deep.equal(['envctl probe: --against: no such branch, tag or commit nope', '  git fetch origin nope', '', 'envctl probe (usage text)']);
+    const given = await failing(notFound('ref-unknown', 'no such branch, tag or commit', { data: { option: 'against', value: 'nope' } }));
+    expect(given.err[0]).to.equal('envctl probe: --against nope: no such branch, tag or commit');
     const usage = await failing(new UsageError('name one environment'));
     expect(usage.code).to.equal(2);
     expect(usage.err[0]).to.equal('envctl probe: name one environment');

@@ -371,7 +371,7 @@ describe('revisions: numbering from git history', function () {
       const typo = await envctl(['validate', '--against', 'no-such-ref', '-C', dir]);
       expect(typo.exitCode).to.equal(2);
       // The library says what is missing; the CLI names the flag it came from (data.option).
-      expect(typo.stderr).to.contain('envctl validate: --against: no such branch, tag or commit no-such-ref');
+      expect(typo.stderr).to.contain('--against no-such-ref: no such branch, tag or commit');
       noStackTrace(typo);
       const tagged = await envctl(['validate', '--against', 'v1', '-C', dir]);
       expect(tagged.exitCode, tagged.stderr).to.equal(0);

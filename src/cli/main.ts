@@ -81,7 +81,8 @@ const NOT_THE_COMMAND_LINE = new Set([
  * A command's failure → its exit code, by the error's kind:
  * - input, not-found (the CLI's own UsageError is input; node's argument
  *   parser's errors are too): exit 2, the message (with the flag it is
- *   about, when `data.option` names one) and the command's usage;
+ *   about, and the value given, when `data.option` and `data.value` name
+ *   them) and the command's usage;
  *   except those in NOT_THE_COMMAND_LINE: exit 1, without the usage;
  * - external: exit 1, the host that failed and its message, the hint on
  *   the next line;
@@ -106,7 +107,9 @@ function failed(command: Command, err: unknown, io: Io): number {
     return 1;
   }
   if (err instanceof EnvctlError && (err.kind === 'input' || err.kind === 'not-found')) {
-    const option = typeof err.data.option === 'string' ? `--${err.data.option}: ` : '';
+    // The library names the option (and the value it was given) as data; the CLI says it as its flag.
+    const { option: name, value } = err.data;
+    const option = typeof name !== 'string' ? '' : typeof value === 'string' ? `--${name} ${value}: ` : `--${name}: `;
     io.err(`envctl ${command.name}: ${option}${err.message}`);
     hint(err);
     io.err(`\n${command.usage}`);

@@ -74,7 +74,7 @@ async function comparedBranch(root: string, config: Config, ref: string, missing
   const commit = await resolveCommit(root, ref);
   if (!commit) {
     if (ref === 'HEAD') return undefined; // no commits yet: every choice is new
-    throw notFound('ref-unknown', `no such branch, tag or commit ${ref}`, { data: { option: 'against', ref } });
+    throw notFound('ref-unknown', 'no such branch, tag or commit', { data: { option: 'against', value: ref } });
   }
   const store = openObjects(root);
   try {
@@ -105,7 +105,7 @@ export async function latestRevisions(root: string, config: Config, against?: st
     else {
       // An abbreviated commit id: number along its history.
       const commit = await resolveCommit(root, against);
-      if (commit === undefined) throw notFound('ref-unknown', `no such branch, tag or commit ${against}`, { data: { option: 'against', ref: against } });
+      if (commit === undefined) throw notFound('ref-unknown', 'no such branch, tag or commit', { data: { option: 'against', value: against } });
       branch = commit;
     }
   }

@@ -145,7 +145,7 @@ async function basesAt(repo: Repository, loaded: LoadedEnvironment[], ref: strin
   const commit = await resolveCommit(repo.root, ref);
   if (!commit) {
     if (ref === 'HEAD') return out; // no commits yet: every choice is new
-    throw notFound('ref-unknown', `no such branch, tag or commit ${ref}`, { data: { option: 'against', ref } });
+    throw notFound('ref-unknown', 'no such branch, tag or commit', { data: { option: 'against', value: ref } });
   }
   const src = { dir: repo.root, folder: repo.config.environmentsDir };
   const store = openObjects(repo.root);
