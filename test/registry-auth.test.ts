@@ -18,14 +18,8 @@ import { registryAccess, RegistryError, type RegistryAccess } from '../src/regis
 import { layerCount } from '../src/registry/manifest.js';
 import { resolveDigest, tagManifest } from '../src/registry/tag.js';
 import { config, removeDir, tempDir } from './helpers.js';
+import { refusedWith } from './fixtures/registry-errors.js';
 
-/** The RegistryError a look-up rejects with; it must not resolve (a refused login is "could not ask", not "absent"). */
-async function refusedWith(p: Promise<unknown>, code: string): Promise<RegistryError> {
-  const got = await p.then((v) => ({ resolved: v }), (e: unknown) => e);
-  expect(got, 'the look-up resolved instead of throwing').to.be.instanceOf(RegistryError);
-  expect((got as RegistryError).code).to.equal(code);
-  return got as RegistryError;
-}
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
