@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure.sh npm
-bash scripts/ensure.sh apt buildah docker-registry debootstrap
+bash scripts/ensure.sh apt buildah runc docker-registry debootstrap
 node bin/envctl.js validate
 node bin/envctl.js render --out "${ENVCTL_OUT:-out}"
 node bin/envctl.js base

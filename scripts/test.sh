@@ -8,7 +8,7 @@
 # have a source in test/ run, and dist/ is brought up to date first.
 #
 # What a test needs is in its file name:
-#   *.builder.test.ts   buildah, docker-registry, busybox-static, debootstrap (builds into a local registry)
+#   *.builder.test.ts   buildah, runc, docker-registry, busybox-static, debootstrap, gcc (builds into a local registry)
 #   *.browser.test.ts   Chromium too (the catalog site in headless Chromium)
 #   *.npm.test.ts       npm pack and npm install (from the npm cache, else the registry)
 #   any other           pure: node, git, and loopback servers the test starts itself
@@ -66,8 +66,8 @@ fi
 apt=()
 for src in "${selected[@]}"; do
   case "$(kind "$src")" in
-    builder) apt+=(buildah docker-registry busybox-static debootstrap) ;;
-    browser) apt+=(buildah docker-registry busybox-static chromium) ;;
+    builder) apt+=(buildah runc docker-registry busybox-static debootstrap gcc libc6-dev) ;;
+    browser) apt+=(buildah runc docker-registry busybox-static chromium) ;;
   esac
 done
 

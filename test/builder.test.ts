@@ -16,11 +16,14 @@ const req = {
 };
 
 describe('builder: the arguments for buildah and docker buildx', () => {
-  it('buildah builds with chroot isolation, vfs storage and a layer per step, and pushes with a digest file', () => {
+  it('buildah builds with RUN steps in an OCI container (runc), vfs storage and a layer per step, and pushes with a digest file', () => {
     const args = buildahArgs({ ...req, noCache: true }, '/tmp/digest');
-    expect(args.bud).to.deep.equal(['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot', '--layers', '--platform', 'linux/arm64', '--tls-verify=false', '--authfile', '/tmp/auth.json',
+    expect(args.bud).to.deep.equal(['--storage-driver', 'vfs', 'bud', '--isolation', 'oci', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--layers', '--platform', 'linux/arm64', '--tls-verify=false', '--authfile', '/tmp/auth.json',
       '-f', '/b/Dockerfile', '-t', 'reg.example:5000/envctl/a b:3', '--no-cache', '/b/context']);
     expect(args.push).to.deep.equal(['--storage-driver', 'vfs', 'push', '--tls-verify=false', '--authfile', '/tmp/auth.json', '--digestfile', '/tmp/digest', 'reg.example:5000/envctl/a b:3']);
+    const chroot = buildahArgs({ ...req, isolation: 'chroot' }, '/tmp/digest');
+    expect(chroot.bud.slice(0, 5)).to.deep.equal(['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot']);
+    expect(chroot.bud).to.not.include('--runtime');
     const secure = buildahArgs({ ...req, insecure: false, authFile: undefined } as never, '/d');
     expect(secure.push).to.include('--tls-verify=true').and.not.include('--authfile');
   });

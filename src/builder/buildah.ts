@@ -1,7 +1,11 @@
 /**
- * buildah: chroot isolation and vfs storage (no daemon, runs as root
- * without privileges a CI container lacks), `--layers` so each RUN, COPY
- * and ADD is a layer as the layer count assumes.
+ * buildah: vfs storage (no daemon), `--layers` so each RUN, COPY and ADD is
+ * a layer as the layer count assumes. RUN steps run in an OCI container
+ * (runc, with its own PID and mount namespaces and fewer capabilities): a
+ * step running as root in a bare chroot can chroot() its way out to the
+ * host's files, the registry login among them. runc, because crun refuses
+ * hybrid cgroup hierarchies; cgroupfs, because a CI container has no
+ * systemd to ask. `isolation: chroot` keeps the old way, with a warning.
  */
 import { execa } from 'execa';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -27,9 +31,13 @@ export async function buildah(): Promise<Builder> {
 export function buildahArgs(req: BuildRequest, digestFile: string): { bud: string[]; push: string[] } {
   const common = [`--tls-verify=${req.insecure ? 'false' : 'true'}`, ...(req.authFile ? ['--authfile', req.authFile] : [])];
   return {
-    bud: [...STORAGE, 'bud', '--isolation', 'chroot', '--layers', '--platform', req.platform, ...common, '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir],
+    bud: [...STORAGE, 'bud', ...isolationArgs(req.isolation ?? 'oci'), '--layers', '--platform', req.platform, ...common, '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir],
     push: [...STORAGE, 'push', ...common, '--digestfile', digestFile, req.tag],
   };
+}
+
+function isolationArgs(isolation: 'oci' | 'chroot'): string[] {
+  return isolation === 'chroot' ? ['--isolation', 'chroot'] : ['--isolation', 'oci', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs'];
 }
 
 /** Builds and pushes; returns the pushed manifest's digest. */
@@ -38,7 +46,7 @@ export async function buildAndPush(req: BuildRequest): Promise<string> {
   try {
     const digestFile = join(dir, 'digest');
     const args = buildahArgs(req, digestFile);
-    const run = (stage: 'build' | 'push', a: string[]) => runLogged('buildah', a, { logFile: req.logFile, stage, env: { BUILDAH_ISOLATION: 'chroot' }, ...(req.signal ? { signal: req.signal } : {}) });
+    const run = (stage: 'build' | 'push', a: string[]) => runLogged('buildah', a, { logFile: req.logFile, stage, env: { BUILDAH_ISOLATION: req.isolation ?? 'oci' }, ...(req.signal ? { signal: req.signal } : {}) });
     await run('build', args.bud);
     await run('push', args.push);
     return (await readFile(digestFile, 'utf8')).trim();

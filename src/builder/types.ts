@@ -8,6 +8,8 @@ export interface BuildRequest {
   /** `os/arch[/variant]`, as envctl.yaml's platform. */
   platform: string;
   noCache?: boolean;
+  /** How RUN steps are isolated (buildah); buildx always runs them in containers. Default oci. */
+  isolation?: 'oci' | 'chroot';
   /** Pull and push over http (loopback registries). */
   insecure: boolean;
   /** The full log is appended here. */

@@ -47,6 +47,7 @@ active revision stays active; other environments still build).
     const result = await runSync(root, repo.config, {
       jobs, progress: progress.event, ...(only ? { only } : {}), ...(results ? { record: false } : {}),
     }).finally(progress.end);
+    for (const w of result.warnings) io.err(`envctl sync: warning: ${w}`);
     if (json) io.out(formatResults(result.head, result.builds).trimEnd());
     if (results) {
       await writeFileAtomic(results, formatResults(result.head, result.builds));

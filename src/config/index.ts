@@ -42,6 +42,7 @@ type RawConfig = {
   source?: string;
   platform?: string;
   builder?: 'auto' | 'buildah' | 'docker';
+  isolation?: 'oci' | 'chroot';
   registry?: { address?: string; embeddedPort?: number; prefix?: string; insecure?: boolean | undefined };
   defaultBase?: { image: string; layers?: number; debootstrap?: { suite?: string; mirror?: string; variant?: string; packages?: string[] } };
   layers?: { limit?: number; warnAt?: number };
@@ -66,6 +67,7 @@ function defaultsFor(raw: RawConfig): Config {
     stateBranch: raw.stateBranch ?? 'envctl-state',
     platform: raw.platform ?? 'linux/amd64',
     builder: raw.builder ?? 'auto',
+    isolation: raw.isolation ?? 'oci',
     registry: {
       address: host,
       embedded: address === EMBEDDED,

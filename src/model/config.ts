@@ -39,6 +39,8 @@ export interface Config {
   defaultBase: DefaultBaseConfig;
   /** What builds images; `auto`: buildah when installed, else docker buildx. */
   builder: 'auto' | 'buildah' | 'docker';
+  /** How buildah runs RUN steps: in an OCI container (runc), or a bare chroot a root step can leave. */
+  isolation: 'oci' | 'chroot';
   /** Target platform, part of every content key. */
   platform: string;
   layers: { limit: number; warnAt: number };

@@ -53,7 +53,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   ctx.progress({ environment: step.environment, revision: step.revision, state: 'building', message: `building (${step.reason})` });
   record.digest = await builder.buildAndPush({
     contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: config.platform,
-    noCache: env.spec.noCache === true, insecure: config.registry.insecure, logFile: join(root, record.log), signal,
+    noCache: env.spec.noCache === true, isolation: config.isolation, insecure: config.registry.insecure, logFile: join(root, record.log), signal,
     ...(ctx.authFile ? { authFile: ctx.authFile } : {}),
   });
   // The size is a figure for the catalog; the image is pushed. A registry that does not answer about it now

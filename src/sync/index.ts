@@ -39,7 +39,7 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
   try {
     const plan = onlyGroups(await planRepository(root, config), opts.only);
     const head = plan.head ?? null;
-    if (plan.builds.length === 0) return { head, builds: [], records: [], failed: 0, left: [] };
+    if (plan.builds.length === 0) return { head, builds: [], records: [], failed: 0, left: [], warnings: warningsFor(config) };
     const done = new Map<string, BuildRecord>();
     const left = new Map<string, string>();
     // In dependency order: what another sync builds, it also builds on, so its dependents are left too;
@@ -101,13 +101,20 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
     const builds = recorded.map((b, i) => ({ environment: b.environment, record: all[i]! }));
     const ledgerCommit = all.length === 0 || opts.record === false ? undefined
       : await recordBuilds(root, config.stateBranch, recordsByEnvironment([{ format: RESULTS_FORMAT, head, builds }]), { summary: summaryOf(all, head) });
-    return { head, builds, records: all, failed, left: [...left.keys()], ...(ledgerCommit ? { ledgerCommit } : {}) };
+    return { head, builds, records: all, failed, left: [...left.keys()], warnings: warningsFor(config), ...(ledgerCommit ? { ledgerCommit } : {}) };
   } finally {
     // Claims go only after the ledger holds the results, so no other sync starts the same build meanwhile.
     await Promise.all(claimed.map((name) => release(root, name)));
     if (authDir) await rm(authDir, { recursive: true, force: true });
     await registry?.stop();
   }
+}
+
+/** Said on every sync while envctl.yaml keeps RUN steps in a bare chroot. */
+export const CHROOT_WARNING = 'isolation: chroot in envctl.yaml: RUN steps run in a bare chroot, which a step running as root can leave to read and write the host\'s files (the registry login among them); use isolation: oci';
+
+function warningsFor(config: Config): string[] {
+  return config.isolation === 'chroot' ? [CHROOT_WARNING] : [];
 }
 
 function newRecord(step: PlannedBuild, config: Config): BuildRecord {

@@ -24,6 +24,8 @@ export interface SyncResult {
   failed: number;
   /** Left to another sync already building the same revision. */
   left: string[];
+  /** What the user should know about how this sync ran (chroot isolation). */
+  warnings: string[];
 }
 
 export interface SyncOptions {
