@@ -68,6 +68,11 @@ export type ResolvedBase =
   | { kind: 'image'; image: string }
   | { kind: 'environment'; environment: string; revision: number | 'active' };
 
+/** The image reference a default or custom base is built FROM (as written, tag or digest); undefined for a base environment. */
+export function baseImageOf(base: ResolvedBase, defaultImage: string): string | undefined {
+  return base.kind === 'default' ? defaultImage : base.kind === 'image' ? base.image : undefined;
+}
+
 export function baseOf(spec: EnvironmentSpec): ResolvedBase {
   const b = spec.base;
   if (b === undefined || b === 'default') return { kind: 'default' };

@@ -6,7 +6,7 @@
 import type { CheckedEnvironment } from '../check/index.js';
 import { activeBuild, isRetried, latestAttempts, succeededBuild, type BuildRecord, type Ledger } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
-import { baseOf } from '../model/spec.js';
+import { baseImageOf, baseOf } from '../model/spec.js';
 import { imageName, renderEnvironment } from '../render/index.js';
 import type { Revision } from '../revisions/number.js';
 
@@ -69,7 +69,7 @@ export function planBuilds(input: PlanInput): Plan {
     // A base planned for reuse already has its digest; only a base to be built is pending.
     const basePlan = baseName !== undefined && base.kind === 'environment' && base.revision === 'active' ? planned.get(baseName) : undefined;
     const basePending = basePlan !== undefined && basePlan.action === 'build';
-    const imageRef = base.kind === 'default' ? input.config.defaultBase.image : base.kind === 'image' ? base.image : undefined;
+    const imageRef = baseImageOf(base, input.config.defaultBase.image);
     const baseDigest = basePlan?.action === 'reuse' ? basePlan.reuse!.digest
       : base.kind === 'environment' ? digestOf(base.environment, base.revision)
         : imageRef?.includes('@') ? imageRef.split('@')[1] : input.imageDigests?.get(imageRef!);

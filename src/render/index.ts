@@ -4,7 +4,7 @@
  */
 import type { CheckedEnvironment } from '../check/index.js';
 import type { Config } from '../model/config.js';
-import { baseOf } from '../model/spec.js';
+import { baseImageOf, baseOf } from '../model/spec.js';
 import { renderBuildPart, renderHeader, renderLabels, type RevisionInfo } from './dockerfile.js';
 import { contentKey } from './key.js';
 import { renderRunSpec, type RunSpec } from './runspec.js';
@@ -72,7 +72,7 @@ export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions):
 function fromOf(env: CheckedEnvironment, opts: RenderOptions): string {
   const base = baseOf(env.spec);
   if (base.kind === 'environment') return (opts.resolveBase ?? tagResolver(opts.config))(base.environment, base.revision);
-  const ref = base.kind === 'default' ? opts.config.defaultBase.image : base.image;
+  const ref = baseImageOf(base, opts.config.defaultBase.image)!;
   const digest = ref.includes('@') ? undefined : opts.imageDigests?.get(ref);
   return digest ? `${ref}@${digest}` : ref;
 }

@@ -13,7 +13,7 @@ import type { CheckedEnvironment } from '../check/index.js';
 import { readLedger } from '../git/ledger.js';
 import { activeBuild, latestAttempts, succeededBuild, type BuildRecord, type Ledger } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
-import { baseOf, type ResolvedBase } from '../model/spec.js';
+import { baseImageOf, baseOf, type ResolvedBase } from '../model/spec.js';
 import { imageName, renderEnvironment, tagResolver, type Rendered, type RenderOptions } from '../render/index.js';
 import type { Repository } from './index.js';
 import { baseImageLookups } from './plan.js';
@@ -52,7 +52,7 @@ export function baseDigest(base: ResolvedBase, config: Config, ctx: KeyContext, 
     const ledger = ctx.ledger.get(base.environment);
     return (base.revision === 'active' ? activeBuild(ledger) : succeededBuild(ledger?.builds ?? [], base.revision))?.digest;
   }
-  const ref = base.kind === 'default' ? config.defaultBase.image : base.image;
+  const ref = baseImageOf(base, config.defaultBase.image)!;
   return ref.includes('@') ? undefined : ctx.imageDigests?.get(ref);
 }
 
@@ -67,7 +67,7 @@ export function baseDigest(base: ResolvedBase, config: Config, ctx: KeyContext, 
 export function isResolved(base: ResolvedBase, config: Config, ctx: KeyContext | undefined, digest: string | undefined): boolean {
   if (digest !== undefined) return true;
   if (base.kind === 'environment') return false;
-  return !ctx?.unknownImages?.has(base.kind === 'default' ? config.defaultBase.image : base.image);
+  return !ctx?.unknownImages?.has(baseImageOf(base, config.defaultBase.image)!);
 }
 
 /** Render options naming `env`'s base by `digest`, or by its tag without one. */
@@ -75,7 +75,7 @@ export function baseOptions(env: CheckedEnvironment, config: Config, digest: str
   if (digest === undefined) return { resolveBase: tagResolver(config) };
   const base = baseOf(env.spec);
   if (base.kind === 'environment') return { resolveBase: (name) => `${imageName(config, name)}@${digest}` };
-  return { imageDigests: new Map([[base.kind === 'default' ? config.defaultBase.image : base.image, digest]]) };
+  return { imageDigests: new Map([[baseImageOf(base, config.defaultBase.image)!, digest]]) };
 }
 
 export interface ResolvedRender extends Rendered {

@@ -9,7 +9,7 @@ import type { SourceFile } from '../model/tree.js';
 import { planBuilds, type Plan } from '../plan/index.js';
 import type { Revision } from '../revisions/number.js';
 import { updateRevisions } from '../store/revision-index.js';
-import { baseOf } from '../model/spec.js';
+import { baseImageOf, baseOf } from '../model/spec.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { registryAccess } from '../registry/client.js';
 import { RegistryError, resolveDigest } from '../registry/tag.js';
@@ -77,9 +77,8 @@ export async function planRepository(root: string, config: Config, branch = conf
 export async function baseImageLookups(root: string, config: Config, environments: CheckedEnvironment[]): Promise<{ digests: Map<string, string>; unknown: Map<string, string> }> {
   const refs = new Set<string>();
   for (const env of environments) {
-    const base = baseOf(env.spec);
-    if (base.kind === 'default') refs.add(config.defaultBase.image);
-    else if (base.kind === 'image' && !base.image.includes('@')) refs.add(base.image);
+    const ref = baseImageOf(baseOf(env.spec), config.defaultBase.image);
+    if (ref !== undefined && !ref.includes('@')) refs.add(ref);
   }
   const digests = new Map<string, string>();
   const unknown = new Map<string, string>();
@@ -101,9 +100,4 @@ export async function baseImageLookups(root: string, config: Config, environment
     await registry?.stop();
   }
   return { digests, unknown };
-}
-
-/** The digests baseImageLookups found; images whose registry could not be asked are left out (keyed by their tags). */
-export async function baseImageDigests(root: string, config: Config, environments: CheckedEnvironment[]): Promise<Map<string, string>> {
-  return (await baseImageLookups(root, config, environments)).digests;
 }

@@ -44,7 +44,7 @@ export async function reviewRepository(root: string, opts: ReviewOptions): Promi
     readLedger(root, config.stateBranch),
   ]);
   // Offline, nothing is asked and images are keyed by their tags, as the option says; online, images whose
-  // registry could not be asked have no content key (see baseImageDigests).
+  // registry could not be asked have no content key (see baseImageLookups).
   const images = opts.offline ? { digests: new Map<string, string>(), unknown: new Map<string, string>() } : await baseImageLookups(root, config, validation.environments);
   return reviewChange({
     config,
