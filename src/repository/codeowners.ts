@@ -8,7 +8,7 @@ import { createTwoFilesPatch } from 'diff';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONFIG_FILE } from '../config/index.js';
+import { rawOwner, rawVisibility } from '../check/raw.js';
 import { writeFileAtomic } from '../files/write.js';
 import { errorCount, type Problem } from '../model/problem.js';
 import { CODEOWNERS_FILE, generateCodeowners, TOOL_PATTERNS, type Codeowners, type OwnedEnvironment } from '../ownership/codeowners.js';
@@ -48,19 +48,16 @@ export type CodeownersOutcome =
 export async function codeownersOf(repo: Repository, options: CodeownersOptions = {}): Promise<CodeownersOutcome> {
   const { root, config } = repo;
   const sources = await repo.sources();
-  const configErrors = sources.problems.filter((p) => p.file === CONFIG_FILE && p.severity === 'error');
+  const configErrors = repo.configProblems.filter((p) => p.severity === 'error');
   if (configErrors.length > 0) return { generated: false, file: CODEOWNERS_FILE, configErrors };
 
-  const environments: OwnedEnvironment[] = sources.loaded.map((e) => {
-    const data = e.data !== null && typeof e.data === 'object' ? (e.data as { owner?: unknown; visibility?: unknown }) : {};
-    return {
-      name: e.name,
-      path: e.folder ?? e.file,
-      folder: e.folder !== undefined,
-      owner: typeof data.owner === 'string' ? data.owner : undefined,
-      visibility: typeof data.visibility === 'string' ? data.visibility : undefined,
-    };
-  });
+  const environments: OwnedEnvironment[] = sources.loaded.map((e) => ({
+    name: e.name,
+    path: e.folder ?? e.file,
+    folder: e.folder !== undefined,
+    owner: rawOwner(e),
+    visibility: rawVisibility(e),
+  }));
   const result = generateCodeowners({
     environmentsDir: config.environmentsDir,
     administrators: config.administrators,
