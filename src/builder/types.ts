@@ -10,6 +10,17 @@ export interface BuildRequest {
   noCache?: boolean;
   /** How RUN steps are isolated (buildah); buildx always runs them in containers. Default oci. */
   isolation?: 'oci' | 'chroot';
+  /** buildah's storage driver, already chosen (see storage.ts). */
+  storage?: 'overlay' | 'vfs';
+  /**
+   * Layer cache repositories (no tag): read in this order, the first the
+   * environment's own, then its bases'. Empty: no registry cache.
+   */
+  cacheFrom?: string[];
+  /** Where this build's layers are pushed as cache. */
+  cacheTo?: string;
+  /** docker buildx: a named builder (`--builder`). */
+  buildxBuilder?: string;
   /** Pull and push over http (loopback registries). */
   insecure: boolean;
   /** The full log is appended here. */

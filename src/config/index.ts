@@ -43,6 +43,9 @@ type RawConfig = {
   platform?: string;
   builder?: 'auto' | 'buildah' | 'docker';
   isolation?: 'oci' | 'chroot';
+  storage?: 'auto' | 'overlay' | 'vfs';
+  cache?: { registry?: boolean; repository?: string };
+  buildx?: { builder?: string };
   registry?: { address?: string; embeddedPort?: number; prefix?: string; insecure?: boolean | undefined };
   defaultBase?: { image: string; layers?: number; debootstrap?: { suite?: string; mirror?: string; variant?: string; packages?: string[] } };
   layers?: { limit?: number; warnAt?: number };
@@ -68,6 +71,9 @@ function defaultsFor(raw: RawConfig): Config {
     platform: raw.platform ?? 'linux/amd64',
     builder: raw.builder ?? 'auto',
     isolation: raw.isolation ?? 'oci',
+    storage: raw.storage ?? 'auto',
+    cache: { registry: raw.cache?.registry ?? true, repository: raw.cache?.repository ?? '{image}/cache' },
+    buildx: raw.buildx?.builder !== undefined ? { builder: raw.buildx.builder } : {},
     registry: {
       address: host,
       embedded: address === EMBEDDED,

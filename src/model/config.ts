@@ -21,6 +21,13 @@ export interface DefaultBaseConfig {
   debootstrap: { suite: string; mirror: string; variant: string; packages: string[] };
 }
 
+export interface CacheConfig {
+  /** False: no cache repository is read or written (each runner starts from its local storage). */
+  registry: boolean;
+  /** The cache repository; `{image}` stands for the environment's image name, e.g. `{image}/cache`. */
+  repository: string;
+}
+
 export interface PolicyConfig {
   /** Environment-name patterns (`*` wildcard) that may set administrator fields. */
   administratorFields: string[];
@@ -41,6 +48,16 @@ export interface Config {
   builder: 'auto' | 'buildah' | 'docker';
   /** How buildah runs RUN steps: in an OCI container (runc), or a bare chroot a root step can leave. */
   isolation: 'oci' | 'chroot';
+  /**
+   * buildah's storage driver: overlay (native mounts as root, native or
+   * fuse-overlayfs rootless), vfs (a full copy per layer, works anywhere),
+   * or auto: overlay when a probe mount works, else vfs.
+   */
+  storage: 'auto' | 'overlay' | 'vfs';
+  /** The layer cache in the registry: every build pushes its layers to `repository` and reads them back. */
+  cache: CacheConfig;
+  /** docker buildx: the named builder (`docker buildx create --name …`, e.g. BuildKit on Kubernetes); the current one when unset. */
+  buildx: { builder?: string };
   /** Target platform, part of every content key. */
   platform: string;
   layers: { limit: number; warnAt: number };
