@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { buildahArgs } from '../src/builder/buildah.js';
+import { builderEnv } from '../src/builder/run.js';
 import { dockerBuildxArgs } from '../src/builder/docker.js';
 import { progressFor, progressLine } from '../src/cli/progress.js';
 import type { SyncEvent } from '../src/sync/index.js';
@@ -16,16 +17,39 @@ const req = {
 };
 
 describe('builder: the arguments for buildah and docker buildx', () => {
-  it('buildah builds with RUN steps in an OCI container (runc), vfs storage and a layer per step, and pushes with a digest file', () => {
-    const args = buildahArgs({ ...req, noCache: true }, '/tmp/digest');
-    expect(args.bud).to.deep.equal(['--storage-driver', 'vfs', 'bud', '--isolation', 'oci', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--layers', '--platform', 'linux/arm64', '--tls-verify=false', '--authfile', '/tmp/auth.json',
+  it('buildah builds with RUN steps in an OCI container (runc), the chosen storage and a layer per step, and pushes with a digest file', () => {
+    const args = buildahArgs({ ...req, noCache: true }, '/tmp/digest', { storage: 'vfs', root: true });
+    expect(args.bud).to.deep.equal(['--storage-driver', 'vfs', 'bud', '--isolation', 'oci', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--layers', '--force-rm', '--platform', 'linux/arm64', '--tls-verify=false', '--authfile', '/tmp/auth.json',
       '-f', '/b/Dockerfile', '-t', 'reg.example:5000/envctl/a b:3', '--no-cache', '/b/context']);
     expect(args.push).to.deep.equal(['--storage-driver', 'vfs', 'push', '--tls-verify=false', '--authfile', '/tmp/auth.json', '--digestfile', '/tmp/digest', 'reg.example:5000/envctl/a b:3']);
-    const chroot = buildahArgs({ ...req, isolation: 'chroot' }, '/tmp/digest');
-    expect(chroot.bud.slice(0, 5)).to.deep.equal(['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot']);
+    const chroot = buildahArgs({ ...req, isolation: 'chroot' }, '/tmp/digest', { storage: 'overlay', root: true });
+    expect(chroot.bud.slice(0, 5)).to.deep.equal(['--storage-driver', 'overlay', 'bud', '--isolation', 'chroot']);
     expect(chroot.bud).to.not.include('--runtime');
-    const secure = buildahArgs({ ...req, insecure: false, authFile: undefined } as never, '/d');
+    const secure = buildahArgs({ ...req, insecure: false, authFile: undefined } as never, '/d', { storage: 'vfs' });
     expect(secure.push).to.include('--tls-verify=true').and.not.include('--authfile');
+  });
+
+  it('buildah runs RUN steps rootless (an OCI runtime in a user namespace) when envctl is not root', () => {
+    const bud = buildahArgs(req, '/d', { storage: 'overlay', root: false }).bud;
+    expect(bud.slice(bud.indexOf('--isolation'), bud.indexOf('--isolation') + 6)).to.deep.equal(['--isolation', 'rootless', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs']);
+  });
+
+  it('buildah reads every cache repository given and writes its own; noCache reads and writes none', () => {
+    const cached = { ...req, cacheFrom: ['r/envctl/b/cache', 'r/envctl/a/cache'], cacheTo: 'r/envctl/b/cache' };
+    const bud = buildahArgs(cached, '/d', { storage: 'vfs', root: true }).bud;
+    const pairs = bud.flatMap((a, i) => (a.startsWith('--cache-') ? [[a, bud[i + 1]]] : []));
+    expect(pairs).to.deep.equal([['--cache-from', 'r/envctl/b/cache'], ['--cache-from', 'r/envctl/a/cache'], ['--cache-to', 'r/envctl/b/cache']]);
+    expect(bud.indexOf('--cache-to')).to.be.below(bud.indexOf('-f'));
+    expect(buildahArgs({ ...cached, noCache: true }, '/d', { storage: 'vfs' }).bud.some((a) => a.startsWith('--cache'))).to.equal(false);
+    expect(buildahArgs(cached, '/d', { storage: 'vfs', cache: false }).bud.some((a) => a.startsWith('--cache'))).to.equal(false);
+  });
+
+  it('a builder process gets the variables it needs to run, never the registry password or a token', () => {
+    const env = builderEnv({ BUILDAH_ISOLATION: 'oci' }, {
+      PATH: '/usr/bin', HOME: '/home/runner', XDG_RUNTIME_DIR: '/run/user/1001', CONTAINERS_STORAGE_CONF: '/s.conf', https_proxy: 'http://proxy:3128',
+      ENVCTL_REGISTRY_PASSWORD: 'ghp_secret', ENVCTL_REGISTRY_USERNAME: 'bot', GITHUB_TOKEN: 'ghs_token', ACTIONS_RUNTIME_TOKEN: 'x', AWS_SECRET_ACCESS_KEY: 'y',
+    });
+    expect(env).to.deep.equal({ PATH: '/usr/bin', HOME: '/home/runner', XDG_RUNTIME_DIR: '/run/user/1001', CONTAINERS_STORAGE_CONF: '/s.conf', https_proxy: 'http://proxy:3128', BUILDAH_ISOLATION: 'oci' });
   });
 
   it('docker buildx builds and pushes in one call for the configured platform, without attestations', () => {

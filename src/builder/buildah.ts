@@ -1,21 +1,27 @@
 /**
- * buildah: vfs storage (no daemon), `--layers` so each RUN, COPY and ADD is
- * a layer as the layer count assumes. RUN steps run in an OCI container
- * (runc, with its own PID and mount namespaces and fewer capabilities): a
- * step running as root in a bare chroot can chroot() its way out to the
- * host's files, the registry login among them. runc, because crun refuses
- * hybrid cgroup hierarchies; cgroupfs, because a CI container has no
- * systemd to ask. `isolation: chroot` keeps the old way, with a warning.
+ * buildah: no daemon, `--layers` so each RUN, COPY and ADD is a layer as the
+ * layer count assumes. RUN steps run in an OCI container (runc, with its own
+ * PID, mount and network namespaces and fewer capabilities): a step running
+ * as root in a bare chroot can chroot() its way out to the host's files, the
+ * registry login among them. As root that is `--isolation oci`; as any other
+ * user (a hosted runner) `--isolation rootless`, buildah's name for the same
+ * runtime inside a user namespace, with slirp4netns for the network. runc,
+ * because crun refuses hybrid cgroup hierarchies; cgroupfs, because a CI
+ * container has no systemd to ask. `isolation: chroot` keeps the old way,
+ * with a warning.
+ *
+ * The layer cache: `--cache-from` each cache repository (missing ones are
+ * skipped by buildah), `--cache-to` the environment's own. A cache that
+ * cannot be written fails buildah's build, so such a build is run once more
+ * without the cache: a cache never fails a build.
  */
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLogged } from './run.js';
-import type { BuildRequest, Builder } from './types.js';
-
-// buildah 1.28 ignores STORAGE_DRIVER, so every call names the driver.
-const STORAGE = ['--storage-driver', 'vfs'];
+import { resolveStorage, storageArgs, type StorageDriver } from './storage.js';
+import { BuildFailed, type BuildRequest, type Builder } from './types.js';
 
 export { BuildFailed } from './types.js';
 
@@ -28,26 +34,52 @@ export async function buildah(): Promise<Builder> {
   return { version: await buildahVersion(), buildAndPush };
 }
 
-export function buildahArgs(req: BuildRequest, digestFile: string): { bud: string[]; push: string[] } {
+/** Whether buildah runs here as root (real user namespaces and mounts) or rootless. */
+export const runsAsRoot = (): boolean => process.getuid?.() === 0;
+
+export function buildahArgs(req: BuildRequest, digestFile: string, opts: { storage: StorageDriver; root?: boolean; cache?: boolean }): { bud: string[]; push: string[] } {
   const common = [`--tls-verify=${req.insecure ? 'false' : 'true'}`, ...(req.authFile ? ['--authfile', req.authFile] : [])];
+  const storage = storageArgs(opts.storage);
+  const cache = opts.cache === false || req.noCache ? [] : cacheArgs(req);
   return {
-    bud: [...STORAGE, 'bud', ...isolationArgs(req.isolation ?? 'oci'), '--layers', '--platform', req.platform, ...common, '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir],
-    push: [...STORAGE, 'push', ...common, '--digestfile', digestFile, req.tag],
+    bud: [
+      ...storage, 'bud', ...isolationArgs(req.isolation ?? 'oci', opts.root ?? runsAsRoot()),
+      // --force-rm: a failed build leaves no working containers behind.
+      '--layers', '--force-rm', '--platform', req.platform, ...common, ...cache,
+      '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir,
+    ],
+    push: [...storage, 'push', ...common, '--digestfile', digestFile, req.tag],
   };
 }
 
-function isolationArgs(isolation: 'oci' | 'chroot'): string[] {
-  return isolation === 'chroot' ? ['--isolation', 'chroot'] : ['--isolation', 'oci', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs'];
+function cacheArgs(req: BuildRequest): string[] {
+  return [...(req.cacheFrom ?? []).flatMap((r) => ['--cache-from', r]), ...(req.cacheTo ? ['--cache-to', req.cacheTo] : [])];
 }
+
+export function isolationArgs(isolation: 'oci' | 'chroot', root: boolean): string[] {
+  if (isolation === 'chroot') return ['--isolation', 'chroot'];
+  return ['--isolation', root ? 'oci' : 'rootless', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs'];
+}
+
+/** buildah's words when writing (or reading) the registry cache is what failed. */
+const CACHE_TROUBLE = /failed (pushing|pulling) cache|cache .* from remote|error (pushing|pulling) cache/i;
 
 /** Builds and pushes; returns the pushed manifest's digest. */
 export async function buildAndPush(req: BuildRequest): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'envctl-push-'));
   try {
     const digestFile = join(dir, 'digest');
-    const args = buildahArgs(req, digestFile);
+    const storage = req.storage ?? (await resolveStorage('auto')).driver;
     const run = (stage: 'build' | 'push', a: string[]) => runLogged('buildah', a, { logFile: req.logFile, stage, env: { BUILDAH_ISOLATION: req.isolation ?? 'oci' }, ...(req.signal ? { signal: req.signal } : {}) });
-    await run('build', args.bud);
+    const args = buildahArgs(req, digestFile, { storage });
+    try {
+      await run('build', args.bud);
+    } catch (err) {
+      const cached = (req.cacheFrom?.length ?? 0) > 0 || req.cacheTo !== undefined;
+      if (!cached || req.noCache || !(err instanceof BuildFailed) || err.stage !== 'build' || !CACHE_TROUBLE.test(err.logTail)) throw err;
+      await appendFile(req.logFile, 'envctl: the registry layer cache failed this build (above); building once more without the cache\n');
+      await run('build', buildahArgs(req, digestFile, { storage, cache: false }).bud);
+    }
     await run('push', args.push);
     return (await readFile(digestFile, 'utf8')).trim();
   } finally {

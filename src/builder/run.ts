@@ -3,11 +3,25 @@ import { execa } from 'execa';
 import { createWriteStream } from 'node:fs';
 import { BuildCancelled, BuildFailed } from './types.js';
 
+/**
+ * What a builder process sees of envctl's environment: what it needs to find
+ * its tools, storage, user namespace and proxies, and nothing else. The
+ * registry password (ENVCTL_REGISTRY_PASSWORD, a CI token) and the GitHub
+ * token stay with envctl; the builder reads the login from its auth file.
+ */
+const PASSED = /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|LANG|LC_[A-Z]+|TZ|TERM|XDG_[A-Z_]+|CONTAINERS_[A-Z_]+|BUILDAH_[A-Z_]+|STORAGE_[A-Z_]+|DOCKER_(CONFIG|HOST|CONTEXT|CERT_PATH|TLS_VERIFY)|BUILDX_[A-Z_]+|BUILDKIT_[A-Z_]+|(HTTP|HTTPS|NO|ALL)_PROXY|(http|https|no|all)_proxy)$/;
+
+export function builderEnv(extra: Record<string, string> = {}, from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(from)) if (value !== undefined && PASSED.test(name)) env[name] = value;
+  return { ...env, ...extra };
+}
+
 export async function runLogged(command: string, args: string[], opts: { logFile: string; stage: 'build' | 'push'; env?: Record<string, string>; signal?: AbortSignal }): Promise<void> {
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   log.write(`$ ${command} ${args.join(' ')}\n`);
   const child = execa(command, args, {
-    reject: false, all: true, env: opts.env ?? {},
+    reject: false, all: true, env: builderEnv(opts.env), extendEnv: false,
     ...(opts.signal ? { cancelSignal: opts.signal } : {}),
   });
   child.all?.pipe(log, { end: false });

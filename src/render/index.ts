@@ -34,6 +34,11 @@ export function imageName(config: Config, environment: string): string {
   return `${config.registry.address}/${config.registry.prefix}${environment}`;
 }
 
+/** The environment's layer-cache repository in the registry (envctl.yaml cache.repository), no tag. */
+export function cacheRepository(config: Config, environment: string): string {
+  return config.cache.repository.split('{image}').join(imageName(config, environment));
+}
+
 export function tagResolver(config: Config): BaseResolver {
   return (environment, revision) => `${imageName(config, environment)}:${revision}`;
 }
