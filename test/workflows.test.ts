@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -267,6 +267,85 @@ describe('GitHub workflows and action.yml', () => {
     it('the record job needs both build and plan', () => {
       expect(needsOf(sync().jobs.record!)).to.include.members(['build', 'plan']);
     });
+
+    it('the build job runs with CI set, so sync removes pushed images from local storage', () => {
+      expect(String(sync().jobs.build!.env?.CI)).to.equal('true');
+    });
+
+    it('the build job checks disk space after checkout and before its build step', () => {
+      const steps = sync().jobs.build!.steps;
+      const disk = steps.findIndex((s) => s.id === 'disk');
+      const build = steps.findIndex((s) => s.uses === './' && s.with?.command === 'sync');
+      const checkout = steps.findIndex((s) => s.uses?.startsWith('actions/checkout@'));
+      expect(disk, 'a step with id disk').to.be.greaterThan(-1);
+      expect(build, 'the sync step').to.be.greaterThan(-1);
+      expect(disk).to.be.greaterThan(checkout).and.lessThan(build);
+      expect(steps[disk]!.run).to.match(/\bdf\b/);
+      expect(steps[disk]!.if, 'the check always runs before a build').to.equal(undefined);
+      expect(Number(sync().jobs.build!.env?.ENVCTL_MIN_FREE_GB)).to.be.greaterThan(0);
+    });
+
+    describe('the disk check, run against a stand-in df and sudo', () => {
+      let dir: string;
+      before(async () => {
+        dir = await tempDir('envctl-disk-check-');
+        await mkdir(join(dir, 'bin'));
+        await mkdir(join(dir, 'workspace'));
+        // df -Pk: the available KiB come from the file "avail"; sudo only records what it was asked and frees 30 GB.
+        await writeFile(join(dir, 'bin', 'df'), [
+          '#!/usr/bin/env bash',
+          'here=$(cd "$(dirname "$0")" && pwd)',
+          'echo "Filesystem 1024-blocks Used Available Capacity Mounted on"',
+          'for p in "$@"; do case "$p" in -*) ;; *) echo "/dev/root 76000000 1000 $(cat "$here/avail") 50% /";; esac; done',
+        ].join('\n'), { mode: 0o755 });
+        await writeFile(join(dir, 'bin', 'sudo'), [
+          '#!/usr/bin/env bash',
+          'here=$(cd "$(dirname "$0")" && pwd)',
+          'echo "$*" >> "$here/sudo-calls"',
+          'echo $((30 * 1048576)) > "$here/avail"',
+        ].join('\n'), { mode: 0o755 });
+      });
+      after(() => removeDir(dir));
+
+      async function check(freeGb: number, runnerEnvironment?: string) {
+        await writeFile(join(dir, 'bin', 'avail'), `${freeGb * 1048576}\n`);
+        await rm(join(dir, 'bin', 'sudo-calls'), { force: true });
+        const step = sync().jobs.build!.steps.find((s) => s.id === 'disk')!;
+        const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', step.run!], {
+          cwd: join(dir, 'workspace'), reject: false, all: true, extendEnv: false,
+          env: {
+            PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, HOME: join(dir, 'home'), GITHUB_WORKSPACE: join(dir, 'workspace'),
+            ENVCTL_MIN_FREE_GB: String(sync().jobs.build!.env?.ENVCTL_MIN_FREE_GB),
+            ...(runnerEnvironment ? { RUNNER_ENVIRONMENT: runnerEnvironment } : {}),
+          },
+        });
+        const sudo = await readFile(join(dir, 'bin', 'sudo-calls'), 'utf8').catch(() => '');
+        return { exitCode: r.exitCode, output: String(r.all), sudo };
+      }
+
+      it('enough space: passes, prints df, removes nothing', async () => {
+        const r = await check(40, 'github-hosted');
+        expect(r.exitCode, r.output).to.equal(0);
+        expect(r.output).to.include('Filesystem').and.include('40 GB free');
+        expect(r.sudo).to.equal('');
+      });
+
+      it('too little on a machine that is not a GitHub-hosted runner: fails with the numbers, and removes nothing', async () => {
+        const r = await check(3);
+        expect(r.exitCode).to.not.equal(0);
+        expect(r.output).to.include('::error').and.include('3 GB free').and.include('ENVCTL_MIN_FREE_GB');
+        expect(r.sudo, 'never deletes on a machine that is not thrown away').to.equal('');
+        expect((await check(3, 'self-hosted')).sudo).to.equal('');
+      });
+
+      it('too little on a GitHub-hosted runner: removes the preinstalled SDKs, then passes with what that freed', async () => {
+        const r = await check(3, 'github-hosted');
+        expect(r.exitCode, r.output).to.equal(0);
+        expect(r.sudo.trim().split(' ').slice(0, 2)).to.deep.equal(['rm', '-rf']);
+        expect(r.sudo).to.include('/usr/local/lib/android').and.include('/usr/share/dotnet');
+        expect(r.output).to.include('30 GB free');
+      });
+    });
   });
 
   describe('checkouts', () => {
@@ -376,6 +455,14 @@ describe('GitHub workflows and action.yml', () => {
       const runSteps = action.runs.steps.filter((s) => s.run !== undefined);
       expect(runSteps).to.not.be.empty;
       for (const s of runSteps) expect(s.shell, s.id ?? s.name).to.equal('bash');
+    });
+
+    it('sets up Node 22 for itself, while envctl still runs on Node 20 (package.json engines)', () => {
+      const setup = action.runs.steps.filter((s) => s.uses?.startsWith('actions/setup-node@'));
+      expect(setup).to.have.length(1);
+      expect(String(setup[0]!.with?.['node-version'])).to.equal('22');
+      const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+      expect(engines).to.match(/^>=\s*20(\.\d+)*$/);
     });
 
     it('has the inputs command, args, registry and config; command is required', () => {
