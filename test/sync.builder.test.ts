@@ -13,6 +13,8 @@ import { activeBuild } from '../src/ledger/model.js';
 import { loadConfig } from '../src/config/index.js';
 import type { RunningRegistry } from '../src/registry/embedded.js';
 import { sync } from '../src/sync/index.js';
+import { containerIds } from '../src/builder/local.js';
+import { resolveStorage } from '../src/builder/storage.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
@@ -116,17 +118,25 @@ describe('sync: build, push and record with buildah and a real registry', functi
   it('killed with SIGKILL mid-build, the next sync ends the ledger as an uninterrupted one would', async () => {
     await commit(dir, { 'environments/a.yaml': A('sleep 3 && echo killed > /a') }, 'a: slow');
     const commitsBefore = Number(await git(dir, 'rev-list', '--count', 'envctl-state'));
+    const { driver } = await resolveStorage('auto');
+    const containersBefore = await containerIds(driver);
     const child = execa(process.execPath, [BIN, 'sync'], { cwd: dir, detached: true, reject: false, buffer: false });
     await new Promise<void>((resolve) => {
       child.stdout!.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('building')) resolve();
       });
     });
+    // Killed once buildah has its working container, as a sync killed in a RUN step would leave it.
+    for (let i = 0; i < 300 && (await containerIds(driver)).length <= containersBefore.length; i++) await new Promise((r) => setTimeout(r, 100));
     process.kill(-child.pid!, 'SIGKILL'); // envctl and the buildah it started
     await child;
     expect(Number(await git(dir, 'rev-list', '--count', 'envctl-state'))).to.equal(commitsBefore);
+    // The killed build left its working container; the next sync removes it and says so.
+    expect((await containerIds(driver)).length).to.be.above(containersBefore.length);
     const result = await sync(dir, config);
     expect(result.failed).to.equal(0);
+    expect(result.storage?.removedContainers).to.be.at.least(1);
+    expect(await containerIds(driver)).to.deep.equal(containersBefore);
     const { ledger } = await readLedger(dir, 'envctl-state');
     const rev = ledger.get('a')!.active!;
     expect(ledger.get('a')!.builds.filter((b) => b.revision === rev)).to.have.length(1);

@@ -31,7 +31,7 @@ export async function buildahVersion(): Promise<string> {
 }
 
 export async function buildah(): Promise<Builder> {
-  return { version: await buildahVersion(), buildAndPush };
+  return { kind: 'buildah', version: await buildahVersion(), buildAndPush };
 }
 
 /** Whether buildah runs here as root (real user namespaces and mounts) or rootless. */

@@ -32,6 +32,8 @@ export interface BuildRequest {
 }
 
 export interface Builder {
+  /** buildah keeps images in local storage, which sync looks after (sync/storage.ts); docker buildx keeps its own. */
+  kind?: 'buildah' | 'docker';
   /** e.g. `buildah 1.28.2`, `docker buildx v0.12.1`: recorded with each build. */
   version: string;
   /** Builds and pushes; returns the pushed manifest's digest. */

@@ -24,7 +24,7 @@ export interface DefaultBaseConfig {
 export interface CacheConfig {
   /** False: no cache repository is read or written (each runner starts from its local storage). */
   registry: boolean;
-  /** The cache repository; `{image}` stands for the environment's image name, e.g. `{image}/cache`. */
+  /** The cache repository; `{image}` stands for the environment's image name, `{environment}` for its name, e.g. `{image}/cache`. */
   repository: string;
 }
 

@@ -34,9 +34,9 @@ export function imageName(config: Config, environment: string): string {
   return `${config.registry.address}/${config.registry.prefix}${environment}`;
 }
 
-/** The environment's layer-cache repository in the registry (envctl.yaml cache.repository), no tag. */
+/** The environment's layer-cache repository (envctl.yaml cache.repository: `{image}`, `{environment}`), no tag. */
 export function cacheRepository(config: Config, environment: string): string {
-  return config.cache.repository.split('{image}').join(imageName(config, environment));
+  return config.cache.repository.split('{image}').join(imageName(config, environment)).split('{environment}').join(environment);
 }
 
 export function tagResolver(config: Config): BaseResolver {

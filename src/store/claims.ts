@@ -24,7 +24,8 @@ export interface Claim {
 const dirOf = statePaths.claims;
 const fileOf = (root: string, environment: string) => join(dirOf(root), `${environment}.json`);
 
-function alive(pid: number): boolean {
+/** Whether a process still runs (EPERM: it runs, as another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -17,6 +17,8 @@ export const statePaths = {
   keyMemo: (root: string, fingerprint: string) => join(root, STATE_DIR, 'cache', 'keys', `${fingerprint}.json`),
   /** Claims of builds in progress on this machine, with their locks. */
   claims: (root: string) => join(root, STATE_DIR, 'sync'),
+  /** What each running buildah build found in local storage before it started, so the next sync can remove what a killed one left. */
+  leftovers: (root: string) => join(root, STATE_DIR, 'leftovers'),
   /** One environment's Dockerfile and build context, laid out for the builder. */
   build: (root: string, environment: string) => join(root, STATE_DIR, 'build', environment),
   /** Build logs; `log` gives the path a build record names (relative to the root). */
@@ -24,6 +26,8 @@ export const statePaths = {
   log: (environment: string, revision: number, startedAt: string) => `${STATE_DIR}/logs/${environment}-${revision}-${startedAt.replace(/[:.]/g, '')}.log`,
   /** The embedded registry's config and data. */
   registry: (root: string) => join(root, STATE_DIR, 'registry'),
+  /** The embedded registry's id, made once: it answers with it, so envctl knows the registry on the port is this repository's. */
+  registryId: (root: string) => join(root, STATE_DIR, 'registry', 'id'),
   /** Where `envctl base` makes the default image. */
   base: (root: string) => join(root, STATE_DIR, 'base'),
 };

@@ -1,5 +1,6 @@
 /** One environment's build: render with its base pinned by digest, lay out the context, build and push. */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Builder } from '../builder/index.js';
 import type { CheckedEnvironment } from '../check/index.js';
@@ -9,7 +10,8 @@ import type { PlannedBuild } from '../plan/index.js';
 import { imageSize } from '../registry/manifest.js';
 import { RegistryError, resolveDigest } from '../registry/tag.js';
 import { EnvctlError } from '../model/errors.js';
-import { imageName, renderEnvironment } from '../render/index.js';
+import { cacheRepository, chainOf, imageName, renderEnvironment } from '../render/index.js';
+import { authFileText } from '../registry/auth.js';
 import { markBuilding } from '../store/claims.js';
 import type { StepContext } from './types.js';
 import { statePaths } from '../store/paths.js';
@@ -51,11 +53,22 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   record.builder = builder.version;
   await markBuilding(root, step.environment, step.revision);
   ctx.progress({ environment: step.environment, revision: step.revision, state: 'building', message: `building (${step.reason})` });
-  record.digest = await builder.buildAndPush({
-    contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: config.platform,
-    noCache: env.spec.noCache === true, isolation: config.isolation, insecure: config.registry.insecure, logFile: join(root, record.log), signal,
-    ...(ctx.authFile ? { authFile: ctx.authFile } : {}),
-  });
+  const logFile = join(root, record.log);
+  const all = new Map(ctx.plan.environments.map((e) => [e.name, e]));
+  const login = await loginFile(config);
+  try {
+    const build = () => builder.buildAndPush({
+      contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: config.platform,
+      noCache: env.spec.noCache === true, isolation: config.isolation, insecure: config.registry.insecure, logFile, signal,
+      ...(ctx.local ? { storage: ctx.local.driver } : {}),
+      ...(config.buildx.builder ? { buildxBuilder: config.buildx.builder } : {}),
+      ...(config.cache.registry ? cacheOf(env, all, config) : {}),
+      ...(login ? { authFile: login.file } : {}),
+    });
+    record.digest = await (ctx.local ? ctx.local.building(step.environment, build) : build());
+  } finally {
+    await login?.remove();
+  }
   // The size is a figure for the catalog; the image is pushed. A registry that does not answer about it now
   // leaves the record without one rather than failing a good build.
   const size = await imageSize(`${imageName(config, step.environment)}@${record.digest}`, { access: ctx.access, platform: config.platform })
@@ -64,6 +77,29 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
       throw err;
     });
   if (size !== undefined) record.size = size;
+}
+
+/**
+ * Its own cache repository first, then its bases' (nearest first): a
+ * rebuilt base's layers are what a child starts from. Written to its own.
+ */
+function cacheOf(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, config: StepContext['config']): { cacheFrom: string[]; cacheTo: string } {
+  const own = cacheRepository(config, env.name);
+  return { cacheFrom: [own, ...chainOf(env, all).map((b) => cacheRepository(config, b.name))], cacheTo: own };
+}
+
+/**
+ * The registry login for one build, in a 0600 file of a private temporary
+ * folder outside the repository and the build context (a RUN step sees
+ * neither), removed as soon as the build ends.
+ */
+async function loginFile(config: StepContext['config']): Promise<{ file: string; remove: () => Promise<void> } | undefined> {
+  const text = authFileText(config.registry.address);
+  if (!text) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'envctl-auth-'));
+  const file = join(dir, 'auth.json');
+  await writeFile(file, text, { mode: 0o600 });
+  return { file, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 async function layOut(d: string, dockerfile: string, env: CheckedEnvironment): Promise<void> {

@@ -8,9 +8,6 @@
  * and let a newer revision stop an older one's build.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BuildCancelled, BuildFailed, chooseBuilder, type Builder } from '../builder/index.js';
 import { recordBuilds } from '../git/ledger.js';
 import type { BuildRecord, Failure } from '../ledger/model.js';
@@ -18,11 +15,12 @@ import { EnvctlError, errorLine } from '../model/errors.js';
 import { recordsByEnvironment, RESULTS_FORMAT, summaryOf } from '../ledger/results.js';
 import type { Config } from '../model/config.js';
 import type { PlannedBuild } from '../plan/index.js';
-import { authFileText } from '../registry/auth.js';
 import { registryAccess } from '../registry/client.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { RegistryError, tagManifest } from '../registry/tag.js';
-import { imageName } from '../render/index.js';
+import { cacheRepository, imageName } from '../render/index.js';
+import { checkBases } from './bases.js';
+import { LocalStorage } from './storage.js';
 import { buildStep, NoBaseImage } from './build-step.js';
 import type { StepContext, SyncOptions, SyncResult } from './types.js';
 import { claimFor, release, supersededBy } from '../store/claims.js';
@@ -35,11 +33,12 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
   // Started once, before planning: the plan asks it for base image digests and reuses it.
   const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
   const claimed: string[] = [];
-  let authDir: string | undefined;
+  let local: LocalStorage | undefined;
   try {
-    const plan = onlyGroups(await planRepository(root, config), opts.only);
+    const planned = () => planRepository(root, config).then((p) => onlyGroups(p, opts.only));
+    const { plan, missingImages } = await checkBases(root, config, await planned(), planned, opts.log ?? (() => undefined));
     const head = plan.head ?? null;
-    if (plan.builds.length === 0) return { head, builds: [], records: [], failed: 0, left: [], warnings: warningsFor(config) };
+    if (plan.builds.length === 0) return { head, builds: [], records: [], failed: 0, left: [], warnings: warningsFor(config), missingImages };
     const done = new Map<string, BuildRecord>();
     const left = new Map<string, string>();
     // In dependency order: what another sync builds, it also builds on, so its dependents are left too;
@@ -64,21 +63,20 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
     }
     const toBuild = plan.builds.filter((b) => b.action === 'build' && claimed.includes(b.environment));
     const builder = toBuild.length > 0 ? await chooseBuilder(config.builder) : undefined;
-    const auth = authFileText(config.registry.address);
-    if (auth) {
-      authDir = await mkdtemp(join(tmpdir(), 'envctl-auth-'));
-      await writeFile(join(authDir, 'auth.json'), auth, { mode: 0o600 });
+    if (builder?.kind === 'buildah') {
+      local = await LocalStorage.open(root, config, opts.prune === true);
+      await local.removeLeftovers();
     }
-    const ctx: StepContext = {
-      root, config, plan, done, progress, access: registryAccess(config),
-      ...(authDir ? { authFile: join(authDir, 'auth.json') } : {}),
-    };
+    const ctx: StepContext = { root, config, plan, done, progress, access: registryAccess(config), ...(local ? { local } : {}) };
     const steps = new Map(plan.builds.map((b) => [b.environment, b]));
 
     const runStep = async (step: PlannedBuild): Promise<void> => {
       if (done.has(step.environment) || left.has(step.environment)) return;
       const record = await attempt(step, ctx, builder, opts.supersedePollMs ?? 1000);
       done.set(step.environment, record);
+      if (local && step.action === 'build' && record.status === 'succeeded') {
+        await local.pushed(record.image!, plan.builds.some((b) => !done.has(b.environment) && b.after.includes(step.environment)));
+      }
       const message = record.status === 'succeeded' ? `succeeded ${record.digest}` : `${record.status}: ${record.reason}`;
       progress({ environment: step.environment, revision: step.revision, state: record.status, message });
     };
@@ -101,11 +99,14 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
     const builds = recorded.map((b, i) => ({ environment: b.environment, record: all[i]! }));
     const ledgerCommit = all.length === 0 || opts.record === false ? undefined
       : await recordBuilds(root, config.stateBranch, recordsByEnvironment([{ format: RESULTS_FORMAT, head, builds }]), { summary: summaryOf(all, head) });
-    return { head, builds, records: all, failed, left: [...left.keys()], warnings: warningsFor(config), ...(ledgerCommit ? { ledgerCommit } : {}) };
+    const storage = local ? await local.report(toBuild.flatMap((b) => [imageName(config, b.environment), cacheRepository(config, b.environment)])) : undefined;
+    return {
+      head, builds, records: all, failed, left: [...left.keys()], warnings: warningsFor(config), missingImages,
+      ...(ledgerCommit ? { ledgerCommit } : {}), ...(storage ? { storage } : {}),
+    };
   } finally {
     // Claims go only after the ledger holds the results, so no other sync starts the same build meanwhile.
     await Promise.all(claimed.map((name) => release(root, name)));
-    if (authDir) await rm(authDir, { recursive: true, force: true });
     await registry?.stop();
   }
 }

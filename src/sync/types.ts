@@ -4,6 +4,8 @@ import type { BuildResult } from '../ledger/results.js';
 import type { Config } from '../model/config.js';
 import type { RegistryAccess } from '../registry/client.js';
 import type { HeadPlan } from '../repository/plan.js';
+import type { MissingImage } from './bases.js';
+import type { LocalStorage, StorageReport } from './storage.js';
 
 export interface SyncEvent {
   environment: string;
@@ -26,6 +28,10 @@ export interface SyncResult {
   left: string[];
   /** What the user should know about how this sync ran (chroot isolation). */
   warnings: string[];
+  /** Base images the registry lacks: their builds were neither attempted nor recorded. */
+  missingImages: MissingImage[];
+  /** buildah's local storage: the driver, the disk used, what was cleaned. */
+  storage?: StorageReport;
 }
 
 export interface SyncOptions {
@@ -38,6 +44,10 @@ export interface SyncOptions {
   only?: string[];
   /** False: return the records without writing the ledger (a final job records them: `envctl record`). */
   record?: boolean;
+  /** Remove local images once pushed, and the pulled cache at the end (CI runners with little disk). */
+  prune?: boolean;
+  /** How `envctl base` output reaches the user when sync makes the default base. */
+  log?: (line: string) => void;
 }
 
 export interface StepContext {
@@ -48,6 +58,7 @@ export interface StepContext {
   done: Map<string, BuildRecord>;
   progress: (e: SyncEvent) => void;
   access: RegistryAccess;
-  authFile?: string;
+  /** buildah's local storage for this sync (driver chosen once); absent for docker buildx. */
+  local?: LocalStorage;
 }
 

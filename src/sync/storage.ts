@@ -1,0 +1,77 @@
+/**
+ * A sync's care of buildah's local storage: the driver chosen once, the
+ * containers a killed sync left removed before building, the disk used
+ * measured after each build (peak and end), and with `prune` (CI) each
+ * image removed once pushed, unless the rest of its group builds on it,
+ * and the pulled cache and intermediate layers removed at the end.
+ */
+import { containerIds, pruneRepositories, removeContainers, removeImages, storageUsed } from '../builder/local.js';
+import { resolveStorage, type StorageDriver } from '../builder/storage.js';
+import type { Config } from '../model/config.js';
+import { buildNotes, leftBy, noteBuildEnd, noteBuildStart } from '../store/leftovers.js';
+
+export interface StorageReport {
+  driver: StorageDriver;
+  /** Why this driver: the setting, or what the probe found. */
+  why: string;
+  /** Bytes under buildah's storage root after the sync, and the most seen after any build. */
+  usedBytes?: number;
+  peakBytes?: number;
+  /** Working containers a killed sync had left, removed. */
+  removedContainers: number;
+  pruned: boolean;
+}
+
+export class LocalStorage {
+  private peak = 0;
+  removedContainers = 0;
+
+  private constructor(readonly root: string, readonly driver: StorageDriver, readonly why: string, readonly prune: boolean) {}
+
+  static async open(root: string, config: Config, prune: boolean): Promise<LocalStorage> {
+    const { driver, why } = await resolveStorage(config.storage);
+    return new LocalStorage(root, driver, why, prune);
+  }
+
+  /** Removes what builds of dead syncs left, when no build on this machine is running to own a container. */
+  async removeLeftovers(): Promise<void> {
+    const { live, dead } = await buildNotes(this.root);
+    if (dead.length === 0 || live.length > 0) return;
+    for (const driver of new Set(dead.map((n) => n.driver))) {
+      const notes = dead.filter((n) => n.driver === driver);
+      this.removedContainers += (await removeContainers(driver, leftBy(notes, await containerIds(driver)))).length;
+    }
+    await Promise.all(dead.map((n) => noteBuildEnd(this.root, n.environment)));
+  }
+
+  /** Around one build: the note a later sync needs if this one is killed. */
+  async building<T>(environment: string, build: () => Promise<T>): Promise<T> {
+    await noteBuildStart(this.root, { environment, driver: this.driver, before: await containerIds(this.driver) });
+    try {
+      return await build();
+    } finally {
+      await noteBuildEnd(this.root, environment);
+      await this.measure();
+    }
+  }
+
+  /** After a pushed build, when pruning and nothing left in its group builds on it. */
+  async pushed(image: string, neededLater: boolean): Promise<void> {
+    if (this.prune && !neededLater) await removeImages(this.driver, [image]);
+  }
+
+  async report(repositories: string[]): Promise<StorageReport> {
+    if (this.prune) await pruneRepositories(this.driver, repositories);
+    const used = await this.measure();
+    return {
+      driver: this.driver, why: this.why, removedContainers: this.removedContainers, pruned: this.prune,
+      ...(used !== undefined ? { usedBytes: used } : {}), ...(this.peak > 0 ? { peakBytes: this.peak } : {}),
+    };
+  }
+
+  private async measure(): Promise<number | undefined> {
+    const used = await storageUsed(this.driver);
+    if (used !== undefined) this.peak = Math.max(this.peak, used);
+    return used;
+  }
+}
