@@ -66,7 +66,7 @@ fi
 apt=()
 for src in "${selected[@]}"; do
   case "$(kind "$src")" in
-    builder) apt+=(buildah runc docker-registry busybox-static debootstrap gcc libc6-dev) ;;
+    builder) apt+=(buildah runc uidmap slirp4netns fuse-overlayfs docker-registry busybox-static debootstrap gcc libc6-dev) ;;
     browser) apt+=(buildah runc docker-registry busybox-static chromium) ;;
   esac
 done
