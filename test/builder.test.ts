@@ -57,7 +57,8 @@ describe('builder: the arguments for buildah and docker buildx', () => {
     expect(args.slice(0, 2)).to.deep.equal(['buildx', 'build']);
     expect(args).to.include('--provenance=false');
     expect(args[args.indexOf('--platform') + 1]).to.equal('linux/arm64');
-    expect(args[args.indexOf('--output') + 1]).to.equal('type=image,name=reg.example:5000/envctl/a b:3,push=true,registry.insecure=true');
+    expect(args[args.indexOf('--output') + 1]).to.equal('type=image,push=true,registry.insecure=true');
+    expect(args[args.indexOf('--tag') + 1]).to.equal('reg.example:5000/envctl/a b:3');
     expect(args[args.indexOf('--metadata-file') + 1]).to.equal('/tmp/meta.json');
     expect(args.at(-1)).to.equal('/b/context');
     expect(dockerBuildxArgs({ ...req, insecure: false, noCache: true }, '/m')).to.include('--no-cache')

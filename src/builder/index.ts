@@ -6,15 +6,16 @@ import { BuilderUnavailable, type Builder } from './types.js';
 
 export { BuildCancelled, BuilderUnavailable, BuildFailed, type Builder, type BuildRequest } from './types.js';
 
-export async function chooseBuilder(choice: Config['builder']): Promise<Builder> {
-  if (choice === 'docker') return dockerBuildx();
+/** `buildx`: envctl.yaml's named buildx builder, checked before any build (builder: docker). */
+export async function chooseBuilder(choice: Config['builder'], buildx: Config['buildx'] = {}): Promise<Builder> {
+  if (choice === 'docker') return dockerBuildx(buildx.builder);
   try {
     return await buildah();
   } catch (err) {
     if (choice === 'buildah') throw new BuilderUnavailable(`buildah is not available (${(err as Error).message.split('\n')[0]}); run scripts/ensure.sh apt buildah`);
   }
   try {
-    return await dockerBuildx();
+    return await dockerBuildx(buildx.builder);
   } catch (err) {
     throw new BuilderUnavailable(`no builder found: buildah is not installed and ${(err as Error).message}`);
   }

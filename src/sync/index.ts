@@ -62,7 +62,7 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
       }
     }
     const toBuild = plan.builds.filter((b) => b.action === 'build' && claimed.includes(b.environment));
-    const builder = toBuild.length > 0 ? await chooseBuilder(config.builder) : undefined;
+    const builder = toBuild.length > 0 ? await chooseBuilder(config.builder, config.buildx) : undefined;
     if (builder?.kind === 'buildah') {
       local = await LocalStorage.open(root, config, opts.prune === true);
       await local.removeLeftovers();
