@@ -47,4 +47,27 @@ describe('envctl base: the default image from debootstrap', function () {
     const { ledger } = await readLedger(dir, 'envctl-state');
     expect(activeBuild(ledger.get('tools'))?.baseDigest).to.equal(made.stdout.split('@')[1]);
   });
+
+  it('a sync whose embedded registry lacks the default base makes it first, instead of failing every build on it', async () => {
+    const other = await tempDir('envctl-base-sync-');
+    try {
+      const port = await freePort();
+      await mkdir(join(other, 'environments'));
+      await writeFile(join(other, 'envctl.yaml'), yaml(`registry: { address: embedded, embeddedPort: ${port} }`, 'defaultBase:', '  image: "{registry}/envctl/debian:bookworm"', '  debootstrap: { suite: bookworm, variant: minbase, mirror: system }'));
+      await writeFile(join(other, 'environments', 'tools.yaml'), yaml('owner: a', 'instructions: |', '  RUN test -x /usr/sbin/policy-rc.d'));
+      await writeFile(join(other, '.gitignore'), '.envctl/\n');
+      const env = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' };
+      await execa('git', ['init', '-q', '-b', 'main'], { cwd: other });
+      await execa('git', ['add', '-A'], { cwd: other });
+      await execa('git', ['commit', '-q', '-m', 'tools'], { cwd: other, env });
+      const synced = await execa(process.execPath, [BIN, 'sync'], { cwd: other, reject: false });
+      expect(synced.exitCode, synced.stderr).to.equal(0);
+      expect(synced.stderr).to.contain(`the default base 127.0.0.1:${port}/envctl/debian:bookworm is not in the embedded registry: making it`);
+      const { ledger } = await readLedger(other, 'envctl-state');
+      expect(ledger.get('tools')!.builds.map((b) => b.status)).to.deep.equal(['succeeded']);
+      expect(activeBuild(ledger.get('tools'))?.baseDigest).to.match(/^sha256:[0-9a-f]{64}$/);
+    } finally {
+      await removeDir(other);
+    }
+  });
 });

@@ -86,7 +86,7 @@ describe('isolation: a RUN step that tries to leave the build', function () {
     await mkdir(join(dir, 'environments', 'escape'), { recursive: true });
     await execa('gcc', ['-static', '-O1', '-o', join(dir, 'environments', 'escape', 'escape'), ESCAPE_C]);
     await commit(dir, {
-      'envctl.yaml': yaml(`registry: { address: embedded, embeddedPort: ${port} }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', `isolation: ${isolation}`),
+      'envctl.yaml': yaml(`registry: { address: "127.0.0.1:${port}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', `isolation: ${isolation}`),
       '.gitignore': '.envctl/\n',
       'environments/escape/environment.yaml': yaml('owner: a', 'instructions: |', '  COPY escape /escape', // The isolation is named in the step so the layer cache (which does not key on isolation) cannot serve one run's step to the other.
       `  RUN ${probes(isolation)}`,

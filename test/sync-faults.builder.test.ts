@@ -24,7 +24,7 @@ import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 // A port of this run's own: two test runs on one machine never share a registry.
 const PORT = await freePort();
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
-const CONFIG_TEXT = yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
+const CONFIG_TEXT = yaml(`registry: { address: "127.0.0.1:${PORT}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
 const config = loadConfig(new TextEncoder().encode(CONFIG_TEXT)).config;
 const A = (run: string) => yaml('owner: a', 'instructions: |', `  RUN ${run}`);
 const B = yaml('owner: a', 'base: { environment: a }', 'instructions: |', '  RUN cat /a > /b');
@@ -94,8 +94,9 @@ describe('sync: superseded builds, builds in progress, and kills at every stage'
   });
 
   it('killed with SIGKILL during push, the next sync records the revision once', async () => {
-    // A layer big enough that the push takes a while on loopback.
-    await commit(dir, { 'environments/a.yaml': A('head -c 400000000 /dev/urandom > /big') }, 'a: big');
+    // A layer big enough that the push takes a while on loopback; noCache, or the registry
+    // cache would hold the layer before the push starts and the push would be over at once.
+    await commit(dir, { 'environments/a.yaml': yaml('owner: a', 'noCache: true', 'instructions: |', '  RUN head -c 400000000 /dev/urandom > /big') }, 'a: big');
     const before = await stateCommits(dir);
     const child = startSync(dir);
     await waitForOutput(child, 'stdout', 'building');

@@ -23,7 +23,7 @@ import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 // A port of this run's own: two test runs on one machine never share a registry.
 const PORT = await freePort();
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
-const CONFIG_TEXT = yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
+const CONFIG_TEXT = yaml(`registry: { address: "127.0.0.1:${PORT}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
 const config = loadConfig(new TextEncoder().encode(CONFIG_TEXT)).config;
 
 const A = (run: string) => yaml('owner: a', 'instructions: |', `  RUN ${run}`);
@@ -179,7 +179,7 @@ describe('sync: build, push and record with buildah and a real registry', functi
 
   it('a base image whose registry cannot be asked fails the build as registry trouble (no build, no base digest recorded), retried next time', async () => {
     // The registry to push to answers; the one the default base image lives on does not.
-    const unreachableBase = loadConfig(new TextEncoder().encode(yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase: { image: "127.0.0.1:1/test/busybox:1", layers: 1 }'))).config;
+    const unreachableBase = loadConfig(new TextEncoder().encode(yaml(`registry: { address: "127.0.0.1:${PORT}" }`, 'defaultBase: { image: "127.0.0.1:1/test/busybox:1", layers: 1 }'))).config;
     await commit(dir, { 'environments/f.yaml': A('echo f > /f') }, 'f');
     const result = await sync(dir, unreachableBase);
     expect(result.records.map((r) => [r.revision, r.status])).to.deep.equal([[1, 'failed']]);
