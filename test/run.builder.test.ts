@@ -1,18 +1,22 @@
 /**
- * The run side for real: environments built by sync with buildah into a
- * local registry, then `envctl run-spec` (JSON and a Kubernetes Pod whose
- * user comes from the image's own /etc/passwd) and `envctl run` starting a
- * container with the project folder mounted. Each lifecycle script appends
- * a line to a file in the project folder, proving the order; a secret given
- * at run time reaches the container and never the image.
+ * The run side for real: environments built by sync with buildah into the
+ * repository's embedded registry, then `envctl run-spec` (JSON and a
+ * Kubernetes Pod whose user comes from the image's own /etc/passwd) and
+ * `envctl run` starting a container with the project folder mounted. Each
+ * lifecycle script appends a line to a file in the project folder, proving
+ * the order; a secret given at run time reaches the container and never the
+ * image. Last, `envctl run` with the registry stopped and the image gone
+ * from local storage: it starts the registry for the pull, stops it after,
+ * and a local image under the same name and tag does not stand in.
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { load } from 'js-yaml';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { resolveStorage, storageArgs } from '../src/builder/storage.js';
 import { readLedger } from '../src/git/ledger.js';
 import type { RunningRegistry } from '../src/registry/embedded.js';
 import { pushBusybox } from './fixtures/images.js';
@@ -57,18 +61,17 @@ const AS_ADA = yaml(
 describe('run: run-spec and a local container from a built image', function () {
   this.timeout(300_000);
   let registry: RunningRegistry;
-  let registryData: string;
   let dir: string;
   const envctl = (args: string[], env: Record<string, string> = {}) => execa(process.execPath, [BIN, ...args], { cwd: dir, reject: false, env });
 
   before(async () => {
-    registryData = await tempDir('envctl-registry-');
-    registry = await startRegistry(registryData, PORT);
-    await pushBusybox(`${REGISTRY}/test/busybox:1`);
     dir = await tempDir('envctl-run-');
     await git(dir, 'init', '-q', '-b', 'main');
+    // The repository's own embedded registry (its data under .envctl/registry): sync and run find it running and leave it so.
+    registry = await startRegistry(dir, PORT);
+    await pushBusybox(`${REGISTRY}/test/busybox:1`);
     await commit(dir, {
-      'envctl.yaml': yaml(`registry: { address: "${REGISTRY}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }'),
+      'envctl.yaml': yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }'),
       '.gitignore': '.envctl/\nprojects/churn/order.txt\nprojects/churn/secret-seen\n',
       'environments/runner.yaml': RUNNER,
       'environments/as-ada.yaml': AS_ADA,
@@ -81,7 +84,6 @@ describe('run: run-spec and a local container from a built image', function () {
   after(async () => {
     await registry.stop();
     await removeDir(dir);
-    await removeDir(registryData);
   });
 
   it('run-spec for a project: the image by digest from the ledger, secrets by name only, the lifecycle', async () => {
@@ -149,4 +151,45 @@ describe('run: run-spec and a local container from a built image', function () {
     expect(spec.image).to.equal(`${REGISTRY}/envctl/as-ada@${ledger.get('as-ada')!.builds.find((b) => b.status === 'succeeded')!.digest}`);
     expect(spec.variables).to.deep.include({ name: 'GREETING', value: 'hello' });
   });
+
+  it('run (and run-spec\'s Pod) start the embedded registry when it is not running, stop it after, and find the image by digest only', async () => {
+    await registry.stop();
+    await expectNothingOnPort();
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    const digest = ledger.get('runner')!.builds.find((b) => b.revision === ledger.get('runner')!.active)!.digest!;
+    const storage = storageArgs((await resolveStorage('auto')).driver);
+    const buildah = (...args: string[]) => execa('buildah', [...storage, ...args], { reject: false });
+    // Gone from local storage, whatever name or tag it had: the run has to pull it.
+    const repo = `${REGISTRY}/envctl/runner`;
+    const local = (await buildah('images', '--format', '{{.Name}} {{.ID}}')).stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter(([name]) => name === repo);
+    for (const id of new Set(local.map(([, id]) => id!))) expect((await buildah('rmi', '--force', id)).exitCode).to.equal(0);
+    expect((await buildah('inspect', '--type', 'image', `${repo}@${digest}`)).exitCode).to.not.equal(0);
+    // What another clone's build could leave under this image's name and tags: an empty image, with no /bin/sh to run.
+    const impostor = (await buildah('from', 'scratch')).stdout.trim();
+    expect((await buildah('commit', '--rm', impostor, `${repo}:2`)).exitCode).to.equal(0);
+    expect((await buildah('tag', `${repo}:2`, `${repo}:latest`)).exitCode).to.equal(0);
+    try {
+      const project = join(dir, 'projects', 'churn');
+      await rm(join(project, 'order.txt'), { force: true });
+      const result = await envctl(['run', 'churn'], { DB_PASSWORD: SECRET });
+      expect(result.exitCode).to.equal(0, result.stderr);
+      expect(await readFile(join(project, 'order.txt'), 'utf8')).to.equal(
+        ['pre-setup', 'requirements installed (requirements.txt)', 'post-setup', 'pre-run', 'command', 'post-run', ''].join('\n'));
+      expect(await readFile(join(project, 'secret-seen'), 'utf8')).to.equal(`bye ${SECRET}\n`);
+      await expectNothingOnPort();
+      // run-spec's Pod reads the user's uid from the image in the registry: started for that too, and stopped.
+      const pod = await envctl(['run-spec', 'as-ada', '--format', 'k8s', '--tool', 'shell']);
+      expect(pod.exitCode).to.equal(0, pod.stderr);
+      expect((load(pod.stdout) as { spec: { containers: { securityContext: unknown }[] } }).spec.containers[0]!.securityContext).to.deep.equal({ runAsUser: 1001, runAsGroup: 1002 });
+      await expectNothingOnPort();
+    } finally {
+      await buildah('rmi', '--force', `${repo}:2`, `${repo}:latest`);
+    }
+  });
 });
+
+/** Nothing answers on the registry's port: the connection is refused. */
+async function expectNothingOnPort(): Promise<void> {
+  const code = await fetch(`http://${REGISTRY}/v2/`).then(() => 'answered', (err: { cause?: { code?: string } }) => err.cause?.code);
+  expect(code).to.equal('ECONNREFUSED');
+}

@@ -1,24 +1,36 @@
 /**
  * Runs a built image locally, as `envctl run` does: with buildah (a working
- * container from the image, `buildah run` with chroot isolation, removed
- * afterwards) or podman (`podman run --rm`), whichever is installed, buildah
- * first as for builds. Plain variables go in as --env; secret values only in
- * a 0600 file mounted read-only at /run/envctl, sourced by the lifecycle
- * script, so they reach neither the image nor a process list.
+ * container from the image, `buildah run`, removed afterwards) or podman
+ * (create, start attached, remove), whichever is installed, buildah first as
+ * for builds. Plain variables go in as --env; secret values only in a 0600
+ * file mounted read-only at /run/envctl, sourced by the lifecycle script, so
+ * they reach neither the image nor a process list.
+ *
+ * The command runs in an OCI container as RUN steps do (see buildah.ts):
+ * `--isolation oci` as root, `--isolation rootless` (the same runtime in a
+ * user namespace) otherwise, runc with cgroupfs; a bare chroot only when
+ * envctl.yaml says `isolation: chroot`. It shares the host's network, as the
+ * chroot did, so a workspace tool's port is reachable on this machine.
+ *
+ * The image is named by digest and found in local storage only by that
+ * digest (else pulled): a tag in local storage may have been written by
+ * another clone of the repository on this machine, a digest names the bytes.
  */
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EnvctlError } from '../model/errors.js';
 import { shellQuote } from '../render/lifecycle.js';
+import { storageArgs, type StorageDriver } from './storage.js';
 import { BuilderUnavailable } from './types.js';
 
 export const SECRETS_DIR = '/run/envctl';
 export const SECRETS_FILE = `${SECRETS_DIR}/secrets.env`;
 
 export interface ContainerRun {
-  /** Image by digest. */
+  /** Image by digest: `<registry>/<repository>@sha256:…`. */
   image: string;
   /** The lifecycle script (POSIX sh), run as /bin/sh -c. */
   script: string;
@@ -28,6 +40,19 @@ export interface ContainerRun {
   /** Pull over http (loopback registries). */
   insecure: boolean;
   authFile?: string;
+  /** buildah's storage driver, as builds use it (storage.ts), so an image built here is found here. Default vfs. */
+  storage?: StorageDriver;
+  /** As envctl.yaml's isolation; default oci. */
+  isolation?: 'oci' | 'chroot';
+}
+
+export interface RunHooks {
+  /**
+   * Wraps the one step that may pull the image (creating the container), so
+   * a registry started for the pull need not outlive it: a workspace tool
+   * may run for hours.
+   */
+  pulling?: <T>(pull: () => Promise<T>) => Promise<T>;
 }
 
 export type Engine = 'buildah' | 'podman';
@@ -39,40 +64,60 @@ export async function chooseEngine(): Promise<Engine> {
   throw new BuilderUnavailable('envctl run needs buildah or podman: run scripts/ensure.sh apt buildah');
 }
 
-/** The commands each engine is given; the container name is chosen by the caller. */
-export function engineArgs(engine: Engine, run: ContainerRun, secretsDir: string, name: string): string[][] {
+const BY_DIGEST = /@sha256:[0-9a-f]{64}$/;
+
+/** buildah's isolation for the run: an OCI runtime (rootless in a user namespace when not root), or the chroot envctl.yaml asked for. */
+export function runIsolationArgs(isolation: 'oci' | 'chroot', root: boolean): string[] {
+  if (isolation === 'chroot') return ['--isolation', 'chroot'];
+  return ['--isolation', root ? 'oci' : 'rootless', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs'];
+}
+
+/**
+ * The commands each engine is given, in order: create the container (the
+ * only one that may pull), run the script in it, remove it. The container
+ * name is chosen by the caller; `root` says whether envctl runs as root.
+ */
+export function engineArgs(engine: Engine, run: ContainerRun, secretsDir: string, name: string, root = process.getuid?.() === 0): string[][] {
   const tls = `--tls-verify=${run.insecure ? 'false' : 'true'}`;
   const auth = run.authFile ? ['--authfile', run.authFile] : [];
   const volumes = [...run.mounts.map((m) => `${m.host}:${m.container}`), `${secretsDir}:${SECRETS_DIR}:ro`].flatMap((v) => ['--volume', v]);
   const env = run.env.flatMap((e) => ['--env', `${e.name}=${e.value}`]);
+  // "missing": local storage answers only for the digest named; nothing asks the registry whether a tag moved.
+  const pull = '--pull=missing';
   if (engine === 'podman') {
-    return [['run', '--rm', '--name', name, tls, ...auth, ...volumes, ...env, run.image, '/bin/sh', '-c', run.script]];
+    // podman keeps its own storage configuration (its database records the driver), and isolates with its own runtime.
+    return [
+      ['create', '--name', name, pull, tls, ...auth, '--network', 'host', ...volumes, ...env, run.image, '/bin/sh', '-c', run.script],
+      ['start', '--attach', name],
+      ['rm', '--force', name],
+    ];
   }
-  const storage = ['--storage-driver', 'vfs'];
+  const storage = storageArgs(run.storage ?? 'vfs');
   return [
-    [...storage, 'from', '--name', name, tls, ...auth, run.image],
-    [...storage, 'run', '--isolation', 'chroot', ...volumes, ...env, name, '--', '/bin/sh', '-c', run.script],
+    [...storage, 'from', '--name', name, pull, tls, ...auth, run.image],
+    [...storage, 'run', ...runIsolationArgs(run.isolation ?? 'oci', root), '--network', 'host', ...volumes, ...env, name, '--', '/bin/sh', '-c', run.script],
     [...storage, 'rm', name],
   ];
 }
 
 /** Runs to the end (or until the process group is interrupted); returns the lifecycle's exit code. */
-export async function runContainer(engine: Engine, run: ContainerRun): Promise<number> {
+export async function runContainer(engine: Engine, run: ContainerRun, hooks: RunHooks = {}): Promise<number> {
+  if (!BY_DIGEST.test(run.image)) throw new EnvctlError('internal', 'image-not-by-digest', `envctl run was given ${run.image}, not an image by digest`, { data: { image: run.image } });
   const secretsDir = await mkdtemp(join(tmpdir(), 'envctl-secrets-'));
   const name = `envctl-run-${randomBytes(4).toString('hex')}`;
+  const pulling = hooks.pulling ?? (<T>(pull: () => Promise<T>) => pull());
   // Ctrl-C reaches the container's process group too; envctl stays to let post-run finish and clean up.
   const ignore = () => undefined;
   process.on('SIGINT', ignore);
   try {
     await writeFile(join(secretsDir, 'secrets.env'), run.secrets.map((s) => `${s.name}=${shellQuote(s.value)}\n`).join(''), { mode: 0o600 });
-    const steps = engineArgs(engine, run, secretsDir, name);
-    if (engine === 'podman') return (await execa('podman', steps[0]!, { stdio: 'inherit', reject: false })).exitCode ?? 1;
-    const from = await execa('buildah', steps[0]!, { reject: false, all: true });
-    if (from.exitCode !== 0) throw new BuilderUnavailable(`buildah could not start ${run.image}: ${String(from.all).trim().split('\n').pop()}`, 'container-start-failed');
+    const [create, start, remove] = engineArgs(engine, run, secretsDir, name) as [string[], string[], string[]];
+    const created = await pulling(() => execa(engine, create, { reject: false, all: true }));
+    if (created.exitCode !== 0) throw new BuilderUnavailable(`${engine} could not start ${run.image}: ${String(created.all).trim().split('\n').pop()}`, 'container-start-failed');
     try {
-      return (await execa('buildah', steps[1]!, { stdio: 'inherit', reject: false })).exitCode ?? 1;
+      return (await execa(engine, start, { stdio: 'inherit', reject: false })).exitCode ?? 1;
     } finally {
-      await execa('buildah', steps[2]!, { reject: false });
+      await execa(engine, remove, { reject: false });
     }
   } finally {
     process.off('SIGINT', ignore);

@@ -25,7 +25,9 @@ command, or neither. A name that is both may be written project/NAME or
 environment/NAME.
   --session KEY=VALUE  resolve the tools' paths: ${SESSION_FIELDS.join(', ')}
   --format k8s         a Pod manifest (YAML) for a workspace session (--tool)
-                       or a job (--command, or the project's command)
+                       or a job (--command, or the project's command); a
+                       user's uid is read from the image in the registry
+                       (the embedded one started for it if need be)
   --secret-name NAME   the Kubernetes Secret holding secret variables
                        (default <name>-secrets)`,
   options: {
@@ -55,7 +57,7 @@ environment/NAME.
     }
     if (run === undefined) throw new UsageError('a Pod runs a workspace tool (--tool NAME) or a job (--command CMD)');
     const podName = target.consumer?.name ?? target.environment;
-    const pod = await podFor(repo.config, spec, {
+    const pod = await podFor(root, repo.config, spec, {
       name: `${podName}-${tool ?? 'job'}`,
       run,
       secretName: (args.values['secret-name'] as string | undefined) ?? `${podName}-secrets`,

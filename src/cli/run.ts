@@ -16,7 +16,10 @@ the product's order: pre-setup, requirements.txt, post-setup, pre-run, the
 command (a workspace tool's start with --tool, the words after --, or the
 project's command); post-run when the command ends or on Ctrl-C. Variables
 come from the run spec; secret variables' values from this shell's
-environment (export them first). Exits with the command's exit code.`,
+environment (export them first). The image is found in local storage by
+its digest, else pulled; with registry.address embedded, the repository's
+registry is started for the pull and stopped again if run started it.
+Exits with the command's exit code.`,
   options: { ...COMMON, revision: { type: 'string' }, mount: { type: 'string' }, tool: { type: 'string' } },
   async run(args, io) {
     const [name, ...command] = args.positionals;

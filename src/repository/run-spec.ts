@@ -20,6 +20,7 @@ import { resolveTools, type ResolvedTool, type Session } from '../render/session
 import { revisionsOf } from '../store/revision-index.js';
 import { podManifest, type PodManifest, type PodOptions } from '../render/k8s.js';
 import { registryAccess } from '../registry/client.js';
+import { withEmbeddedRegistry } from '../registry/embedded.js';
 import { passwdEntry, readImageFile } from '../registry/files.js';
 
 export interface RunSpecRequest {
@@ -86,11 +87,16 @@ function pick(ledger: Ledger, name: string, revision: number | 'active', builtOn
   return revision;
 }
 
-/** The Pod for a run spec; the spec's user becomes runAsUser, looked up in the image's /etc/passwd. */
-export async function podFor(config: Config, spec: ResolvedRunSpec, opts: Omit<PodOptions, 'user'>): Promise<PodManifest> {
+/**
+ * The Pod for a run spec; the spec's user becomes runAsUser, looked up in
+ * the image's /etc/passwd, read through the registry (the embedded one
+ * started for it if envctl.yaml names it, and stopped again if this started
+ * it). Without a user the registry is not asked.
+ */
+export async function podFor(root: string, config: Config, spec: ResolvedRunSpec, opts: Omit<PodOptions, 'user'>): Promise<PodManifest> {
   let user: PodOptions['user'];
   if (spec.username) {
-    const passwd = await readImageFile(spec.image, 'etc/passwd', { access: registryAccess(config), platform: config.platform });
+    const passwd = await withEmbeddedRegistry(root, config.registry, () => readImageFile(spec.image, 'etc/passwd', { access: registryAccess(config), platform: config.platform }));
     user = passwd ? passwdEntry(passwd.toString('utf8'), spec.username) : undefined;
     if (!user) throw inputError('user-unknown', `${spec.environment} runs as ${spec.username}, but the image's /etc/passwd has no such user`, { data: { name: spec.environment, username: spec.username } });
   }

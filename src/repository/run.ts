@@ -2,13 +2,18 @@
  * `envctl run`: the built image started on this machine with the project
  * folder mounted at /mnt/project, the lifecycle in the product's order,
  * the run spec's variables, and secret values taken from the caller's
- * environment (never written to the image or the spec).
+ * environment (never written to the image or the spec). The embedded
+ * registry, when envctl.yaml names it, is started for the container's
+ * creation (the image may have to be pulled) and stopped again if this run
+ * started it.
  */
 import { resolve } from 'node:path';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chooseEngine, runContainer, SECRETS_FILE } from '../builder/container.js';
+import { resolveStorage } from '../builder/storage.js';
+import { withEmbeddedRegistry } from '../registry/embedded.js';
 import type { Config } from '../model/config.js';
 import { inputError } from '../model/errors.js';
 import { authFileText } from '../registry/auth.js';
@@ -53,15 +58,20 @@ export async function runLocally(root: string, config: Config, target: RunTarget
   const authDir = auth ? await mkdtemp(join(tmpdir(), 'envctl-auth-')) : undefined;
   try {
     if (authDir) await writeFile(join(authDir, 'auth.json'), auth!, { mode: 0o600 });
-    return await runContainer(await chooseEngine(), {
+    const engine = await chooseEngine();
+    // buildah's images are kept per storage driver: the one builds use, or an image built here is not found here.
+    const storage = engine === 'buildah' ? (await resolveStorage(config.storage)).driver : undefined;
+    return await runContainer(engine, {
       image: spec.image,
       script: lifecycleScript(spec, { command, projectDir: PROJECT_DIR, secretsFile: SECRETS_FILE, ...(spec.username ? { runAs: spec.username } : {}) }),
       env: spec.variables.flatMap((v) => ('value' in v ? [{ name: v.name, value: v.value }] : [])),
       secrets: secrets.map((name) => ({ name, value: opts.env[name]! })),
       mounts: [{ host, container: PROJECT_DIR }],
       insecure: config.registry.insecure,
+      isolation: config.isolation,
+      ...(storage ? { storage } : {}),
       ...(authDir ? { authFile: join(authDir, 'auth.json') } : {}),
-    });
+    }, { pulling: (pull) => withEmbeddedRegistry(root, config.registry, pull) });
   } finally {
     if (authDir) await rm(authDir, { recursive: true, force: true });
   }
