@@ -10,7 +10,7 @@ import { planBuilds, type Plan } from '../plan/index.js';
 import type { Revision } from '../revisions/number.js';
 import { updateRevisions } from '../store/revision-index.js';
 import { baseImageOf, baseOf } from '../model/spec.js';
-import { ensureEmbeddedRegistry } from '../registry/embedded.js';
+import { ensureEmbeddedRegistry, RegistryUnavailable } from '../registry/embedded.js';
 import { registryAccess } from '../registry/client.js';
 import { RegistryError, resolveDigest } from '../registry/tag.js';
 import { errorLine } from '../model/errors.js';
@@ -83,8 +83,14 @@ export async function baseImageLookups(root: string, config: Config, environment
   const digests = new Map<string, string>();
   const unknown = new Map<string, string>();
   if (refs.size === 0) return { digests, unknown };
-  // An embedded registry that cannot start shows as not reachable below.
-  const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort).catch(() => undefined) : undefined;
+  // An embedded registry that cannot start shows as not reachable below; a port taken by a registry that
+  // is not this repository's is an error: its digests would be another repository's.
+  const registry = config.registry.embedded
+    ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort).catch((err: unknown) => {
+      if (err instanceof RegistryUnavailable && err.code === 'registry-port-taken') throw err;
+      return undefined;
+    })
+    : undefined;
   const access = registryAccess(config);
   try {
     await Promise.all([...refs].map(async (ref) => {
