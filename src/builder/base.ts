@@ -13,8 +13,8 @@ import { externalError, inputError } from '../model/errors.js';
 import { registryAccess } from '../registry/client.js';
 import { resolveDigest } from '../registry/tag.js';
 import { statePaths } from '../store/paths.js';
+import { resolveStorage, storageArgs } from './storage.js';
 
-const B = ['--storage-driver', 'vfs'];
 
 /** The first Debian mirror in this machine's apt sources (deb822 or one-line form). */
 export function systemMirror(): string | undefined {
@@ -90,6 +90,8 @@ export async function makeBase(root: string, config: Config, log: (line: string)
   await writeFile(join(rootfs, 'etc/resolv.conf'), '');
   const image = config.defaultBase.image;
   log(`committing ${image}`);
+  // The storage the builds use: they then find the base's layer locally instead of pulling a copy.
+  const B = storageArgs((await resolveStorage(config.storage)).driver);
   const ctr = (await step('buildah', 'buildah from scratch', () => execa('buildah', [...B, 'from', 'scratch']))).stdout.trim();
   try {
     await step('buildah', 'buildah copy', () => execa('buildah', [...B, 'copy', ctr, `${rootfs}/`, '/']));
