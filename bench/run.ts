@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: envctl's speed as ratios against floors measured in the
- * same run on the same machine, so the numbers mean the same anywhere.
+ * `npm run bench`: envctl's speed (and, for builds, disk) as ratios against
+ * floors measured in the same run on the same machine, so the numbers mean
+ * the same anywhere. A bench never asserts a goal: it prints ok or MISSED.
  */
 import { load } from 'js-yaml';
 import { checkEnvironments } from '../src/check/index.js';
@@ -20,8 +21,10 @@ import { ensureEmbeddedRegistry } from '../src/registry/embedded.js';
 import { pushBusybox } from '../test/fixtures/images.js';
 import { addCommit, generateHistory } from './history.js';
 import { generateEnvironments } from './generate.js';
-
-interface Result { name: string; seconds: number; floor: number; goal: number; note: string }
+import { isolationArgs, runsAsRoot } from '../src/builder/buildah.js';
+import { resolveStorage, storageArgs } from '../src/builder/storage.js';
+import { ciSyncStorage, freshRunnerRebuild, openLab, overlayVsVfs, type Lab, type Result } from './builds.js';
+import { dropStorage, freePort, makeStorage, withStorageEnv } from './lab.js';
 
 /**
  * Median seconds of `subject` and of `floor`, sampled alternately so that a
@@ -73,7 +76,7 @@ function validateBench(): Result {
     kept = texts.map((t) => load(t));
   });
   return {
-    name: 'validate 1,000 environments', seconds, floor, goal: 1.5,
+    name: 'validate 1,000 environments', value: seconds, floor, goal: 1.5, unit: 'ms',
     note: `floor: bare js-yaml load of the same files, kept in memory; of it, dockerfile-ast alone: ratio ${(dockerfile.seconds / dockerfile.floor).toFixed(2)}`,
   };
 }
@@ -120,8 +123,8 @@ async function revisionBenches(): Promise<Result[]> {
     const warmBig = mid(times[big]!);
     const warmSmall = mid(times[small]!);
     return [
-      { name: 'revision index, cold, 10,000 commits × 500 environments', seconds: cold, floor: native, goal: 2, note: 'floor: git log --first-parent --name-only -- environments/' },
-      { name: 'revision index after one new commit, 10,000 vs 100 commits', seconds: warmBig, floor: warmSmall, goal: 1.2, note: 'floor: the same update on a 100-commit history' },
+      { name: 'revision index, cold, 10,000 commits × 500 environments', value: cold, floor: native, goal: 2, unit: 'ms', note: 'floor: git log --first-parent --name-only -- environments/' },
+      { name: 'revision index after one new commit, 10,000 vs 100 commits', value: warmBig, floor: warmSmall, goal: 1.2, unit: 'ms', note: 'floor: the same update on a 100-commit history' },
     ];
   } finally {
     await rm(base, { recursive: true, force: true });
@@ -145,60 +148,109 @@ async function noopSyncBench(): Promise<Result> {
       builds = (await sync(base, config)).records.length;
     }, 5);
     if (builds !== 0) throw new Error(`a no-op sync built ${builds}`);
-    return { name: 'no-op sync, 500 environments', seconds, floor: 1, goal: 1, note: 'floor: the 1 s budget itself' };
+    return { name: 'no-op sync, 500 environments', value: seconds, floor: 1, goal: 1, unit: 'ms', note: 'floor: the 1 s budget itself' };
   } finally {
     await rm(base, { recursive: true, force: true });
   }
 }
 
-/** envctl sync of one environment against raw buildah bud + push of the same Dockerfile, alternately. */
+/**
+ * envctl sync of one environment against raw buildah bud + push of the same
+ * Dockerfile, alternately, on storage of the bench's own. The floor runs as
+ * envctl does: OCI isolation (runc) and the driver storage: auto picks.
+ */
 async function buildBench(): Promise<Result> {
   const base = await mkdtemp(join(tmpdir(), 'envctl-bench-build-'));
-  const port = 5195;
+  const storageDir = await mkdtemp(join(tmpdir(), 'envctl-bench-build-storage-'));
+  const port = await freePort();
   const registry = await ensureEmbeddedRegistry(base, port);
+  const storage = await makeStorage(storageDir, 'vfs');
   try {
-    await pushBusybox(`127.0.0.1:${port}/bench/busybox:1`);
-    const config = withDefaults({ registry: { address: 'embedded', embeddedPort: port }, defaultBase: { image: `{registry}/bench/busybox:1`, layers: 1 } });
-    const git = (...args: string[]) => execa('git', args, { cwd: base, env: { GIT_AUTHOR_NAME: 'B', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'B', GIT_COMMITTER_EMAIL: 'b@example.com' } });
-    await git('init', '-q', '-b', 'main');
-    const spec = (n: number) => `owner: b\nnoCache: true\ninstructions: |\n  RUN for i in 1 2 3; do echo ${n} $i >> /x; done\n  RUN cat /x > /y\n`;
-    await mkdir(join(base, 'environments'), { recursive: true });
-    const envctlTimes: number[] = [];
-    const rawTimes: number[] = [];
-    for (let n = 0; n < 4; n++) {
-      await writeFile(join(base, 'environments', 'b.yaml'), spec(n));
-      await git('add', '-A');
-      await git('commit', '-q', '-m', `b ${n}`);
-      const t = process.hrtime.bigint();
-      const result = await sync(base, config);
-      const took = Number(process.hrtime.bigint() - t) / 1e9;
-      if (result.failed > 0) throw new Error('bench build failed');
-      const dir = join(base, '.envctl', 'build', 'b');
-      const r = process.hrtime.bigint();
-      await execa('buildah', ['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot', '--layers', '--no-cache', '--tls-verify=false', '-f', join(dir, 'Dockerfile'), '-t', `127.0.0.1:${port}/bench/raw:${n}`, join(dir, 'context')]);
-      await execa('buildah', ['--storage-driver', 'vfs', 'push', '--tls-verify=false', '--digestfile', join(base, 'raw-digest'), `127.0.0.1:${port}/bench/raw:${n}`]);
-      const raw = Number(process.hrtime.bigint() - r) / 1e9;
-      if (n > 0) {
-        envctlTimes.push(took);
-        rawTimes.push(raw);
+    return await withStorageEnv(storage, async () => {
+      const { driver } = await resolveStorage('auto');
+      storage.driver = driver;
+      await pushBusybox(`127.0.0.1:${port}/bench/busybox:1`);
+      const config = withDefaults({ registry: { address: 'embedded', embeddedPort: port }, defaultBase: { image: `{registry}/bench/busybox:1`, layers: 1 } });
+      const git = (...args: string[]) => execa('git', args, { cwd: base, env: { GIT_AUTHOR_NAME: 'B', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'B', GIT_COMMITTER_EMAIL: 'b@example.com' } });
+      await git('init', '-q', '-b', 'main');
+      await writeFile(join(base, '.gitignore'), '.envctl/\n');
+      const spec = (n: number) => `owner: b\nnoCache: true\ninstructions: |\n  RUN for i in 1 2 3; do echo ${n} $i >> /x; done\n  RUN cat /x > /y\n`;
+      await mkdir(join(base, 'environments'), { recursive: true });
+      const envctlTimes: number[] = [];
+      const rawTimes: number[] = [];
+      const raw = (...args: string[]) => execa('buildah', [...storageArgs(driver), ...args]);
+      for (let n = 0; n < 4; n++) {
+        await writeFile(join(base, 'environments', 'b.yaml'), spec(n));
+        await git('add', '--', '.gitignore', 'environments/b.yaml');
+        await git('commit', '-q', '-m', `b ${n}`);
+        const t = process.hrtime.bigint();
+        const result = await sync(base, config);
+        const took = Number(process.hrtime.bigint() - t) / 1e9;
+        if (result.failed > 0) throw new Error('bench build failed');
+        const dir = join(base, '.envctl', 'build', 'b');
+        const r = process.hrtime.bigint();
+        await raw('bud', ...isolationArgs('oci', runsAsRoot()), '--layers', '--force-rm', '--no-cache', '--tls-verify=false', '-f', join(dir, 'Dockerfile'), '-t', `127.0.0.1:${port}/bench/raw:${n}`, join(dir, 'context'));
+        await raw('push', '--tls-verify=false', '--digestfile', join(base, 'raw-digest'), `127.0.0.1:${port}/bench/raw:${n}`);
+        const rawSeconds = Number(process.hrtime.bigint() - r) / 1e9;
+        if (n > 0) {
+          envctlTimes.push(took);
+          rawTimes.push(rawSeconds);
+        }
       }
-    }
-    const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    return { name: 'sync building one environment (busybox base, 2 RUNs, no cache)', seconds: mid(envctlTimes), floor: mid(rawTimes), goal: 1.1, note: 'floor: raw buildah bud + push of the same Dockerfile' };
+      const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      return {
+        name: 'sync building one environment (busybox base, 2 RUNs, no cache)', value: mid(envctlTimes), floor: mid(rawTimes), goal: 1.1, unit: 'ms',
+        note: `floor: raw buildah bud --isolation oci + push of the same Dockerfile, on ${driver} as envctl`,
+      } satisfies Result;
+    });
   } finally {
     await registry.stop();
+    await dropStorage(storageDir, storage);
     await rm(base, { recursive: true, force: true });
   }
 }
 
+function show(value: number, unit: Result['unit']): string {
+  if (unit === 'ms') return `${(value * 1000).toFixed(1)} ms`;
+  if (unit === 'MiB') return `${value.toFixed(0)} MiB`;
+  return `${value} ${value === 1 ? 'step' : 'steps'}`;
+}
+
+/**
+ * Every bench, in order; ENVCTL_BENCH_ONLY=name,name runs some. The build
+ * benches of issue 12 (drivers, fresh, ci-storage) share one registry and a
+ * Debian base made by envctl base, made when the first of them starts.
+ * ENVCTL_BENCH_SHIPPED=1 makes ci-storage sync the repository's own
+ * environments (about five minutes here) instead of a chain of three.
+ */
 async function main(): Promise<void> {
-  const results = [validateBench(), ...(await revisionBenches()), await noopSyncBench(), await buildBench()];
+  let lab: Promise<Lab> | undefined;
+  const theLab = () => (lab ??= openLab());
+  const groups: [string, () => Promise<Result[]>][] = [
+    ['validate', async () => [validateBench()]],
+    ['revisions', revisionBenches],
+    ['noop-sync', async () => [await noopSyncBench()]],
+    ['build', async () => [await buildBench()]],
+    ['drivers', async () => overlayVsVfs(await theLab())],
+    ['fresh', async () => freshRunnerRebuild((await theLab()).driver)],
+    ['ci-storage', async () => [await ciSyncStorage(await theLab(), process.env.ENVCTL_BENCH_SHIPPED === '1')]],
+  ];
+  const only = process.env.ENVCTL_BENCH_ONLY?.split(',').map((n) => n.trim()).filter(Boolean);
+  const unknown = (only ?? []).filter((n) => !groups.some(([g]) => g === n));
+  if (unknown.length) throw new Error(`ENVCTL_BENCH_ONLY: no bench named ${unknown.join(', ')} (there are ${groups.map(([g]) => g).join(', ')})`);
   let failed = 0;
-  for (const r of results) {
-    const ratio = r.seconds / r.floor;
-    const ok = ratio <= r.goal;
-    if (!ok) failed++;
-    console.log(`${r.name}: ${(r.seconds * 1000).toFixed(1)} ms; floor ${(r.floor * 1000).toFixed(1)} ms (${r.note}); ratio ${ratio.toFixed(2)} (goal ≤ ${r.goal}) ${ok ? 'ok' : 'MISSED'}`);
+  try {
+    for (const [group, run] of groups) {
+      if (only && !only.includes(group)) continue;
+      for (const r of await run()) {
+        const ratio = r.value / r.floor;
+        const ok = ratio <= r.goal;
+        if (!ok) failed++;
+        console.log(`${r.name}: ${show(r.value, r.unit)}; floor ${show(r.floor, r.unit)} (${r.note}); ratio ${ratio.toFixed(2)} (goal ≤ ${r.goal}) ${ok ? 'ok' : 'MISSED'}`);
+      }
+    }
+  } finally {
+    if (lab) await (await lab).close();
   }
   if (failed) console.log(`${failed} goal(s) missed`);
 }
