@@ -1,18 +1,28 @@
 /** envctl base: a Debian root from debootstrap becomes the default image, and environments build on it with apt tools inside. */
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
 import { activeBuild } from '../src/ledger/model.js';
 import type { RunningRegistry } from '../src/registry/embedded.js';
+import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
 // A port of this run's own: two test runs on one machine never share a registry.
 const PORT = await freePort();
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
+
+/** A repository with one environment, `tools`, on the embedded registry's debootstrap default base. */
+async function repoOnDebian(dir: string, port: number, step: string): Promise<void> {
+  await git(dir, 'init', '-q', '-b', 'main');
+  await commit(dir, {
+    'envctl.yaml': yaml(`registry: { address: embedded, embeddedPort: ${port} }`, 'defaultBase:', '  image: "{registry}/envctl/debian:bookworm"', '  debootstrap: { suite: bookworm, variant: minbase, mirror: system }'),
+    'environments/tools.yaml': yaml('owner: a', 'instructions: |', step),
+    '.gitignore': '.envctl/\n',
+  }, 'tools');
+}
 
 describe('envctl base: the default image from debootstrap', function () {
   this.timeout(600_000);
@@ -22,14 +32,7 @@ describe('envctl base: the default image from debootstrap', function () {
   before(async () => {
     dir = await tempDir('envctl-base-');
     registry = await startRegistry(dir, PORT);
-    await mkdir(join(dir, 'environments'));
-    await writeFile(join(dir, 'envctl.yaml'), yaml(`registry: { address: embedded, embeddedPort: ${PORT} }`, 'defaultBase:', '  image: "{registry}/envctl/debian:bookworm"', '  debootstrap: { suite: bookworm, variant: minbase, mirror: system }'));
-    await writeFile(join(dir, 'environments', 'tools.yaml'), yaml('owner: a', 'instructions: |', '  RUN apt-get --version | head -1 > /apt-version && test -x /usr/sbin/policy-rc.d'));
-    await writeFile(join(dir, '.gitignore'), '.envctl/\n');
-    const env = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' };
-    await execa('git', ['init', '-q', '-b', 'main'], { cwd: dir });
-    await execa('git', ['add', '-A'], { cwd: dir });
-    await execa('git', ['commit', '-q', '-m', 'tools'], { cwd: dir, env });
+    await repoOnDebian(dir, PORT, '  RUN apt-get --version | head -1 > /apt-version && test -x /usr/sbin/policy-rc.d');
   });
   after(async () => {
     await registry.stop();
@@ -52,14 +55,7 @@ describe('envctl base: the default image from debootstrap', function () {
     const other = await tempDir('envctl-base-sync-');
     try {
       const port = await freePort();
-      await mkdir(join(other, 'environments'));
-      await writeFile(join(other, 'envctl.yaml'), yaml(`registry: { address: embedded, embeddedPort: ${port} }`, 'defaultBase:', '  image: "{registry}/envctl/debian:bookworm"', '  debootstrap: { suite: bookworm, variant: minbase, mirror: system }'));
-      await writeFile(join(other, 'environments', 'tools.yaml'), yaml('owner: a', 'instructions: |', '  RUN test -x /usr/sbin/policy-rc.d'));
-      await writeFile(join(other, '.gitignore'), '.envctl/\n');
-      const env = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' };
-      await execa('git', ['init', '-q', '-b', 'main'], { cwd: other });
-      await execa('git', ['add', '-A'], { cwd: other });
-      await execa('git', ['commit', '-q', '-m', 'tools'], { cwd: other, env });
+      await repoOnDebian(other, port, '  RUN test -x /usr/sbin/policy-rc.d');
       const synced = await execa(process.execPath, [BIN, 'sync'], { cwd: other, reject: false });
       expect(synced.exitCode, synced.stderr).to.equal(0);
       expect(synced.stderr).to.contain(`the default base 127.0.0.1:${port}/envctl/debian:bookworm is not in the embedded registry: making it`);

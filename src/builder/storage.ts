@@ -57,8 +57,16 @@ async function probeOverlay(): Promise<Storage> {
   return { driver: 'vfs', why: `storage: auto, overlay does not mount here (${said}); vfs copies every layer` };
 }
 
-/** Where buildah keeps images for this driver (`buildah info`), for the storage report. */
-export async function graphRoot(driver: StorageDriver): Promise<string | undefined> {
-  const result = await execa('buildah', [...storageArgs(driver), 'info', '--format', '{{.store.GraphRoot}}'], { reject: false });
-  return result.exitCode === 0 ? String(result.stdout).trim() || undefined : undefined;
+const roots = new Map<string, Promise<string | undefined>>();
+
+/** Where buildah keeps images for this driver (`buildah info`, asked once per process and storage configuration), for the storage report. */
+export function graphRoot(driver: StorageDriver): Promise<string | undefined> {
+  const key = `${driver}\0${process.env.CONTAINERS_STORAGE_CONF ?? ''}\0${process.env.HOME ?? ''}`;
+  let root = roots.get(key);
+  if (!root) {
+    root = execa('buildah', [...storageArgs(driver), 'info', '--format', '{{.store.GraphRoot}}'], { reject: false })
+      .then((result) => (result.exitCode === 0 ? String(result.stdout).trim() || undefined : undefined));
+    roots.set(key, root);
+  }
+  return root;
 }

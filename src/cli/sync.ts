@@ -85,7 +85,7 @@ base is made on the spot, as envctl base does.
 const isCi = (env: NodeJS.ProcessEnv) => env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI.toLowerCase() !== 'false';
 
 function storageLine(s: StorageReport): string {
-  const used = s.usedBytes !== undefined ? `, ${formatBytes(s.usedBytes)} used${s.peakBytes !== undefined ? ` (peak ${formatBytes(s.peakBytes)})` : ''}` : '';
+  const used = s.usedBytes !== undefined ? `, ${formatBytes(s.usedBytes)} used${s.peakBytes !== undefined ? ` (at most ${formatBytes(s.peakBytes)} after a build)` : ''}` : '';
   const cleaned = [s.pruned ? 'pushed images pruned' : '', s.removedContainers > 0 ? `${plural(s.removedContainers, 'working container')} left by a killed sync removed` : ''].filter(Boolean);
   return `storage: ${s.driver} (${s.why})${used}${cleaned.length ? `; ${cleaned.join('; ')}` : ''}`;
 }

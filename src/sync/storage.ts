@@ -14,7 +14,7 @@ export interface StorageReport {
   driver: StorageDriver;
   /** Why this driver: the setting, or what the probe found. */
   why: string;
-  /** Bytes under buildah's storage root after the sync, and the most seen after any build. */
+  /** Bytes under buildah's storage root after the sync, and the most measured after any build (a build's own peak, while a step's changes are committed, is higher). */
   usedBytes?: number;
   peakBytes?: number;
   /** Working containers a killed sync had left, removed. */
@@ -24,6 +24,8 @@ export interface StorageReport {
 
 export class LocalStorage {
   private peak = 0;
+  /** Bytes used as last measured, and whether anything has changed since (a prune). */
+  private last: number | undefined;
   removedContainers = 0;
 
   private constructor(readonly root: string, readonly driver: StorageDriver, readonly why: string, readonly prune: boolean) {}
@@ -57,12 +59,15 @@ export class LocalStorage {
 
   /** After a pushed build, when pruning and nothing left in its group builds on it. */
   async pushed(image: string, neededLater: boolean): Promise<void> {
-    if (this.prune && !neededLater) await removeImages(this.driver, [image]);
+    if (!this.prune || neededLater) return;
+    await removeImages(this.driver, [image]);
+    this.last = undefined;
   }
 
   async report(repositories: string[]): Promise<StorageReport> {
+    // Measured after the last build already, unless pruning has changed it since (or nothing was built).
     if (this.prune) await pruneRepositories(this.driver, repositories);
-    const used = await this.measure();
+    const used = this.prune || this.last === undefined ? await this.measure() : this.last;
     return {
       driver: this.driver, why: this.why, removedContainers: this.removedContainers, pruned: this.prune,
       ...(used !== undefined ? { usedBytes: used } : {}), ...(this.peak > 0 ? { peakBytes: this.peak } : {}),
@@ -72,6 +77,7 @@ export class LocalStorage {
   private async measure(): Promise<number | undefined> {
     const used = await storageUsed(this.driver);
     if (used !== undefined) this.peak = Math.max(this.peak, used);
+    this.last = used;
     return used;
   }
 }
