@@ -151,7 +151,7 @@ describe('sync: superseded builds, builds in progress, and kills at every stage'
     await commit(dir, { 'environments/a.yaml': A('echo quick > /a') }, 'a: quick');
     const newer = await sync(dir, config, { supersedePollMs: 200 });
     expect((await slow).exitCode).to.equal(0);
-    expect(newer.records.map((r) => [r.revision, r.status])).to.deep.equal([[rev + 1, 'succeeded'], [1, 'succeeded']]);
+    expect(newer.records.map((r) => [r.revision, r.status]), newer.records.map((r) => `${r.reason ?? ''} ${r.logTail ?? ''}`).join('\n')).to.deep.equal([[rev + 1, 'succeeded'], [1, 'succeeded']]);
     const { ledger } = await readLedger(dir, 'envctl-state');
     expect(ledger.get('a')!.builds.filter((x) => x.revision === rev).map((x) => x.status)).to.deep.equal(['cancelled']);
     const b = ledger.get('b')!.builds;

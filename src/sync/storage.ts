@@ -19,6 +19,7 @@ export interface StorageReport {
   peakBytes?: number;
   /** Working containers a killed sync had left, removed. */
   removedContainers: number;
+  /** The pulled cache and unnamed layers were removed at the end (prune, and no other sync building here). */
   pruned: boolean;
 }
 
@@ -65,11 +66,14 @@ export class LocalStorage {
   }
 
   async report(repositories: string[]): Promise<StorageReport> {
+    // The sweep removes unnamed layers of every build in this storage: never while another sync on this
+    // machine is building (its base, pulled by digest, has no name either); that sync sweeps when it ends.
+    const swept = this.prune && (await buildNotes(this.root)).live.every((n) => n.pid === process.pid);
+    if (swept) await pruneRepositories(this.driver, repositories);
     // Measured after the last build already, unless pruning has changed it since (or nothing was built).
-    if (this.prune) await pruneRepositories(this.driver, repositories);
-    const used = this.prune || this.last === undefined ? await this.measure() : this.last;
+    const used = swept || this.last === undefined ? await this.measure() : this.last;
     return {
-      driver: this.driver, why: this.why, removedContainers: this.removedContainers, pruned: this.prune,
+      driver: this.driver, why: this.why, removedContainers: this.removedContainers, pruned: swept,
       ...(used !== undefined ? { usedBytes: used } : {}), ...(this.peak > 0 ? { peakBytes: this.peak } : {}),
     };
   }
