@@ -23,21 +23,8 @@ export const BIN = join(REPO, 'bin', 'envctl.js');
 
 export { freePort };
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
-
-export async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await execa('git', args, { cwd, env: IDENTITY })).stdout.trim();
-}
-
-/** Writes the files, stages them by name and commits. */
-export async function commitFiles(dir: string, files: Record<string, string>, message: string): Promise<void> {
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  await git(dir, 'add', '--', ...Object.keys(files));
-  await git(dir, 'commit', '-q', '-m', message);
-}
+// The tests' own git helpers: a fixed identity, and a commit of every file written.
+export { git, commit as commitFiles } from '../test/fixtures/repo.js';
 
 /** Seconds since `t` (from process.hrtime.bigint()). */
 export const since = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
