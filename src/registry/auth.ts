@@ -9,7 +9,8 @@
  * Credential helpers (`credsStore`) are not run.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface Credentials {
@@ -95,4 +96,19 @@ export function authFileText(configuredRegistry: string, env: NodeJS.ProcessEnv 
   }
   auths[authFileKey(canonicalHost(registryHost(configuredRegistry)))] = { auth: Buffer.from(`${env.ENVCTL_REGISTRY_USERNAME}:${env.ENVCTL_REGISTRY_PASSWORD}`).toString('base64') };
   return `${JSON.stringify({ auths }, null, 2)}\n`;
+}
+
+/**
+ * authFileText written to a 0600 file in a private temporary folder, outside
+ * the repository and any build context (a RUN step sees neither), for one
+ * builder or engine call; `remove` deletes it as soon as that call ends.
+ * Undefined when envctl is given no login.
+ */
+export async function writeLoginFile(configuredRegistry: string, env: NodeJS.ProcessEnv = process.env): Promise<{ file: string; remove: () => Promise<void> } | undefined> {
+  const text = authFileText(configuredRegistry, env);
+  if (!text) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'envctl-auth-'));
+  const file = join(dir, 'auth.json');
+  await writeFile(file, text, { mode: 0o600 });
+  return { file, remove: () => rm(dir, { recursive: true, force: true }) };
 }

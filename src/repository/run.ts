@@ -8,15 +8,12 @@
  * started it.
  */
 import { resolve } from 'node:path';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chooseEngine, runContainer, SECRETS_FILE } from '../builder/container.js';
 import { resolveStorage } from '../builder/storage.js';
 import { withEmbeddedRegistry } from '../registry/embedded.js';
 import type { Config } from '../model/config.js';
 import { inputError } from '../model/errors.js';
-import { authFileText } from '../registry/auth.js';
+import { writeLoginFile } from '../registry/auth.js';
 import { lifecycleScript } from '../render/lifecycle.js';
 import { resolveRunSpec } from './run-spec.js';
 import type { RunTarget } from './target.js';
@@ -54,10 +51,8 @@ export async function runLocally(root: string, config: Config, target: RunTarget
   const missing = secrets.filter((n) => opts.env[n] === undefined);
   if (missing.length > 0) throw inputError('secrets-missing', `${spec.environment} needs the ${noun(missing.length, 'secret variable')} ${missing.join(', ')}: export ${noun(missing.length, 'it', 'them')} before the run`, { data: { variables: missing } });
   const host = opts.mount !== undefined ? resolve(opts.cwd, opts.mount) : target.consumer?.folder ? resolve(root, target.consumer.folder) : opts.cwd;
-  const auth = authFileText(config.registry.address, opts.env);
-  const authDir = auth ? await mkdtemp(join(tmpdir(), 'envctl-auth-')) : undefined;
+  const login = await writeLoginFile(config.registry.address, opts.env);
   try {
-    if (authDir) await writeFile(join(authDir, 'auth.json'), auth!, { mode: 0o600 });
     const engine = await chooseEngine();
     // buildah's images are kept per storage driver: the one builds use, or an image built here is not found here.
     const storage = engine === 'buildah' ? (await resolveStorage(config.storage)).driver : undefined;
@@ -70,9 +65,9 @@ export async function runLocally(root: string, config: Config, target: RunTarget
       insecure: config.registry.insecure,
       isolation: config.isolation,
       ...(storage ? { storage } : {}),
-      ...(authDir ? { authFile: join(authDir, 'auth.json') } : {}),
+      ...(login ? { authFile: login.file } : {}),
     }, { pulling: (pull) => withEmbeddedRegistry(root, config.registry, pull) });
   } finally {
-    if (authDir) await rm(authDir, { recursive: true, force: true });
+    await login?.remove();
   }
 }

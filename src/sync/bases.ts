@@ -28,16 +28,18 @@ export interface MissingImage {
 export async function checkBases(root: string, config: Config, plan: HeadPlan, replan: () => Promise<HeadPlan>, log: (line: string) => void): Promise<{ plan: HeadPlan; missingImages: MissingImage[] }> {
   let missing = missingBaseImages(plan, config);
   const failures = new Map<string, unknown>();
+  let made = false;
   for (const image of missing.keys()) {
     if (!canMakeDefaultBase(image, config)) continue;
     log(`the default base ${image} is not in the embedded registry: making it as envctl base does`);
     try {
       await ensureBase(root, config, { log });
+      made = true;
     } catch (err) {
       failures.set(image, err);
     }
   }
-  if (failures.size < [...missing.keys()].filter((i) => canMakeDefaultBase(i, config)).length) {
+  if (made) {
     plan = await replan();
     missing = missingBaseImages(plan, config);
   }

@@ -1,6 +1,5 @@
 /** One environment's build: render with its base pinned by digest, lay out the context, build and push. */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Builder } from '../builder/index.js';
 import type { CheckedEnvironment } from '../check/index.js';
@@ -11,7 +10,7 @@ import { imageSize } from '../registry/manifest.js';
 import { RegistryError, resolveDigest } from '../registry/tag.js';
 import { EnvctlError } from '../model/errors.js';
 import { cacheRepository, chainOf, imageName, renderEnvironment } from '../render/index.js';
-import { authFileText } from '../registry/auth.js';
+import { writeLoginFile } from '../registry/auth.js';
 import { markBuilding } from '../store/claims.js';
 import type { StepContext } from './types.js';
 import { statePaths } from '../store/paths.js';
@@ -25,7 +24,8 @@ export class NoBaseImage extends EnvctlError {
 
 export async function buildStep(step: PlannedBuild, ctx: StepContext, record: BuildRecord, builder: Builder, signal: AbortSignal): Promise<void> {
   const { root, config } = ctx;
-  const env = ctx.plan.environments.find((e) => e.name === step.environment)!;
+  const all = new Map(ctx.plan.environments.map((e) => [e.name, e]));
+  const env = all.get(step.environment)!;
   // The base by digest: built in this sync, or active (or pinned) in the ledger.
   const resolveBase = (name: string, revision: number | 'active'): string => {
     const now = ctx.done.get(name);
@@ -37,7 +37,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
     return `${imageName(config, name)}@${digest}`;
   };
   const rendered = renderEnvironment(env, {
-    config, all: new Map(ctx.plan.environments.map((e) => [e.name, e])), resolveBase, imageDigests: ctx.plan.imageDigests,
+    config, all, resolveBase, imageDigests: ctx.plan.imageDigests,
     revision: { number: step.revision, commit: step.commit, created: record.startedAt },
   });
   record.contentKey = rendered.contentKey;
@@ -54,8 +54,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   await markBuilding(root, step.environment, step.revision);
   ctx.progress({ environment: step.environment, revision: step.revision, state: 'building', message: `building (${step.reason})` });
   const logFile = join(root, record.log);
-  const all = new Map(ctx.plan.environments.map((e) => [e.name, e]));
-  const login = await loginFile(config);
+  const login = await writeLoginFile(config.registry.address);
   try {
     const build = () => builder.buildAndPush({
       contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: config.platform,
@@ -86,20 +85,6 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
 function cacheOf(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, config: StepContext['config']): { cacheFrom: string[]; cacheTo: string } {
   const own = cacheRepository(config, env.name);
   return { cacheFrom: [own, ...chainOf(env, all).map((b) => cacheRepository(config, b.name))], cacheTo: own };
-}
-
-/**
- * The registry login for one build, in a 0600 file of a private temporary
- * folder outside the repository and the build context (a RUN step sees
- * neither), removed as soon as the build ends.
- */
-async function loginFile(config: StepContext['config']): Promise<{ file: string; remove: () => Promise<void> } | undefined> {
-  const text = authFileText(config.registry.address);
-  if (!text) return undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'envctl-auth-'));
-  const file = join(dir, 'auth.json');
-  await writeFile(file, text, { mode: 0o600 });
-  return { file, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 async function layOut(d: string, dockerfile: string, env: CheckedEnvironment): Promise<void> {
