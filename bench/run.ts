@@ -25,6 +25,7 @@ import { isolationArgs, runsAsRoot } from '../src/builder/buildah.js';
 import { resolveStorage, storageArgs } from '../src/builder/storage.js';
 import { ciSyncStorage, freshRunnerRebuild, openLab, overlayVsVfs, type Lab, type Result } from './builds.js';
 import { dropStorage, freePort, makeStorage, withStorageEnv } from './lab.js';
+import { hostileScaleBench } from './scale.js';
 
 /**
  * Median seconds of `subject` and of `floor`, sampled alternately so that a
@@ -228,6 +229,7 @@ async function main(): Promise<void> {
   const theLab = () => (lab ??= openLab());
   const groups: [string, () => Promise<Result[]>][] = [
     ['validate', async () => [validateBench()]],
+    ['hostile', () => hostileScaleBench()],
     ['revisions', revisionBenches],
     ['noop-sync', async () => [await noopSyncBench()]],
     ['build', async () => [await buildBench()]],

@@ -79,17 +79,47 @@ describe('check: bases', () => {
     clean(check({ 'environments/a.yaml': env('base: { environment: python }'), 'environments/python.yaml': env() }));
   });
 
-  it('base-cycle names the loop at each member', () => {
+  it('base-cycle: one error per cycle, at the member that sorts first, naming the loop from there', () => {
     const r = check({
-      'environments/a.yaml': env('base: { environment: b }'),
       'environments/b.yaml': env('base: { environment: c }'),
       'environments/c.yaml': env('base: { environment: a }'),
+      'environments/a.yaml': env('base: { environment: b }'),
       'environments/d.yaml': env('base: { environment: a }'),
+      'environments/x.yaml': env('base: { environment: y }'),
+      'environments/y.yaml': env('base: { environment: x }'),
     });
     const cycles = byRule(r, 'base-cycle');
-    expect(cycles.map((p) => p.file)).to.deep.equal(['environments/a.yaml', 'environments/b.yaml', 'environments/c.yaml']);
-    expect(cycles[0]!.message).to.equal('bases form a cycle: a → b → c → a');
-    expect(byRule(check({ 'environments/a.yaml': env('base: { environment: a }') }), 'base-cycle')[0]!.message).to.equal('bases form a cycle: a → a');
+    expect(cycles.map((p) => [p.file, p.line, p.col])).to.deep.equal([['environments/a.yaml', 2, 22], ['environments/x.yaml', 2, 22]]);
+    expect(cycles.map((p) => p.message)).to.deep.equal([
+      'bases form a cycle of 3 environments: a → b → c → a',
+      'bases form a cycle of 2 environments: x → y → x',
+    ]);
+    expect(byRule(check({ 'environments/a.yaml': env('base: { environment: a }') }), 'base-cycle')[0]!.message).to.equal('bases form a cycle of one environment: a → a');
+  });
+
+  it('base-cycle through 5,000 environments: one error, its text capped', () => {
+    const files: Record<string, string> = {};
+    const n = 5000;
+    const name = (i: number) => `e${String(i).padStart(4, '0')}`;
+    for (let i = 0; i < n; i++) files[`environments/${name(i)}.yaml`] = env(`base: { environment: ${name((i + 1) % n)} }`);
+    const cycles = byRule(check(files), 'base-cycle');
+    expect(cycles).to.have.length(1);
+    expect(cycles[0]!.file).to.equal('environments/e0000.yaml');
+    expect(cycles[0]!.message).to.equal('bases form a cycle of 5000 environments: e0000 → e0001 → e0002 → e0003 → e0004 → e0005 → e0006 → … (4992 more) → e4999 → e0000');
+  });
+
+  it('a chain of 5,000 environments is counted without recursion, and the layer message names a capped chain', () => {
+    const files: Record<string, string> = {};
+    const n = 5000;
+    const name = (i: number) => `e${String(i).padStart(4, '0')}`;
+    for (let i = 0; i < n; i++) {
+      files[`environments/${name(i)}.yaml`] = env(i === n - 1 ? 'base: { image: "ubuntu:noble" }' : `base: { environment: ${name(i + 1)} }`, 'instructions: RUN true');
+    }
+    const r = check(files, { config: config({ imageLayers: { 'ubuntu:noble': 1 } }) });
+    const limits = byRule(r, 'layer-limit');
+    expect(limits).to.have.length(n - 126);
+    const top = limits.find((p) => p.file === 'environments/e0000.yaml')!;
+    expect(top.message).to.match(/^the image would have 5001 layers: 5000 from the base \(e0001 → e0002 → e0003 → e0004 → e0005 → e0006 → … \(4993 more\) → ubuntu:noble\) and 1 here;/);
   });
 
   it('base-archived: an error when newly chosen, a warning when kept', () => {

@@ -49,26 +49,24 @@ export function checkBases(nodes: Map<string, BaseNode>, known: Set<string>, pre
   return out;
 }
 
-/** One error per environment on a cycle, naming the whole loop. */
+/** How many names a cycle's message shows; a loop can run through every environment. */
+const CYCLE_SHOWN = 8;
+
+/**
+ * One error per cycle, at the member whose name sorts first (so the same
+ * loop is reported at the same place however it is walked), naming the loop
+ * from there, at most CYCLE_SHOWN names of it. Each environment is walked
+ * once: linear in the number of environments.
+ */
 function cycles(nodes: Map<string, BaseNode>): Problem[] {
   const out: Problem[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const reported = new Set<string>();
   for (const start of nodes.keys()) {
     const path: string[] = [];
     let name: string | undefined = start;
     while (name !== undefined && nodes.has(name) && state.get(name) !== 'done') {
       if (state.get(name) === 'visiting') {
-        const loop = path.slice(path.indexOf(name));
-        for (const member of loop) {
-          if (reported.has(member)) continue;
-          reported.add(member);
-          const node = nodes.get(member)!;
-          const from = loop.indexOf(member);
-          const ring = [...loop.slice(from), ...loop.slice(0, from), member];
-          out.push(problem(position(node.source, '/base/environment', 'value'), 'error', 'base-cycle',
-            `bases form a cycle: ${ring.join(' → ')}`));
-        }
+        out.push(cycleProblem(nodes, path.slice(path.indexOf(name))));
         break;
       }
       state.set(name, 'visiting');
@@ -79,6 +77,17 @@ function cycles(nodes: Map<string, BaseNode>): Problem[] {
     for (const p of path) state.set(p, 'done');
   }
   return out;
+}
+
+function cycleProblem(nodes: Map<string, BaseNode>, loop: string[]): Problem {
+  let first = 0;
+  for (let i = 1; i < loop.length; i++) if (loop[i]! < loop[first]!) first = i;
+  const ring = [...loop.slice(first), ...loop.slice(0, first)];
+  const shown = ring.length <= CYCLE_SHOWN ? [...ring, ring[0]!]
+    : [...ring.slice(0, CYCLE_SHOWN - 1), `… (${ring.length - CYCLE_SHOWN} more)`, ring[ring.length - 1]!, ring[0]!];
+  const node = nodes.get(ring[0]!)!;
+  return problem(position(node.source, '/base/environment', 'value'), 'error', 'base-cycle',
+    `bases form a cycle of ${ring.length === 1 ? 'one environment' : `${ring.length} environments`}: ${shown.join(' → ')}`);
 }
 
 function suggest(name: string, known: Set<string>): string {

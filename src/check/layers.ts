@@ -8,14 +8,21 @@ import { problem, type Location, type Problem } from '../model/problem.js';
 import { baseOf, type EnvironmentSpec } from '../model/spec.js';
 import { consecutiveRuns, LAYER_KEYWORDS, type ParsedInstruction, type Where } from './instructions.js';
 
+/** How many steps of a chain a count keeps and a message names: a chain can be as long as there are environments. */
+export const CHAIN_SHOWN = 6;
+
 export interface LayerCount {
   /** Layers the environment's own instructions add. */
   own: number;
   /** Layers of what it is built on; undefined when unknown. */
   base: number | undefined;
   total: number | undefined;
-  /** What it stands on, nearest first, ending in an image reference. */
+  /**
+   * What it stands on, nearest first, ending in an image reference: at most
+   * CHAIN_SHOWN steps nearest, then the image; `chainLength` counts them all.
+   */
   chain: string[];
+  chainLength: number;
   /** Set when the count is unknown because this image's layers could not be learned. */
   unknownImage?: string;
 }
@@ -28,35 +35,65 @@ export interface LayerInput {
 
 const adds = (i: ParsedInstruction) => LAYER_KEYWORDS.has(i.keyword);
 
-/** `imageLayers`: counts read from registry manifests, by reference. */
+/**
+ * `imageLayers`: counts read from registry manifests, by reference. Walks
+ * each chain once, without recursion and keeping only CHAIN_SHOWN steps per
+ * count, so a chain of 10,000 environments costs linear time and memory.
+ */
 export function countLayers(envs: Map<string, LayerInput>, config: Config, imageLayers: Map<string, number>): Map<string, LayerCount> {
   const out = new Map<string, LayerCount>();
   const imageCount = (ref: string): number | undefined =>
     imageLayers.get(ref) ?? config.imageLayers[ref] ?? (ref === config.defaultBase.image ? config.defaultBase.layers : undefined);
+  const ownOf = (env: LayerInput) => env.instructions.filter(adds).length;
 
-  const visit = (name: string, seen: Set<string>): LayerCount | undefined => {
-    const done = out.get(name);
-    if (done) return done;
-    const env = envs.get(name);
-    if (!env || seen.has(name)) return undefined;
-    seen.add(name);
-    const own = env.instructions.filter(adds).length;
-    const base = baseOf(env.spec);
-    let result: LayerCount;
-    if (base.kind === 'environment') {
-      const parent = visit(base.environment, seen);
-      result = { own, base: parent?.total, total: parent?.total === undefined ? undefined : parent.total + own, chain: [base.environment, ...(parent?.chain ?? [])] };
-    } else {
-      const ref = base.kind === 'image' ? base.image : config.defaultBase.image;
-      const n = imageCount(ref);
-      result = { own, base: n, total: n === undefined ? undefined : n + own, chain: [ref] };
-      if (n === undefined) result.unknownImage = ref;
+  for (const start of envs.keys()) {
+    // Down the chain to something already counted, an image, an unknown name or a loop.
+    const path: string[] = [];
+    const onPath = new Set<string>();
+    let below: LayerCount | undefined;
+    let name: string | undefined = start;
+    while (name !== undefined && !out.has(name) && envs.has(name) && !onPath.has(name)) {
+      path.push(name);
+      onPath.add(name);
+      const base = baseOf(envs.get(name)!.spec);
+      name = base.kind === 'environment' ? base.environment : undefined;
     }
-    out.set(name, result);
-    return result;
-  };
-  for (const name of envs.keys()) visit(name, new Set());
+    if (name !== undefined) below = out.get(name);
+    // Back up, counting each from the one below it; a base not counted (unknown, or on a loop) leaves the total unknown.
+    for (let i = path.length - 1; i >= 0; i--) {
+      const current = path[i]!;
+      const env = envs.get(current)!;
+      const own = ownOf(env);
+      const base = baseOf(env.spec);
+      let result: LayerCount;
+      if (base.kind === 'environment') {
+        const parent = i === path.length - 1 ? below : out.get(path[i + 1]!);
+        const chain = [base.environment, ...(parent?.chain ?? [])];
+        const chainLength = 1 + (parent?.chainLength ?? 0);
+        result = { own, base: parent?.total, total: parent?.total === undefined ? undefined : parent.total + own, chain: capChain(chain), chainLength };
+      } else {
+        const ref = base.kind === 'image' ? base.image : config.defaultBase.image;
+        const n = imageCount(ref);
+        result = { own, base: n, total: n === undefined ? undefined : n + own, chain: [ref], chainLength: 1 };
+        if (n === undefined) result.unknownImage = ref;
+      }
+      out.set(current, result);
+    }
+  }
   return out;
+}
+
+/** The nearest CHAIN_SHOWN steps and the image at the bottom. */
+function capChain(chain: string[]): string[] {
+  return chain.length <= CHAIN_SHOWN + 1 ? chain : [...chain.slice(0, CHAIN_SHOWN), chain[chain.length - 1]!];
+}
+
+/** `a → b → … (n more) → image`. */
+export function describeChain(count: LayerCount): string {
+  const { chain, chainLength } = count;
+  if (chainLength <= chain.length) return chain.join(' → ');
+  const hidden = chainLength - chain.length;
+  return [...chain.slice(0, -1), `… (${hidden} more)`, chain[chain.length - 1]!].join(' → ');
 }
 
 /** `trouble`: why the registry of `count.unknownImage` could not be asked, when it could not (not: it was not asked, or lacks the image). */
@@ -70,7 +107,7 @@ export function checkLayers(input: LayerInput, count: LayerCount, config: Config
       `cannot count the layers of base image "${count.unknownImage}"${why}; declare it under imageLayers in envctl.yaml`)];
   }
   if (count.total <= limit && count.total < warnAt) return [];
-  const summary = `${count.total} layers: ${count.base} from the base (${count.chain.join(' → ')}) and ${count.own} here`;
+  const summary = `${count.total} layers: ${count.base} from the base (${describeChain(count)}) and ${count.own} here`;
   const advice = combineAdvice(input.instructions, where);
   if (count.total > limit) {
     const listed = input.instructions.filter(adds).map((l) => `${l.keyword} (line ${where(l).line})`);
