@@ -10,7 +10,6 @@ import type { Revision } from '../revisions/number.js';
 import { environmentAt, renderLoaded, type ContextFile, type EnvironmentAt } from './history.js';
 import type { Repository } from './index.js';
 import { keyContext } from './keys.js';
-import { printable } from '../model/text.js';
 
 /** The patches, spec first, then the Dockerfile, then context files by path; empty when nothing differs. */
 export async function environmentDiff(repo: Repository, name: string, from: Revision, to: Revision | 'worktree'): Promise<string[]> {
@@ -32,8 +31,7 @@ export async function environmentDiff(repo: Repository, name: string, from: Revi
   for (const path of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     const x = before.get(path);
     const y = after.get(path);
-    // A file name is a value in a header line: it may not start a line of its own.
-    const what = `context/${printable(path)}`;
+    const what = `context/${path}`;
     const [tx, ty] = [textOf(x), textOf(y)];
     if (tx === null || ty === null) {
       if (!sameBytes(x, y)) out.push(`Binary ${what} differs: ${fromLabel} ${sizeOf(x)}, ${toLabel} ${sizeOf(y)}\n`);
