@@ -2,6 +2,7 @@ import { ensureBase } from '../builder/base.js';
 import { openRepository } from '../repository/index.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { printable } from '../model/text.js';
 
 export const base: Command = {
   name: 'base',
@@ -21,8 +22,9 @@ reached (or refuses the login) is an error: nothing is made.`,
     const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
     try {
       // A registry that cannot be asked fails the command (exit 1, naming it): nothing is made over an image that may exist.
-      const base = await ensureBase(root, config, { force: args.values.force === true, log: (line) => io.err(line) });
-      io.out(base.made ? `${base.image}@${base.digest}` : `${base.image}@${base.digest} exists`);
+      const base = await ensureBase(root, config, { force: args.values.force === true, log: (line) => io.err(printable(line)) });
+      const image = printable(`${base.image}@${base.digest}`);
+      io.out(base.made ? image : `${image} exists`);
       return 0;
     } finally {
       await registry?.stop();

@@ -5,6 +5,7 @@ import { codeownersOf, type CodeownersDiff } from '../repository/codeowners.js';
 import { openRepository } from '../repository/index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { reportProblems } from './report.js';
+import { printable } from '../model/text.js';
 
 /** Lines of the unified diff shown by --check; the rest is counted. */
 const DIFF_LINES = 40;
@@ -26,7 +27,7 @@ Exit 0 when written or current, 1 when out of date (--check) or envctl.yaml
 has errors, 2 on usage errors.`,
   options: { ...COMMON, check: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(args, io) {
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${printable(args.positionals[0])}"`);
     const repo = await openRepository(repoDir(args, io), io.env);
     const check = args.values.check === true;
     const result = await codeownersOf(repo, { check });
@@ -36,8 +37,9 @@ has errors, 2 on usage errors.`,
       return 1;
     }
 
-    for (const w of result.warnings) io.err(`warning: ${w}`);
-    for (const s of result.skipped) io.err(`skipped ${s.name} (${s.path}): ${s.reason}`);
+    // Warnings and reasons quote owners from the YAML; names and paths are file names: one line each.
+    for (const w of result.warnings) io.err(`warning: ${printable(w)}`);
+    for (const s of result.skipped) io.err(`skipped ${printable(s.name)} (${printable(s.path)}): ${printable(s.reason)}`);
     if (result.skipped.length > 0 || result.loadErrors > 0) {
       const parts = [
         ...(result.skipped.length > 0 ? [`${plural(result.skipped.length, 'environment')} skipped`] : []),
@@ -45,7 +47,7 @@ has errors, 2 on usage errors.`,
       ];
       io.err(`${parts.join(', ')}; run envctl validate`);
     }
-    for (const other of result.shadowed) io.err(`note: ${other} also exists; GitHub reads ${result.file} first`);
+    for (const other of result.shadowed) io.err(`note: ${printable(other)} also exists; GitHub reads ${printable(result.file)} first`);
 
     if (args.values.json) {
       io.out(JSON.stringify({
@@ -79,5 +81,5 @@ function diffText(file: string, diff: CodeownersDiff): string {
   const head = `${file} ${diff.missing ? 'is missing' : 'differs'}: ${plural(diff.added, 'line')} to add, ${plural(diff.removed, 'line')} to remove`;
   const shown = diff.lines.slice(0, DIFF_LINES);
   if (diff.lines.length > DIFF_LINES) shown.push(`… ${plural(diff.lines.length - DIFF_LINES, 'more diff line')}`);
-  return [head, ...shown].join('\n');
+  return [head, ...shown.map(printable)].join('\n');
 }

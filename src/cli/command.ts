@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { EnvctlError } from '../model/errors.js';
+import { outputText } from '../model/text.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -12,6 +13,17 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Set when stdout is an interactive terminal: raw writes (no newline added) for live progress. */
   terminal?: { write: (raw: string) => void; columns: number };
+}
+
+/**
+ * The Io commands get: whatever they print has its control characters
+ * escaped (but newline and tab) and no line reads as a GitHub workflow
+ * command (model/text.ts outputText), so no command has to remember. The
+ * terminal's raw writes are left alone: progress draws with its own escape
+ * sequences and makes its values printable itself.
+ */
+export function guardedIo(io: Io): Io {
+  return { ...io, out: (text) => io.out(outputText(text)), err: (text) => io.err(outputText(text)) };
 }
 
 export interface Parsed {

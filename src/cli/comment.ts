@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkPullRequestHead, githubClient, upsertStickyComment } from '../github/index.js';
 import { COMMON, UsageError, type Command } from './command.js';
+import { printable } from '../model/text.js';
 
 export const comment: Command = {
   name: 'comment',
@@ -20,18 +21,18 @@ GITHUB_TOKEN with pull-requests: write, and GITHUB_REPOSITORY.`,
     const [file, ...extra] = args.positionals;
     if (file === undefined || extra.length > 0) throw new UsageError('name one Markdown file');
     const body = await readFile(resolve(io.cwd, file), 'utf8').catch(() => {
-      throw new UsageError(`no file ${file}`);
+      throw new UsageError(`no file ${printable(file)}`);
     });
     const pr = args.values.pr !== undefined ? Number(args.values.pr) : await eventPullRequest(io.env.GITHUB_EVENT_PATH);
     if (!Number.isInteger(pr) || (pr as number) < 1) throw new UsageError('give the pull request number with --pr (no pull request in $GITHUB_EVENT_PATH)');
-    const client = githubClient({ env: io.env, log: (m) => io.err(m) });
+    const client = githubClient({ env: io.env, log: (m) => io.err(printable(m)) });
     const head = args.values['head-sha'];
     if (typeof head === 'string') {
       if (!/^[0-9a-f]{40}$/.test(head)) throw new UsageError('--head-sha takes a full commit id');
       await checkPullRequestHead(client, pr as number, head);
     }
     const result = await upsertStickyComment(client, pr as number, body);
-    io.out(`${result.action} ${result.url}`);
+    io.out(`${result.action} ${printable(result.url)}`); // the URL is GitHub's answer
     return 0;
   },
 };

@@ -1,6 +1,7 @@
 import { duplicateEnvironment } from '../repository/duplicate.js';
 import { openRepository } from '../repository/index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { printable } from '../model/text.js';
 
 export const duplicate: Command = {
   name: 'duplicate',
@@ -22,17 +23,18 @@ Exit 0, or 2 when <from> is unknown, or <to> exists or is not a valid name.`,
     const repo = await openRepository(root, io.env);
     const owner = typeof args.values.owner === 'string' ? args.values.owner : undefined;
     const done = await duplicateEnvironment(repo, from, to, owner !== undefined ? { owner } : {});
-    const what = done.files.length > 1 ? `${done.path} (${done.files.length} files)` : done.path;
+    // The owner is the source's, as its YAML says it: a value, like the names.
+    const what = done.files.length > 1 ? `${printable(done.path)} (${done.files.length} files)` : printable(done.path);
     const details = [
-      done.owner !== undefined ? `owner ${done.owner}` : 'no owner',
-      ...(done.removed.length ? [`left out: ${done.removed.join(', ')}`] : []),
+      done.owner !== undefined ? `owner ${printable(done.owner)}` : 'no owner',
+      ...(done.removed.length ? [`left out: ${printable(done.removed.join(', '))}`] : []),
     ];
-    io.out(`wrote ${what}: a copy of ${from}; ${details.join('; ')}`);
+    io.out(`wrote ${what}: a copy of ${printable(from)}; ${details.join('; ')}`);
     if (done.previousRevisions !== undefined) {
-      io.out(`note: "${to}" existed before (revisions 1-${done.previousRevisions}); committing it continues that numbering at ${done.previousRevisions + 1}`);
+      io.out(`note: "${printable(to)}" existed before (revisions 1-${done.previousRevisions}); committing it continues that numbering at ${done.previousRevisions + 1}`);
     }
-    const path = done.path.replace(/\/$/, '');
-    io.out(`next: edit its title and description, then envctl validate ${to} && git add ${path} && git commit -m "Add environment ${to}, a copy of ${from}"`);
+    const path = printable(done.path.replace(/\/$/, ''));
+    io.out(`next: edit its title and description, then envctl validate ${printable(to)} && git add ${path} && git commit -m "Add environment ${printable(to)}, a copy of ${printable(from)}"`);
     return 0;
   },
 };

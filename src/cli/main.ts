@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EnvctlError } from '../model/errors.js';
-import type { Command, Io } from './command.js';
+import { printable } from '../model/text.js';
+import { guardedIo, type Command, type Io } from './command.js';
 import { render } from './render.js';
 import { revisions } from './revisions.js';
 import { show } from './show.js';
@@ -38,7 +39,8 @@ function help(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], given: Io): Promise<number> {
+  const io = guardedIo(given);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(help());
@@ -51,7 +53,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.err(`envctl: unknown command "${name}"\n\n${help()}`);
+    io.err(`envctl: unknown command "${printable(name)}"\n\n${help()}`);
     return 2;
   }
   try {
@@ -93,15 +95,16 @@ function failed(command: Command, err: unknown, io: Io): number {
   const debug = () => {
     if (io.env.ENVCTL_DEBUG && io.env.ENVCTL_DEBUG !== '0') io.err(String((err as Error)?.stack ?? err));
   };
+  // A hint may have lines of its own; a message is one line, whatever values it quotes.
   const hint = (e: EnvctlError) => {
-    if (e.hint) io.err(`  ${e.hint.split('\n').join('\n  ')}`);
+    if (e.hint) io.err(`  ${e.hint.split('\n').map(printable).join('\n  ')}`);
   };
   if ((err as { code?: unknown })?.code !== undefined && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-    io.err(`envctl ${command.name}: ${(err as Error).message}\n\n${command.usage}`);
+    io.err(`envctl ${command.name}: ${printable((err as Error).message)}\n\n${command.usage}`);
     return 2;
   }
   if (err instanceof EnvctlError && (err.kind === 'input' || err.kind === 'not-found') && NOT_THE_COMMAND_LINE.has(err.code)) {
-    io.err(`envctl ${command.name}: ${err.message}`);
+    io.err(`envctl ${command.name}: ${printable(err.message)}`);
     hint(err);
     debug();
     return 1;
@@ -109,20 +112,20 @@ function failed(command: Command, err: unknown, io: Io): number {
   if (err instanceof EnvctlError && (err.kind === 'input' || err.kind === 'not-found')) {
     // The library names the option (and the value it was given) as data; the CLI says it as its flag.
     const { option: name, value } = err.data;
-    const option = typeof name !== 'string' ? '' : typeof value === 'string' ? `--${name} ${value}: ` : `--${name}: `;
-    io.err(`envctl ${command.name}: ${option}${err.message}`);
+    const option = typeof name !== 'string' ? '' : typeof value === 'string' ? `--${name} ${printable(value)}: ` : `--${name}: `;
+    io.err(`envctl ${command.name}: ${option}${printable(err.message)}`);
     hint(err);
     io.err(`\n${command.usage}`);
     debug();
     return 2;
   }
   if (err instanceof EnvctlError && err.kind === 'external') {
-    io.err(`envctl ${command.name}: ${err.host ? `${err.host}: ` : ''}${err.message}`);
+    io.err(`envctl ${command.name}: ${err.host ? `${printable(err.host)}: ` : ''}${printable(err.message)}`);
     hint(err);
     debug();
     return 1;
   }
-  io.err(`envctl ${command.name}: ${err instanceof Error ? err.message : String(err)}`);
+  io.err(`envctl ${command.name}: ${printable(err instanceof Error ? err.message : String(err))}`);
   io.err('  this is a bug in envctl; please report it (ENVCTL_DEBUG=1 shows where it happened)');
   debug();
   return 1;

@@ -8,6 +8,7 @@ import { reviewRepository } from '../repository/review.js';
 import { shortKey } from '../render/index.js';
 import { COMMON, repoDir, UsageError, type Command, type Io } from './command.js';
 import { plural } from '../model/words.js';
+import { printable } from '../model/text.js';
 
 export const plan: Command = {
   name: 'plan',
@@ -50,7 +51,7 @@ image, and the environments built on it that will rebuild.
     const offline = args.values.offline === true || io.env.ENVCTL_OFFLINE === '1';
     const result = await planRepository(root, repo.config, typeof args.values.branch === 'string' ? args.values.branch : undefined, { offline });
     // A registry that could not be asked is said, so its images' unknown keys do not read as missing images.
-    for (const [image, why] of result.unknownImages) io.err(`envctl plan: warning: no digest for ${image}: ${why}; content keys of what is built on it are unknown`);
+    for (const [image, why] of result.unknownImages) io.err(`envctl plan: warning: no digest for ${printable(image)}: ${printable(why)}; content keys of what is built on it are unknown`);
     if (args.values.matrix) {
       io.out(JSON.stringify({ include: result.groups.map((environments, i) => ({ group: i + 1, environments: environments.join(',') })) }));
       return 0;
@@ -66,7 +67,7 @@ image, and the environments built on it that will rebuild.
     // One block on stdout: a line per build, a blank line, the summary on a line of its own.
     const lines = result.builds.map((b) => {
       const what = b.action === 'reuse' ? `reuse revision ${b.reuse!.revision}'s image (same content key)` : 'build';
-      return `${b.environment}@${b.revision}  ${what}  [${b.reason}]  key ${b.contentKey ? shortKey(b.contentKey) : b.after.length ? 'after its base' : 'unknown'}${b.after.length ? `  after ${b.after.join(', ')}` : ''}`;
+      return printable(`${b.environment}@${b.revision}  ${what}  [${b.reason}]  key ${b.contentKey ? shortKey(b.contentKey) : b.after.length ? 'after its base' : 'unknown'}${b.after.length ? `  after ${b.after.join(', ')}` : ''}`);
     });
     const builds = result.builds.filter((b) => b.action === 'build').length;
     io.out([...lines, '', `${builds} to build, ${result.builds.length - builds} to reuse, in ${plural(result.groups.length, 'group')}`].join('\n'));
@@ -85,13 +86,13 @@ async function review(root: string, target: string, values: Record<string, unkno
 }
 
 function reviewText(r: Review): string {
-  if (r.environments.length === 0) return `no environment changes against ${r.target}`;
+  if (r.environments.length === 0) return `no environment changes against ${printable(r.target)}`;
   return r.environments.map((e) => {
     const rev = e.revision === null ? 'removed' : `→ revision ${e.revision}`;
     const build = !e.build ? 'nothing to build' : e.build.action === 'reuse' ? `reuses revision ${e.build.reusedRevision}'s image` : 'builds';
     const layers = e.layers.total === null ? '' : `, ${e.layers.total}/${e.layers.limit} layers`;
     const rebuilds = e.rebuilds.length ? `, rebuilds ${e.rebuilds.join(', ')}` : '';
     const problems = e.problems.length ? `, ${plural(e.problems.length, 'problem')}` : '';
-    return `${e.environment} ${rev}: ${build}${layers}${rebuilds}${problems}`;
+    return printable(`${e.environment} ${rev}: ${build}${layers}${rebuilds}${problems}`);
   }).join('\n');
 }

@@ -5,6 +5,7 @@
  */
 import type { SyncEvent } from '../sync/index.js';
 import type { Io } from './command.js';
+import { printable } from '../model/text.js';
 
 export interface Progress {
   event: (e: SyncEvent) => void;
@@ -18,7 +19,8 @@ const MARK: Record<SyncEvent['state'], string> = {
 
 export function progressFor(io: Io, now: () => number = Date.now): Progress {
   const terminal = io.terminal;
-  if (!terminal) return { event: (e) => io.out(`[${e.environment}@${e.revision}] ${e.message}`), end: () => undefined };
+  // Messages carry builder and registry output: printable, one line per event.
+  if (!terminal) return { event: (e) => io.out(`[${printable(e.environment)}@${e.revision}] ${printable(e.message)}`), end: () => undefined };
   const rows = new Map<string, { e: SyncEvent; since: number }>();
   let drawn = 0;
   const draw = () => {
@@ -42,10 +44,15 @@ export function progressFor(io: Io, now: () => number = Date.now): Progress {
   };
 }
 
-/** `✔ name@3  12s  succeeded sha256:…`, cut to the terminal's width. */
+/**
+ * `✔ name@3  12s  succeeded sha256:…`, cut to the terminal's width. The
+ * line goes out as a raw write beside envctl's own cursor sequences, so
+ * its values are made printable here: a `\r` or ESC in a message would
+ * redraw the screen.
+ */
 export function progressLine(e: SyncEvent, elapsedMs: number, columns: number): string {
   const running = e.state === 'building' || e.state === 'reusing' || e.state === 'queued';
   const time = running ? `${Math.floor(elapsedMs / 1000)}s` : '';
-  const line = `${MARK[e.state]} ${`${e.environment}@${e.revision}`.padEnd(24)} ${time.padStart(5)}  ${e.message}`;
+  const line = `${MARK[e.state]} ${printable(`${e.environment}@${e.revision}`).padEnd(24)} ${time.padStart(5)}  ${printable(e.message)}`;
   return line.length > columns ? `${line.slice(0, Math.max(0, columns - 1))}…` : line;
 }

@@ -7,6 +7,7 @@ import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { reportProblems, summary } from './report.js';
 import { selectEnvironments } from './select.js';
 import { plural } from '../model/words.js';
+import { printable } from '../model/text.js';
 
 export const render: Command = {
   name: 'render',
@@ -48,13 +49,13 @@ stderr, --json has "keyResolved": false.
     // Bases as plan and sync name them: a base environment by its built image's digest, a base image by the registry's.
     const ctx = await keyContext(repo, offline ? {} : { registry: result.environments.filter((e) => names.has(e.name)) });
     const rendered = renderResolved(result.environments, repo.config, ctx, names);
-    const unresolved = rendered.filter((r) => !r.keyResolved).map((r) => `${r.name} (FROM ${r.from})`);
+    const unresolved = rendered.filter((r) => !r.keyResolved).map((r) => printable(`${r.name} (FROM ${r.from})`));
     if (args.values.json) {
       io.out(JSON.stringify(rendered, null, 2));
     } else if (out) {
       for (const r of rendered) {
         const dir = await writeRendered(out, r, byName.get(r.name)!);
-        io.out(`${r.name}\t${r.contentKey}\t${dir}`);
+        io.out(`${printable(r.name)}\t${r.contentKey}\t${printable(dir)}`);
       }
     } else {
       const r = rendered[0]!;

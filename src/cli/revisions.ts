@@ -3,6 +3,7 @@ import { revisionTable } from '../repository/history.js';
 import { openRepository } from '../repository/index.js';
 import { keyContext } from '../repository/keys.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { printable } from '../model/text.js';
 
 export const revisions: Command = {
   name: 'revisions',
@@ -26,7 +27,7 @@ of which is built yet, by its tag: its build will record another key.`,
     const repo = await openRepository(repoDir(args, io), io.env);
     const rows = await revisionTable(repo, name, await keyContext(repo));
     if (rows.length === 0) {
-      io.err(`envctl revisions: "${name}" has no revisions on ${repo.config.branch}`);
+      io.err(`envctl revisions: "${printable(name)}" has no revisions on ${printable(repo.config.branch)}`);
       return 1;
     }
     if (args.values.json) {
@@ -37,7 +38,7 @@ of which is built yet, by its tag: its build will record another key.`,
       String(r.number), r.commit.slice(0, 7), r.date.slice(0, 10), r.author,
       r.contentKey === null ? 'invalid' : `${r.keyResolved ? '' : '~'}${shortKey(r.contentKey)}`,
       `${r.subject}${r.sameKeyAs !== null ? `  (same build inputs as ${r.sameKeyAs})` : ''}${r.environment !== name ? `  [as ${r.environment}]` : ''}`,
-    ]);
+    ].map(printable)); // authors and subjects come from commits: one cell, one line
     const head = ['REV', 'COMMIT', 'DATE', 'AUTHOR', 'KEY', 'SUMMARY'];
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');

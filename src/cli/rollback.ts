@@ -4,6 +4,7 @@ import { rollback as rollbackTo } from '../repository/rollback.js';
 import { revisionsFor } from '../repository/history.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { parseRevision, pickRevision } from './pick.js';
+import { printable } from '../model/text.js';
 
 export const rollback: Command = {
   name: 'rollback',
@@ -27,15 +28,15 @@ image already built is reused.`,
     try {
       const result = await rollbackTo(root, repo.config, name, target, io.env);
       if (!result.commit) {
-        io.err(`${name} is already as at revision ${target.number}; nothing to commit`);
+        io.err(`${printable(name)} is already as at revision ${target.number}; nothing to commit`);
         return 0;
       }
-      io.out(`${result.commit.slice(0, 7)} Roll back ${name} to revision ${target.number} (${result.changed.join(', ')})`);
+      io.out(`${result.commit.slice(0, 7)} Roll back ${printable(name)} to revision ${target.number} (${printable(result.changed.join(', '))})`);
       return 0;
     } catch (err) {
       // A refused rollback (dirty work tree, no author, untracked files in the way) exits 1, not 2: the command line was right.
       if (isEnvctlError(err) && err.code === 'rollback-refused') {
-        io.err(`envctl rollback: ${err.message}`);
+        io.err(`envctl rollback: ${printable(err.message)}`);
         return 1;
       }
       throw err;

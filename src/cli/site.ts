@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { writeSite } from '../repository/site.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { plural } from '../model/words.js';
+import { printable } from '../model/text.js';
 
 export const site: Command = {
   name: 'site',
@@ -22,7 +23,7 @@ pages work from file:// and from GitHub Pages.`,
     const root = repoDir(args, io);
     const out = resolve(io.cwd, args.values.out);
     const written = await writeSite(root, out);
-    io.err(`wrote ${written.pages} pages for ${plural(written.environments, 'environment')} to ${out}`);
+    io.err(`wrote ${written.pages} pages for ${plural(written.environments, 'environment')} to ${printable(out)}`);
     return 0;
   },
 };

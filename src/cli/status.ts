@@ -2,6 +2,7 @@ import { outcomeLabel } from '../ledger/model.js';
 import { environmentStatus } from '../repository/status.js';
 import { openRepository } from '../repository/index.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { printable } from '../model/text.js';
 
 export const status: Command = {
   name: 'status',
@@ -31,7 +32,7 @@ on this machine is running shows as queued or building.`,
       r.latest ? String(r.latest.revision) : 'deleted',
       r.inProgress && r.inProgress.revision === r.latest?.revision ? `${r.inProgress.status} (sync pid ${r.inProgress.pid})`
         : r.latestBuild ? outcomeLabel(r.latestBuild) : r.latest ? 'not built' : '-',
-    ]);
+    ].map(printable)); // names and images come from the ledger, which any pusher of the state branch writes
     const head = ['ENVIRONMENT', 'ACTIVE', 'IMAGE', 'LATEST', 'BUILD'];
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
     io.out([head, ...table].map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n'));

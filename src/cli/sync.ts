@@ -9,6 +9,7 @@ import { formatResults } from '../ledger/results.js';
 import { plural } from '../model/words.js';
 import { formatBytes } from '../site/format.js';
 import type { StorageReport } from '../sync/storage.js';
+import { printable } from '../model/text.js';
 
 export const sync: Command = {
   name: 'sync',
@@ -53,29 +54,30 @@ base is made on the spot, as envctl base does.
     const only = typeof args.values.only === 'string' ? args.values.only.split(',').map((n) => n.trim()).filter(Boolean) : undefined;
     const json = args.values.json === true;
     const progress = progressFor(json ? { ...io, out: io.err, terminal: undefined } : io);
+    // Builder, registry and git messages and the names in them are values: one line each.
     const prune = args.values.prune === true || isCi(io.env);
     const result = await runSync(root, repo.config, {
-      jobs, progress: progress.event, prune, log: (line) => io.err(`envctl sync: ${line}`), ...(only ? { only } : {}), ...(results ? { record: false } : {}),
+      jobs, progress: progress.event, prune, log: (line) => io.err(`envctl sync: ${printable(line)}`), ...(only ? { only } : {}), ...(results ? { record: false } : {}),
     }).finally(progress.end);
-    for (const w of result.warnings) io.err(`envctl sync: warning: ${w}`);
+    for (const w of result.warnings) io.err(`envctl sync: warning: ${printable(w)}`);
     for (const m of result.missingImages) {
-      io.err(`envctl sync: error: base image ${m.image} is not in its registry; not built: ${m.environments.join(', ')}`);
-      io.err(`  ${m.hint}`);
+      io.err(`envctl sync: error: base image ${printable(m.image)} is not in its registry; not built: ${printable(m.environments.join(', '))}`);
+      io.err(`  ${printable(m.hint)}`);
     }
-    if (result.storage) io.err(`envctl sync: ${storageLine(result.storage)}`);
+    if (result.storage) io.err(`envctl sync: ${printable(storageLine(result.storage))}`);
     const missing = result.missingImages.length > 0;
     if (json) io.out(formatResults(result.head, result.builds).trimEnd());
     if (results) {
       await writeFileAtomic(results, formatResults(result.head, result.builds));
-      io.err(`wrote ${plural(result.builds.length, 'result')} (${result.failed} failed) to ${results}`);
+      io.err(`wrote ${plural(result.builds.length, 'result')} (${result.failed} failed) to ${printable(results)}`);
       return result.failed > 0 || missing ? 1 : 0;
     }
     if (result.records.length === 0 && result.left.length === 0 && !json && !missing) io.out('nothing to build: the ledger has every revision at the head');
-    else if (result.records.length === 0) io.err(`nothing recorded: another sync is building ${result.left.join(', ')}`);
-    else io.err(`recorded ${plural(result.records.length, 'build')} (${result.failed} failed) in ${repo.config.stateBranch} ${result.ledgerCommit?.slice(0, 7)}`);
+    else if (result.records.length === 0) io.err(`nothing recorded: another sync is building ${printable(result.left.join(', '))}`);
+    else io.err(`recorded ${plural(result.records.length, 'build')} (${result.failed} failed) in ${printable(repo.config.stateBranch)} ${result.ledgerCommit?.slice(0, 7)}`);
     if (typeof args.values.push === 'string' && result.records.length > 0) {
       await pushLedger(root, repo.config.stateBranch, args.values.push);
-      io.err(`pushed ${repo.config.stateBranch} to ${args.values.push}`);
+      io.err(`pushed ${printable(repo.config.stateBranch)} to ${printable(args.values.push)}`);
     }
     return result.failed > 0 || missing ? 1 : 0;
   },

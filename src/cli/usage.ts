@@ -2,6 +2,7 @@ import { KIND_WORD } from '../load/consumers.js';
 import { openRepository } from '../repository/index.js';
 import { environmentUsage, type EnvironmentUser } from '../repository/usage.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
+import { printable } from '../model/text.js';
 
 export const usage: Command = {
   name: 'usage',
@@ -28,13 +29,14 @@ Exit 0, or 2 when the environment is in neither the work tree nor history.`,
     const notes = [!result.exists ? 'deleted from the work tree' : '', result.archived ? 'archived' : ''].filter((n) => n !== '');
     const note = notes.length ? ` (${notes.join(', ')})` : '';
     if (result.users.length === 0) {
-      io.out(`no project, model or data set uses environment "${result.environment}"${note}`);
+      io.out(`no project, model or data set uses environment "${printable(result.environment)}"${note}`);
       return 0;
     }
-    const table = result.users.map((u) => [KIND_WORD[u.kind], u.name, revisionText(u), u.owner ?? '-', u.file]);
+    // Names, owners and files come from the consumers' YAML and paths: one cell, one line.
+    const table = result.users.map((u) => [KIND_WORD[u.kind], u.name, revisionText(u), u.owner ?? '-', u.file].map(printable));
     const head = ['KIND', 'NAME', 'REVISION', 'OWNER', 'FILE'];
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-    if (note) io.err(`environment "${result.environment}"${note}`);
+    if (note) io.err(`environment "${printable(result.environment)}"${note}`);
     io.out([head, ...table].map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n'));
     return 0;
   },

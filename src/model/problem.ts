@@ -1,4 +1,6 @@
 /** A located finding from load or check. Lines and columns are 1-based. */
+import { printable } from './text.js';
+
 export type Severity = 'error' | 'warning';
 
 export interface Location {
@@ -38,6 +40,11 @@ export function sortProblems(problems: Problem[]): Problem[] {
   );
 }
 
+/**
+ * `file:line:col: severity: message [rule]`, one line whatever the file
+ * name and message hold: they may quote YAML keys and values, which can
+ * carry line breaks and control characters.
+ */
 export function formatProblem(p: Problem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.severity}: ${p.message} [${p.rule}]`;
+  return `${printable(p.file)}:${p.line}:${p.col}: ${p.severity}: ${printable(p.message)} [${printable(p.rule)}]`;
 }
