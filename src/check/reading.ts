@@ -103,13 +103,16 @@ export function read(text: string, name: ReadingName): Reading {
       pieces.push({ offset: joined.length, line: at, col: 0 });
       joined += open ? next.replace(cont, (m) => (m.startsWith('\\') ? '' : m[0]!)) : next;
     }
-    const word = joined.split(COMMAND_SPLIT, 1)[0]!;
     const at = (offset: number) => {
       let p = pieces[0]!;
       for (const q of pieces) if (q.offset <= offset) p = q;
       return { line: p.line, col: p.col + offset - p.offset };
     };
-    const logical: LogicalLine = { keyword: word.toUpperCase(), word, line: start, col: pieces[0]!.col, endLine: i - 1, text: joined, at, heredocs: [] };
+    // splitCommand trims the joined line before taking its first word (a lone "\\" line leaves it to the next one).
+    const wordAt = joined.length - trimStart(joined).length;
+    const word = joined.slice(wordAt).split(COMMAND_SPLIT, 1)[0]!;
+    const head = at(wordAt);
+    const logical: LogicalLine = { keyword: word.toUpperCase(), word, line: head.line, col: head.col, endLine: i - 1, text: joined, at, heredocs: [] };
     if (name === 'buildkit' && canContainHeredoc(joined)) {
       for (const opener of heredocOpeners(joined)) {
         const where = at(opener.offset);
@@ -133,7 +136,7 @@ export function read(text: string, name: ReadingName): Reading {
 
 /** RUN, COPY, ADD (or ONBUILD with one of them), not in JSON form: BuildKit's canContainHeredoc. */
 function canContainHeredoc(line: string): boolean {
-  let rest = line;
+  let rest = trimStart(line);
   let word = rest.split(COMMAND_SPLIT, 1)[0]!.toUpperCase();
   rest = rest.slice(word.length);
   if (word === 'ONBUILD') {
