@@ -123,6 +123,9 @@ describe('builder reading: the classic reading, independent of dockerfile-ast', 
     for (const builder of BUILDERS) {
       const r = run(block('RUN true', '\u00a0FROM evil AS final'), builder);
       expect(at(r, 'instructions-from'), builder).to.deep.equal([[4, 4]]); // FROM itself, after the no-break space
+      const layers = run(block('RUN true', '\u00a0RUN echo x'), builder).environments[0]!;
+      expect(layers.instructions.map((i) => i.keyword), builder).to.deep.equal(['RUN', 'RUN']);
+      expect(layers.layers.own, builder).to.equal(2);
     }
   });
 

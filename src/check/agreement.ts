@@ -24,6 +24,8 @@ export interface Agreement {
   problems: Problem[];
   /** Keywords to check per 0-based block line (FROM, unknown): every reading's, deduplicated. */
   keywords: Map<number, { keyword: string; word: string; col: number; inRefusedHeredoc: boolean }[]>;
+  /** The keyword the (first) builder reading starts at each line: what it builds, and what layers count. */
+  builderKeyword: Map<number, string>;
 }
 
 const WHO: Record<ReadingName | 'ast', string> = {
@@ -88,10 +90,13 @@ export function checkAgreement(text: string, sentinelLine: number, ast: AstStart
   const sources: (ReadingName | 'ast')[] = ['ast', ...names];
   const keywords: Agreement['keywords'] = new Map();
   const builderOnly: BuilderOnly[] = [];
+  const builderKeyword = new Map<number, string>();
   for (const [line, list] of [...starts].sort((x, y) => x[0] - y[0])) {
     const hidden = inRefused(line);
     const seen = new Set<string>();
     keywords.set(line, list.filter((s) => !seen.has(s.keyword) && seen.add(s.keyword)).map((s) => ({ keyword: s.keyword, word: s.word, col: s.col, inRefusedHeredoc: hidden })));
+    const byBuilder = list.find((s) => s.source !== 'ast');
+    if (byBuilder) builderKeyword.set(line, byBuilder.keyword);
     const missing = sources.filter((src) => !list.some((s) => s.source === src));
     if (!list.some((s) => s.source === 'ast')) {
       const first = list[0]!;
@@ -105,7 +110,7 @@ export function checkAgreement(text: string, sentinelLine: number, ast: AstStart
       `${missing.map((s) => WHO[s]).join(' and ')} ${missing.length === 1 ? 'does' : 'do'} not (it continues the line above or sits in a heredoc): ` +
       'write it so that every reading agrees (no heredoc, no "\\\\" at the end of a line)'));
   }
-  return { endsCleanly, builderOnly, problems, keywords };
+  return { endsCleanly, builderOnly, problems, keywords, builderKeyword };
 }
 
 function isHeredocKeyword(l: LogicalLine): boolean {

@@ -84,6 +84,7 @@ export function checkInstructions(env: LoadedEnvironment, text: string, builder:
     if (alone) astAt.set(extra.line, alone);
   }
   instructions.sort((a, b) => a.blockLine - b.blockLine);
+  for (const ins of instructions) ins.keyword = agreed.builderKeyword.get(ins.blockLine - 1) ?? ins.keyword; // `\u00a0RUN` is a RUN to the builder
 
   for (const [line, found] of agreed.keywords) {
     for (const { keyword, word, col, inRefusedHeredoc } of found) {
