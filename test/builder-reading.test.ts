@@ -57,6 +57,8 @@ describe('builder reading: the issue (a heredoc opener hides FROM … AS final)'
       [['RUN --mount=type=cache,target=/c <<EOF', 'FROM evil', 'EOF'], [3, 36]],
       [['ONBUILD RUN <<EOF', 'FROM evil', 'EOF'], [3, 15]],
       [['ADD <<E"O"F /x', 'FROM evil', 'EOF'], [3, 7]],
+      [['run cat <<EOF', 'from evil', 'EOF'], [3, 11]],
+      [['RUN cat <<EOF && echo \\', '  done', 'FROM evil', 'EOF'], [3, 11]],
     ];
     for (const [lines, where] of cases) {
       for (const builder of ['auto', 'buildah'] as const) {

@@ -113,7 +113,7 @@ export function read(text: string, name: ReadingName): Reading {
     const word = joined.slice(wordAt).split(COMMAND_SPLIT, 1)[0]!;
     const head = at(wordAt);
     const logical: LogicalLine = { keyword: word.toUpperCase(), word, line: head.line, col: head.col, endLine: i - 1, text: joined, at, heredocs: [] };
-    if (name === 'buildkit' && canContainHeredoc(joined)) {
+    if (name === 'buildkit' && joined.includes('<<') && canContainHeredoc(joined)) { // BuildKit looks only when the line holds "<<"
       for (const opener of heredocOpeners(joined)) {
         const where = at(opener.offset);
         const doc: Heredoc = { name: opener.name, line: where.line, col: where.col, bodyStart: i, end: lines.length - 1, terminated: false };
@@ -239,6 +239,7 @@ function quoteEnd(text: string, open: number): number {
  */
 export function heredocSyntax(line: string): number[] {
   const out: number[] = [];
+  if (!line.includes('<<')) return out;
   for (const w of lexWords(line, true) ?? lexWordsLoose(line)) {
     if (/^\\?\d*<<-?\s*[^<\s]/.test(w.text)) out.push(w.offset + w.text.indexOf('<<'));
   }
