@@ -158,7 +158,8 @@ describe('check: instructions', () => {
     expect(only(heredoc, 'instructions-unterminated')).to.have.length(1);
     expect(heredoc.environments[0]!.instructionsEndCleanly).to.equal(false);
     clean(check({ 'environments/a.yaml': env('instructions: |', '  RUN echo a \\', '   && echo b', '  # ends in a comment \\') }));
-    clean(check({ 'environments/a.yaml': env('instructions: |', '  RUN <<EOF', '  echo closed', '  EOF') }));
+    // A closed heredoc is clean for docker buildx only: buildah 1.28 has no heredocs (test/builder-reading.test.ts).
+    clean(check({ 'environments/a.yaml': env('instructions: |', '  RUN <<EOF', '  echo closed', '  EOF') }, { config: config({ builder: 'docker' }) }));
   });
 
   it('copy-missing, copy-no-context and copy-outside-context', () => {

@@ -55,7 +55,7 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
     problems.push(...schema);
     if (schema.length > 0) continue;
     const spec = env.data as EnvironmentSpec;
-    const found = checkInstructions(env, spec.instructions ?? '');
+    const found = checkInstructions(env, spec.instructions ?? '', ctx.config.builder);
     problems.push(...found.problems);
     problems.push(...checkVariables(spec, source), ...checkTools(spec, source), ...checkPolicy(env.name, spec, ctx.config.policy, source));
     typed.push({ env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly });

@@ -6,6 +6,8 @@
 import type { Instruction } from 'dockerfile-ast';
 import { posix } from 'node:path';
 import type { LoadedEnvironment } from '../load/environments.js';
+import type { Config } from '../model/config.js';
+import { checkAgreement, type AstStart } from './agreement.js';
 import { parseDockerfile } from './dockerfile.js';
 import { problem, type Location, type Problem } from '../model/problem.js';
 
@@ -41,38 +43,64 @@ const PREAMBLE = 'FROM scratch\n';
 /** Parsed after the block: it must come out as an instruction of its own, or the block does not end cleanly. */
 const SENTINEL = 'LABEL envctl.end-of-instructions=1';
 
-export function checkInstructions(env: LoadedEnvironment, text: string): InstructionFindings {
+/**
+ * `builder` decides how the builders read the block (see agreement.ts): every
+ * line one of them starts an instruction at is checked as an instruction.
+ */
+export function checkInstructions(env: LoadedEnvironment, text: string, builder: Config['builder'] = 'auto'): InstructionFindings {
   const problems: Problem[] = [];
   const locate = locator(env);
   const where: Where = (i) => locate(i.blockLine - 1, i.blockCol);
-  const body = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  // Read as rendered: render drops trailing white space (render/dockerfile.ts instructionsBlock).
+  const trimmed = text.replace(/\s+$/, '');
+  const body = trimmed === '' ? '' : `${trimmed}\n`;
   const sentinelLine = (PREAMBLE + body).split('\n').length - 1;
   const dockerfile = parseDockerfile(PREAMBLE + body + SENTINEL);
   const instructions: ParsedInstruction[] = [];
   const lines = text.split('\n');
   const all = dockerfile.getInstructions();
   const tail = all[all.length - 1];
-  const endsCleanly = tail !== undefined && tail.getRange().start.line === sentinelLine && tail.getKeyword() === 'LABEL';
+  const astClean = tail !== undefined && tail.getRange().start.line === sentinelLine && tail.getKeyword() === 'LABEL';
 
+  const ast: AstStart[] = [];
+  const astAt = new Map<number, Instruction>();
   for (const ins of all) {
     const start = ins.getRange().start;
     if (start.line === 0 || start.line >= sentinelLine) continue; // the preamble and the sentinel
     const blockLine = start.line; // preamble is line 0, so block line n (1-based) is parser line n
     const keyword = ins.getKeyword().toUpperCase();
-    const parsed: ParsedInstruction = { keyword, text: instructionText(lines, ins), blockLine, blockCol: start.character };
-    instructions.push(parsed);
-    const at = () => where(parsed);
+    instructions.push({ keyword, text: instructionText(lines, ins), blockLine, blockCol: start.character });
+    const kw = ins.getInstructionRange().start;
+    ast.push({ keyword, word: ins.getKeyword(), line: kw.line - 1, col: kw.character, endLine: ins.getRange().end.line - 1 });
+    astAt.set(kw.line - 1, ins);
+  }
 
-    if (keyword === 'FROM') {
-      problems.push(problem(at(), 'error', 'instructions-from',
-        'FROM is not allowed in instructions: the base decides it; set `base:` to an image or another environment'));
-    } else if (!KNOWN.has(keyword)) {
-      problems.push(problem(at(), 'error', 'instructions-unknown', `unknown instruction "${ins.getKeyword()}"`));
-    } else if (keyword === 'COPY' || keyword === 'ADD') {
-      problems.push(...checkCopy(env, ins, keyword, at));
+  const agreed = checkAgreement(body + SENTINEL, sentinelLine - 1, ast, builder, locate);
+  problems.push(...agreed.problems);
+  for (const extra of agreed.builderOnly) {
+    // A line only a builder reads as an instruction: checked (and counted) all the same.
+    instructions.push({ keyword: extra.keyword, text: lines[extra.line]?.trim() ?? extra.text, blockLine: extra.line + 1, blockCol: extra.col });
+    const alone = parseDockerfile(PREAMBLE + extra.text).getInstructions()[1];
+    if (alone) astAt.set(extra.line, alone);
+  }
+  instructions.sort((a, b) => a.blockLine - b.blockLine);
+  for (const ins of instructions) ins.keyword = agreed.builderKeyword.get(ins.blockLine - 1) ?? ins.keyword; // `\u00a0RUN` is a RUN to the builder
+
+  for (const [line, found] of agreed.keywords) {
+    for (const { keyword, word, col, inRefusedHeredoc } of found) {
+      const at = () => locate(line, col);
+      if (keyword === 'FROM') {
+        problems.push(problem(at(), 'error', 'instructions-from',
+          'FROM is not allowed in instructions: the base decides it; set `base:` to an image or another environment'));
+      } else if (!KNOWN.has(keyword)) {
+        if (!inRefusedHeredoc) problems.push(problem(at(), 'error', 'instructions-unknown', `unknown instruction "${word}"`));
+      } else if ((keyword === 'COPY' || keyword === 'ADD') && astAt.get(line)?.getKeyword().toUpperCase() === keyword) {
+        problems.push(...checkCopy(env, astAt.get(line)!, keyword, at));
+      }
     }
   }
 
+  const endsCleanly = astClean && agreed.endsCleanly;
   if (!endsCleanly) {
     const last = instructions[instructions.length - 1];
     problems.push(problem(last ? where(last) : locate(0, 0), 'error', 'instructions-unterminated',
