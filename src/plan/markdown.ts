@@ -96,7 +96,9 @@ export function fenced(text: string, lang = ''): string {
 export function codeSpan(value: string): string {
   const s = visibleControls(value);
   const fence = '`'.repeat(longestRun(s, '`') + 1);
-  const pad = s === '' || /^[` ]|[` ]$/.test(s) ? ' ' : '';
+  if (s === '') return '` `'; // an empty span cannot be written: one space shows there is a value
+  // A span of spaces only is kept whole by the renderer: no padding to strip.
+  const pad = /[^ ]/.test(s) && /^[` ]|[` ]$/.test(s) ? ' ' : '';
   return `${fence}${pad}${s}${pad}${fence}`;
 }
 
