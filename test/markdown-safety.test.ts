@@ -99,7 +99,7 @@ const VARIANTS = [
   'a | b | c', '\\| escaped pipe', 'ends with a backslash\\', '`tick`', '``double`` and ```triple```', '` padded `', '`', '```',
   'line\nbreak', 'carriage\rreturn', 'crlf\r\n| x | y |', 'cr then fence\r```\r<b>x</b>', 'unicode\u2028separator\u2029',
   'next line\u0085', 'bidi \u202eevil\u202c', 'tab\there', 'nul\u0000byte', '# heading', '    indented', '- item', '1. item', '> quote',
-  '    ', ' ', ':emoji: :+1:', '{{image}}', '$(HOME)', '\u200b@\u200bzw',
+  '$x$ and $$\\color{red}{ok}$$', '$`x`$', '[^1] footnote', '- [x] task', '    ', ' ', ':emoji: :+1:', '{{image}}', '$(HOME)', '\u200b@\u200bzw',
 ];
 
 describe('plan comment: hostile values rendered by a GFM renderer', () => {
@@ -141,7 +141,8 @@ describe('plan comment: the escapers', () => {
 
   it('markdownText: one line of literal text, with links and mentions broken', () => {
     expect(markdownText('a\nb')).to.not.contain('\n');
-    expect(markdownText('@x')).to.equal('\\@\u200bx');
+    expect(markdownText('@x')).to.equal('@\u200bx');
+    expect(markdownText('$x$ ~a~')).to.equal('\\$x\\$ \\~a\\~'); // GitHub renders $…$ as math
     expect(markdownText('<&|\\>')).to.equal('&#60;&#38;&#124;&#92;&#62;');
     expect(seen(render(markdownText('*a* [b](c) \\*')))).to.equal('*a* [b](c) \\*\n');
   });

@@ -107,9 +107,12 @@ export function codeSpan(value: string): string {
  * escaped (one line, always). `&`, `<`, `>`, `|` and `\` become numeric
  * references: no raw HTML or autolink in angle brackets, no cell split (a row
  * is split before references are decoded), and no backslash next to
- * anything we escape. Every other ASCII punctuation mark is backslash-escaped,
- * which CommonMark makes literal, so no emphasis, link, image or heading
- * closer. Mentions, issue references and bare-URL autolinks are found in the
+ * anything we escape. The other marks that mean something mid-line are
+ * backslash-escaped, which CommonMark makes literal: `` ` `` (code), `*` `_`
+ * (emphasis), `~` (strikethrough), `[` `]` `(` `)` `!` (links, images,
+ * footnotes), `#` (a heading's closing run) and `$` (GitHub's math). Text
+ * never starts a line (controls are escaped), so line-start marks need
+ * nothing. Mentions, issue references and bare-URL autolinks are found in the
  * rendered text (GitHub's filters; GFM's extended autolinks), where escapes
  * are already gone, so a zero-width space breaks their patterns instead:
  * after `@`, after `#` and `GH-` before a digit, between `:` and `//`, and in
@@ -118,7 +121,7 @@ export function codeSpan(value: string): string {
 export function markdownText(value: string): string {
   // One pass, so the references made here are not escaped again.
   return breakLinks(visibleControls(value))
-    .replace(/[!-/:-@[-`{-~]/g, (c) => (REFERENCED.includes(c) ? `&#${c.charCodeAt(0)};` : `\\${c}`));
+    .replace(/[!#$&()*<>[\\\]_`|~]/g, (c) => (REFERENCED.includes(c) ? `&#${c.charCodeAt(0)};` : `\\${c}`));
 }
 
 const REFERENCED = '&<>|\\';
