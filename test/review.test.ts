@@ -122,7 +122,7 @@ describe('review as Markdown', () => {
     const r = review(target, target, [rev('a', 1)]);
     r.otherProblems.push(problem);
     const text = reviewMarkdown(r);
-    expect(text).to.contain('\\<img src=x onerror=alert(1)\\> \\| pipe');
+    expect(text).to.contain('&#60;img src=x onerror=alert\\(1\\)&#62; &#124; pipe');
     expect(text).to.not.match(/(^|[^\\])<img/m);
   });
 });

@@ -16,7 +16,7 @@ import { renderRunSpec, withCommand, type RunSpec } from '../src/render/runspec.
 import { main } from '../src/cli/main.js';
 import { recordBuilds } from '../src/git/ledger.js';
 import { commit, git } from './fixtures/repo.js';
-import { resolveTools } from '../src/render/session.js';
+import { resolveTools, SessionError } from '../src/render/session.js';
 import { check, removeDir, tempDir, yaml } from './helpers.js';
 
 // The hosted product's public Jupyter definition, as ../shared/reference/domino-revision-fields.md gives it.
@@ -121,8 +121,9 @@ describe('workspace tool paths for a session', () => {
   });
 
   it('keeps a value from adding path segments or HTML', () => {
-    const tool = resolveTools(spec.workspaceTools, { ownerUsername: '../x', projectName: '<b>', sessionPathComponent: 's', runId: '1?a=b' }).jupyter!;
-    expect(tool.resolvedPath).to.equal('/..%2Fx/%3Cb%3E/s/1%3Fa%3Db/');
+    const tool = resolveTools(spec.workspaceTools, { ownerUsername: 'x#y', projectName: '<b>', sessionPathComponent: 's', runId: '1?a=b' }).jupyter!;
+    expect(tool.resolvedPath).to.equal('/x%23y/%3Cb%3E/s/1%3Fa%3Db/');
+    expect(() => resolveTools(spec.workspaceTools, { ownerUsername: '../x', projectName: 'p', sessionPathComponent: 's', runId: '1' })).to.throw(SessionError, 'ownerUsername');
   });
 });
 

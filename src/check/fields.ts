@@ -1,13 +1,10 @@
 /** Rules on single fields: variables and workspace-tool templates. */
-import Handlebars from 'handlebars';
-import { problem, type Problem } from '../model/problem.js';
+import { problem, type Location, type Problem } from '../model/problem.js';
 import { isSecret, type EnvironmentSpec } from '../model/spec.js';
 import { escapePointer } from '../source/yaml.js';
 import { position, type SourceMap } from '../schema/index.js';
+import { parseToolTemplate, type TemplateProblem } from './tool-template.js';
 
-/** What a workspace session provides to `internalPath` templates (the product's names). */
-export const SESSION_PLACEHOLDERS = ['ownerUsername', 'projectName', 'sessionPathComponent', 'runId', 'pathToOpen'] as const;
-const BLOCK_HELPERS = new Set(['if', 'unless']);
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)/i;
 
 export function checkVariables(spec: EnvironmentSpec, source: SourceMap): Problem[] {
@@ -29,65 +26,32 @@ export function checkVariables(spec: EnvironmentSpec, source: SourceMap): Proble
   return out;
 }
 
+/** Each template outside the grammar (check/tool-template.ts) is an error at its place inside the YAML value. */
 export function checkTools(spec: EnvironmentSpec, source: SourceMap): Problem[] {
   const out: Problem[] = [];
   for (const [name, tool] of Object.entries(spec.workspaceTools ?? {})) {
     const template = tool.httpProxy?.internalPath;
-    if (template === undefined) continue;
-    for (const message of templateProblems(template)) {
-      const at = position(source, `/workspaceTools/${escapePointer(name)}/httpProxy/internalPath`, 'value');
-      out.push(problem(at, 'error', 'tool-template', `${name}: ${message}`));
+    if (template === undefined || !template.includes('{{')) continue;
+    const pointer = `/workspaceTools/${escapePointer(name)}/httpProxy/internalPath`;
+    for (const p of parseToolTemplate(template).problems) {
+      out.push(problem(templateLocation(source, pointer, template, p), 'error', 'tool-template', `${name}: ${p.message}`));
     }
   }
   return out;
 }
 
-const templateCache = new Map<string, string[]>();
-
-/** Unknown placeholders are errors, not empty strings at session start. Memoised: tool definitions repeat across environments. */
-export function templateProblems(template: string): string[] {
-  if (!template.includes('{{')) return [];
-  let found = templateCache.get(template);
-  if (!found) {
-    found = parseTemplateProblems(template);
-    if (templateCache.size > 10_000) templateCache.clear();
-    templateCache.set(template, found);
-  }
-  return found;
-}
-
-function parseTemplateProblems(template: string): string[] {
-  let ast: hbs.AST.Program;
-  try {
-    ast = Handlebars.parse(template);
-  } catch (err) {
-    return [`internalPath is not a valid template: ${String((err as Error).message).split('\n')[0]}`];
-  }
-  const out: string[] = [];
-  const allowed = new Set<string>(SESSION_PLACEHOLDERS);
-  const path = (node: hbs.AST.Expression) => {
-    if (node.type !== 'PathExpression') return;
-    const name = (node as hbs.AST.PathExpression).original;
-    if (!allowed.has(name)) out.push(`unknown placeholder {{${name}}}; known: ${SESSION_PLACEHOLDERS.join(', ')}`);
-  };
-  const walk = (program: hbs.AST.Program) => {
-    for (const st of program.body) {
-      if (st.type === 'MustacheStatement') {
-        const m = st as hbs.AST.MustacheStatement;
-        if (m.params.length > 0) out.push(`helpers are not available in internalPath ({{${(m.path as hbs.AST.PathExpression).original} …}})`);
-        else path(m.path as hbs.AST.Expression);
-      } else if (st.type === 'BlockStatement') {
-        const b = st as hbs.AST.BlockStatement;
-        const helper = (b.path as hbs.AST.PathExpression).original;
-        if (!BLOCK_HELPERS.has(helper)) out.push(`only {{#if}} and {{#unless}} blocks are available, not {{#${helper}}}`);
-        b.params.forEach(path);
-        walk(b.program);
-        if (b.inverse) walk(b.inverse);
-      } else if (st.type === 'PartialStatement' || st.type === 'PartialBlockStatement' || st.type === 'DecoratorBlock') {
-        out.push('partials are not available in internalPath');
-      }
-    }
-  };
-  walk(ast);
-  return out;
+/**
+ * A place in the template as a place in the file: exact when the scalar's
+ * source is the template verbatim (plain, or quoted without escapes before
+ * it); otherwise the value's start.
+ */
+function templateLocation(source: SourceMap, pointer: string, template: string, at: TemplateProblem): Location {
+  const pos = source.positions.get(pointer);
+  if (!pos) return position(source, pointer, 'value');
+  const text = source.lines.text;
+  const start = [pos.value, pos.value + 1].find((o) => text.startsWith(template, o));
+  if (start === undefined) return source.lines.locate(source.file, pos.value);
+  const lines = template.split('\n');
+  const before = lines.slice(0, at.line - 1).reduce((n, l) => n + l.length + 1, 0);
+  return source.lines.locate(source.file, start + before + at.column);
 }

@@ -5,6 +5,8 @@
  * env, secret variables from a named Secret (key = variable name), the
  * user as runAsUser. Docker arguments with a Pod equivalent are mapped
  * (--privileged, --cap-add, --shm-size); all are kept in an annotation.
+ * Command and env values are written with `$` as `$$` (kubeLiteral), so
+ * the kubelet's variable expansion cannot rewrite them.
  */
 import { EnvctlError } from '../model/errors.js';
 import { lifecycleScript } from './lifecycle.js';
@@ -53,14 +55,14 @@ export function podManifest(spec: RunSpec, opts: PodOptions): PodManifest {
   }
   const env = spec.variables.map((v) => ('secret' in v
     ? { name: v.name, valueFrom: { secretKeyRef: { name: opts.secretName, key: v.name } } }
-    : { name: v.name, value: v.value }));
+    : { name: v.name, value: kubeLiteral(v.value) }));
   const docker = dockerToPod(spec.dockerArguments);
   const securityContext: Record<string, unknown> = { ...docker.securityContext };
   if (opts.user) Object.assign(securityContext, { runAsUser: opts.user.uid, runAsGroup: opts.user.gid });
   const container: Record<string, unknown> = {
     name: 'main',
     image: spec.image,
-    command: ['/bin/sh', '-c', lifecycleScript(spec, { command, projectDir })],
+    command: ['/bin/sh', '-c', lifecycleScript(spec, { command, projectDir })].map(kubeLiteral),
     workingDir: projectDir,
     env,
     ...(ports.length ? { ports } : {}),
@@ -87,6 +89,18 @@ export function podManifest(spec: RunSpec, opts: PodOptions): PodManifest {
       ...(docker.volumes.length ? { volumes: docker.volumes } : {}),
     },
   };
+}
+
+/**
+ * The kubelet expands `$(NAME)` in a container's command, args and env
+ * values from the container's environment, and reads `$$` as one `$`
+ * (EnvVar.value and Container.command in the core/v1 API reference: "Double
+ * $$ are reduced to a single $ … Escaped references will never be
+ * expanded"). Every `$` doubled: the process sees exactly the text written,
+ * the same as the Dockerfile's ENV, where `$` is escaped too.
+ */
+export function kubeLiteral(value: string): string {
+  return value.replace(/\$/g, '$$$$');
 }
 
 /** The Pod settings some docker arguments have; the rest only travel in the annotation. */
