@@ -99,8 +99,10 @@ describe('ledger: records and the active revision', () => {
   });
 
   it('results files of format 1 are read with their records upgraded; a bad one is an input error', () => {
-    const builds = [{ environment: 'e', record: rec({ id: 'r', revision: 2, status: 'failed', reason: 'registry 127.0.0.1:5115: push failed' }) }];
-    const read = parseResults(JSON.stringify({ format: 'envctl-results/1', head: 'h', builds }), 'r.json');
+    // Entries are checked now (test/record-hostile.test.ts): a well-formed content key and head.
+    const builds = [{ environment: 'e', record: rec({ id: 'r', revision: 2, status: 'failed', reason: 'registry 127.0.0.1:5115: push failed', contentKey: `sha256:${'a'.repeat(64)}` }) }];
+    const read = parseResults(JSON.stringify({ format: 'envctl-results/1', head: 'a'.repeat(40), builds }), 'r.json');
+    expect(read.refused).to.deep.equal([]);
     expect(read.format).to.equal(RESULTS_FORMAT).and.equal('envctl-results/2');
     expect(read.builds[0]!.record.failure).to.deep.equal({ kind: 'registry', host: 'registry 127.0.0.1:5115' });
     const err = (() => {

@@ -10,9 +10,11 @@ import { formatResults } from '../src/ledger/results.js';
 import { commit, git } from './fixtures/repo.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
 
+/** The commit the environments a and b were added in (records name a revision's commit, which record checks). */
+let added = '';
 const rec = (id: string, revision: number, status: BuildRecord['status']): BuildRecord => ({
-  id, revision, commit: 'c'.repeat(40), contentKey: `sha256:${id}`, status, startedAt: `2026-01-01T00:00:0${revision}Z`,
-  ...(status === 'succeeded' ? { digest: `sha256:${String(revision).repeat(64)}` } : { reason: 'RUN exited with 1' }),
+  id, revision, commit: added, contentKey: `sha256:${String(revision).repeat(64)}`, status, startedAt: `2026-01-01T00:00:0${revision}Z`,
+  ...(status === 'succeeded' ? { digest: `sha256:${String(revision).repeat(64)}` } : { reason: 'RUN exited with 1', failure: { kind: 'build' as const } }),
 });
 
 async function envctl(dir: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -29,12 +31,17 @@ describe('record: results files into the ledger', function () {
   beforeEach(async () => {
     dir = await tempDir('envctl-record-');
     await git(dir, 'init', '-q', '-b', 'main');
-    await commit(dir, { 'envctl.yaml': yaml('registry: { address: "127.0.0.1:1" }') }, 'initial');
+    await commit(dir, {
+      'envctl.yaml': yaml('registry: { address: "127.0.0.1:1" }'),
+      'environments/a.yaml': yaml('title: A', 'owner: "@o"', 'instructions: RUN true'),
+      'environments/b.yaml': yaml('title: B', 'owner: "@o"', 'instructions: RUN true'),
+    }, 'initial');
+    added = await git(dir, 'rev-parse', 'HEAD');
   });
   afterEach(() => removeDir(dir));
 
   it('records a file and a folder of files in one commit; a failed build exits 1', async () => {
-    await writeFile(join(dir, 'one.json'), formatResults('h'.repeat(40), [{ environment: 'a', record: rec('a1', 1, 'succeeded') }]));
+    await writeFile(join(dir, 'one.json'), formatResults(added, [{ environment: 'a', record: rec('a1', 1, 'succeeded') }]));
     await mkdir(join(dir, 'more'));
     await writeFile(join(dir, 'more', 'two.json'), formatResults(null, [{ environment: 'b', record: rec('b1', 1, 'failed') }]));
     await writeFile(join(dir, 'more', 'notes.txt'), 'not results\n');

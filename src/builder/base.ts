@@ -72,8 +72,7 @@ export async function makeBase(root: string, config: Config, log: (line: string)
   if (!mirror) {
     throw inputError('debian-mirror-missing', 'no Debian mirror: this machine\'s apt names none', { hint: 'set defaultBase.debootstrap.mirror in envctl.yaml' });
   }
-  const work = statePaths.base(root);
-  const rootfs = join(work, 'rootfs');
+  const { dir: work, rootfs } = await statePaths.base(root); // checked: no link on the way (store/paths.ts)
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   log(`debootstrap --variant=${d.variant} ${d.suite} from ${mirror}`);

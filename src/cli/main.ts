@@ -77,6 +77,7 @@ export async function main(argv: string[], given: Io): Promise<number> {
  */
 const NOT_THE_COMMAND_LINE = new Set([
   'history-shallow', 'branch-not-found', 'ledger-not-json', 'ledger-format-unknown', 'ledger-malformed', 'git-alternates', 'debian-mirror-missing',
+  'state-folder-tracked', 'state-folder-link', 'state-folder-not-folder',
 ]);
 
 /**

@@ -1,3 +1,4 @@
+import { refusedLine } from '../ledger/results.js';
 import { plural } from '../model/words.js';
 import { openRepository } from '../repository/index.js';
 import { recordResults, type RecordStep } from '../sync/record.js';
@@ -10,8 +11,10 @@ export const record: Command = {
 
 The final job of a CI matrix: each matrix job ran envctl sync --only GROUP
 --results FILE; this records every result in the ledger in one commit on the
-state branch. A folder stands for the .json files in it. Exit 1 when a build
-failed.
+state branch. A folder stands for the .json files in it. Every entry is
+checked (an environment of this repository at its commit, well-formed
+fields); a bad entry or an unreadable file is named and left out, the rest
+recorded. Exit 1 when a build failed or anything was left out.
   --push REMOTE  push the state branch to REMOTE afterwards (another sync's
                  records are merged in if it pushed first)
   --github       per environment a commit status envctl/<name> on the synced
@@ -27,8 +30,11 @@ failed.
       ...(typeof args.values.push === 'string' ? { push: args.values.push } : {}),
       ...(args.values.github ? { github: { env: io.env, log: (m: string) => io.err(m) } } : {}),
     });
+    // Each refused entry by name (quoted: a name may hold a line break or a terminal escape), the rest recorded.
+    for (const u of result.unreadable) io.err(`envctl record: ${u.message}; nothing in it is recorded`);
+    for (const r of result.refused) io.err(`envctl record: ${refusedLine(r)}`);
     if (result.builds === 0) io.out('nothing to record: no builds in the results');
-    return result.failed > 0 ? 1 : 0;
+    return result.failed > 0 || result.refused.length > 0 || result.unreadable.length > 0 ? 1 : 0;
   },
 };
 

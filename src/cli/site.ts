@@ -23,6 +23,7 @@ pages work from file:// and from GitHub Pages.`,
     const root = repoDir(args, io);
     const out = resolve(io.cwd, args.values.out);
     const written = await writeSite(root, out);
+    for (const w of written.warnings) io.err(`warning: ${printable(w)}`);
     io.err(`wrote ${written.pages} pages for ${plural(written.environments, 'environment')} to ${printable(out)}`);
     return 0;
   },

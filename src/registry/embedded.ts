@@ -17,7 +17,7 @@ import { link, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import type { Config } from '../model/config.js';
 import { EnvctlError } from '../model/errors.js';
-import { statePaths } from '../store/paths.js';
+import { repositoryOfRegistry, statePaths } from '../store/paths.js';
 
 export interface RunningRegistry {
   address: string;
@@ -79,7 +79,7 @@ function safeDecode(value: string): string {
 
 function portTaken(port: number, answer: Exclude<Answer, { kind: 'free' | 'ours' }>): RegistryUnavailable {
   // The other registry sends its data folder, .envctl/registry inside its repository: name the repository.
-  const other = answer.kind === 'foreign' ? answer.root?.replace(/\/\.envctl\/registry$/, '') : undefined;
+  const other = answer.kind === 'foreign' && answer.root !== undefined ? repositoryOfRegistry(answer.root) : undefined;
   const what = other !== undefined ? `the embedded registry of another repository (${other})`
     : answer.kind === 'foreign' ? 'a server that is not this repository\'s embedded registry'
     : `something that is not this repository's embedded registry (it gave no HTTP answer: ${answer.why})`;
@@ -95,7 +95,7 @@ function portTaken(port: number, answer: Exclude<Answer, { kind: 'free' | 'ours'
  * and nobody reads half a file. A file that is not an id is replaced.
  */
 async function registryId(root: string): Promise<string> {
-  const path = statePaths.registryId(root);
+  const path = await statePaths.registryId(root);
   const valid = (text: string | undefined) => (text !== undefined && /^[0-9a-f]{32}$/.test(text.trim()) ? text.trim() : undefined);
   const read = async () => valid(await readFile(path, 'utf8').catch(() => undefined));
   const existing = await read();
@@ -119,16 +119,17 @@ async function registryId(root: string): Promise<string> {
 
 export async function ensureEmbeddedRegistry(root: string, port: number): Promise<RunningRegistry> {
   const address = `127.0.0.1:${port}`;
-  await mkdir(join(statePaths.registry(root), 'data'), { recursive: true });
+  const paths = await statePaths.registry(root); // checked: no link on the way (store/paths.ts)
+  await mkdir(paths.data, { recursive: true });
   // Absolute and resolved: the registry's config names its data folder so, whatever folder envctl was started in.
-  const dir = await realpath(statePaths.registry(root));
+  const dir = await realpath(paths.dir);
   const own: Identity = { id: await registryId(root), dir };
   const before = await whoAnswers(address, own);
   if (before.kind === 'ours') return { address, started: false, stop: async () => undefined };
   if (before.kind !== 'free') throw portTaken(port, before);
   const binary = ['/usr/bin/docker-registry', '/usr/local/bin/docker-registry', '/usr/bin/registry'].find((p) => existsSync(p));
   if (!binary) throw new RegistryUnavailable('registry-binary-missing', 'it needs Debian\'s docker-registry package, which is not installed', 'run scripts/ensure.sh apt docker-registry (or set registry.address in envctl.yaml)');
-  const config = join(dir, 'config.yml');
+  const config = paths.config;
   await writeFile(config, [
     'version: 0.1',
     'log: { level: warn }',
@@ -136,7 +137,7 @@ export async function ensureEmbeddedRegistry(root: string, port: number): Promis
     `http: { addr: "${address}", headers: { ${ID_HEADER}: [${JSON.stringify(own.id)}], ${ROOT_HEADER}: [${JSON.stringify(encodeURIComponent(dir))}] } }`,
     '',
   ].join('\n'));
-  const log = openSync(join(dir, 'registry.log'), 'a');
+  const log = openSync(paths.log, 'a');
   // A daemon outliving this call: node's spawn (argument array, no shell) detached from our process group.
   const child = spawn(binary, ['serve', config], { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);

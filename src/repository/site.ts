@@ -4,8 +4,7 @@
  * pages from src/site/ (pure), plus copies of the build logs kept here.
  */
 import { createTwoFilesPatch } from 'diff';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { replaceDir } from '../files/write.js';
 import { readLedger } from '../git/ledger.js';
@@ -18,19 +17,23 @@ import type { SiteData, SiteEnvironment, SiteRevision } from '../site/model.js';
 import { environmentAt } from './history.js';
 import { openRepository, validateRepository } from './index.js';
 import { revisionsOf } from '../store/revision-index.js';
-import { LOG_PATH } from '../store/paths.js';
+import { copyLog, logFolder, siteLog, type CheckedLog } from './site-logs.js';
 
 export interface GatheredSite {
   data: SiteData;
-  /** Log files to copy: path in the site → file here. */
-  logs: Map<string, string>;
+  /** Log files to copy: path in the site → the file here, as looked at (copied only if it is still that file). */
+  logs: Map<string, CheckedLog>;
+  /** Logs left out, and why, one line each. */
+  warnings: string[];
 }
 
 export async function gatherSite(root: string, opts: { now?: Date } = {}): Promise<GatheredSite> {
   const repo = await openRepository(root);
   const { config } = repo;
   const [{ environments, consumers }, { ledger }] = await Promise.all([validateRepository(repo, { offline: true }), readLedger(root, config.stateBranch)]);
-  const logs = new Map<string, string>();
+  const logs = new Map<string, CheckedLog>();
+  const warnings: string[] = [];
+  const logsAt = await logFolder(root, warnings);
   const out: SiteEnvironment[] = [];
   for (const env of [...environments].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const revisions = await revisionsOf(root, config, env.name);
@@ -57,7 +60,11 @@ export async function gatherSite(root: string, opts: { now?: Date } = {}): Promi
       dockerArguments: spec.dockerArguments ?? [],
       activeRevision: active,
       latestRevision: latest?.number ?? null,
-      revisions: revisions.map((r) => siteRevision(r, attempts.get(r.number), active, root, logs)).reverse(),
+      revisions: (await Promise.all(revisions.map(async (r) => {
+        const b = attempts.get(r.number);
+        const log = b?.log !== undefined ? await siteLog(logsAt, b.log, `${env.name} revision ${r.number}`, logs, warnings) : undefined;
+        return siteRevision(r, b, active, log);
+      }))).reverse(),
       users: consumers.filter((c) => environmentOf(c.spec).name === env.name).map((c) => ({ kind: c.kind, name: c.name, revision: environmentOf(c.spec).revision, file: c.file })),
       dockerfiles: {
         ...(activeFile !== undefined ? { active: activeFile } : {}),
@@ -73,10 +80,12 @@ export async function gatherSite(root: string, opts: { now?: Date } = {}): Promi
   return {
     data: { title, generatedAt: (opts.now ?? new Date()).toISOString(), ...(config.source ? { source: config.source.replace(/\/+$/, '') } : {}), environments: out },
     logs,
+    warnings,
   };
 }
 
-function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | null, root: string, logs: Map<string, string>): SiteRevision {
+/** `logHref`: the log as linked from the page (a CI URL, or the site's copy of a checked local log). */
+function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | null, logHref: string | undefined): SiteRevision {
   let build: SiteRevision['build'] = null;
   if (b) {
     build = { status: b.status, startedAt: b.startedAt };
@@ -89,13 +98,7 @@ function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | 
     if (b.reason) build.reason = b.reason;
     if (b.failure) build.failure = b.failure.kind;
     if (b.reusedFrom !== undefined) build.reusedFrom = b.reusedFrom;
-    // Logs kept on this machine are copied into the site; a CI URL is linked as it is.
-    if (b.log && /^https?:\/\//.test(b.log)) build.logHref = b.log;
-    // Only a log sync wrote: the ledger is data, and a path in it must not publish any other file.
-    else if (b.log && LOG_PATH.test(b.log) && existsSync(join(root, b.log))) {
-      logs.set(`logs/${basename(b.log)}`, join(root, b.log));
-      build.logHref = `logs/${basename(b.log)}`;
-    }
+    if (logHref !== undefined) build.logHref = logHref;
   }
   return {
     number: r.number, summary: r.subject, author: r.author, date: new Date(r.time * 1000).toISOString(), commit: r.commit,
@@ -104,18 +107,19 @@ function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | 
 }
 
 /** Writes the whole site into `out`, replacing what was there only once it is complete. */
-export async function writeSite(root: string, out: string, opts: { now?: Date } = {}): Promise<{ pages: number; environments: number }> {
-  const { data, logs } = await gatherSite(root, opts);
+export async function writeSite(root: string, out: string, opts: { now?: Date } = {}): Promise<{ pages: number; environments: number; warnings: string[] }> {
+  const { data, logs, warnings } = await gatherSite(root, opts);
   const files = renderSite(data);
   await replaceDir(out, async (dir) => {
     for (const [path, text] of files) {
       await mkdir(dirname(join(dir, path)), { recursive: true });
       await writeFile(join(dir, path), text);
     }
-    for (const [path, from] of logs) {
+    for (const [path, log] of logs) {
       await mkdir(dirname(join(dir, path)), { recursive: true });
-      await copyFile(from, join(dir, path));
+      const why = await copyLog(log, join(dir, path));
+      if (why !== undefined) warnings.push(`${log.what}: its log ${log.name} is not in the site: ${why}`);
     }
   });
-  return { pages: [...files.keys()].filter((p) => p.endsWith('.html')).length, environments: data.environments.length };
+  return { pages: [...files.keys()].filter((p) => p.endsWith('.html')).length, environments: data.environments.length, warnings };
 }

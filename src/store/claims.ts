@@ -22,7 +22,7 @@ export interface Claim {
 }
 
 const dirOf = statePaths.claims;
-const fileOf = (root: string, environment: string) => join(dirOf(root), `${environment}.json`);
+const fileOf = async (root: string, environment: string) => join(await dirOf(root), `${environment}.json`);
 
 /** Whether a process still runs (EPERM: it runs, as another user). */
 export function alive(pid: number): boolean {
@@ -38,7 +38,7 @@ export function alive(pid: number): boolean {
 export async function readClaim(root: string, environment: string): Promise<Claim | undefined> {
   let claim: Claim;
   try {
-    claim = JSON.parse(await readFile(fileOf(root, environment), 'utf8')) as Claim;
+    claim = JSON.parse(await readFile(await fileOf(root, environment), 'utf8')) as Claim;
   } catch {
     return undefined;
   }
@@ -46,16 +46,17 @@ export async function readClaim(root: string, environment: string): Promise<Clai
 }
 
 export async function liveClaims(root: string): Promise<Claim[]> {
-  const names = await readdir(dirOf(root)).catch(() => [] as string[]);
+  const names = await readdir(await dirOf(root)).catch(() => [] as string[]);
   // <name>.json are claims; <name>.lock and dot files are the claims' own machinery.
   const claims = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readClaim(root, n.slice(0, -5))));
   return claims.filter((c): c is Claim => c !== undefined);
 }
 
 async function writeClaim(root: string, claim: Claim): Promise<void> {
-  const tmp = join(dirOf(root), `.${claim.environment}.${process.pid}.${Date.now()}`);
+  const dir = await dirOf(root);
+  const tmp = join(dir, `.${claim.environment}.${process.pid}.${Date.now()}`);
   await writeFile(tmp, `${JSON.stringify(claim)}\n`);
-  await rename(tmp, fileOf(root, claim.environment)); // the claim appears whole
+  await rename(tmp, join(dir, `${claim.environment}.json`)); // the claim appears whole
 }
 
 /**
@@ -65,8 +66,9 @@ async function writeClaim(root: string, claim: Claim): Promise<void> {
  * A lock whose process is gone is taken over; it is held for milliseconds.
  */
 async function withLock<T>(root: string, environment: string, fn: () => Promise<T>): Promise<T> {
-  await mkdir(dirOf(root), { recursive: true });
-  const lock = join(dirOf(root), `${environment}.lock`);
+  const dir = await dirOf(root);
+  await mkdir(dir, { recursive: true });
+  const lock = join(dir, `${environment}.lock`);
   for (let wait = 2, waited = 0; ; wait = Math.min(wait * 2, 50)) {
     try {
       const handle = await open(lock, 'wx');
@@ -129,6 +131,6 @@ export async function supersededBy(root: string, environment: string, revision: 
 export async function release(root: string, environment: string): Promise<void> {
   await withLock(root, environment, async () => {
     const held = await readClaim(root, environment);
-    if (held?.pid === process.pid) await rm(fileOf(root, environment), { force: true });
+    if (held?.pid === process.pid) await rm(await fileOf(root, environment), { force: true });
   });
 }

@@ -17,7 +17,7 @@ export interface KeyMemo {
 }
 
 export async function openKeyMemo(root: string, fingerprint: string): Promise<KeyMemo> {
-  const path = statePaths.keyMemo(root, fingerprint);
+  const path = await statePaths.keyMemo(root, fingerprint);
   let memo: Record<string, string | null> = {};
   try {
     memo = JSON.parse(await readFile(path, 'utf8')) as Record<string, string | null>;

@@ -20,28 +20,27 @@ export interface BuildNote {
   before: string[];
 }
 
-const fileOf = (root: string, environment: string) => join(statePaths.leftovers(root), `${environment}.json`);
-
 export async function noteBuildStart(root: string, note: Omit<BuildNote, 'pid'>): Promise<void> {
-  await mkdir(statePaths.leftovers(root), { recursive: true });
-  await writeFile(fileOf(root, note.environment), `${JSON.stringify({ ...note, pid: process.pid })}\n`);
+  await mkdir(await statePaths.leftovers(root), { recursive: true });
+  await writeFile(await statePaths.leftoverNote(root, note.environment), `${JSON.stringify({ ...note, pid: process.pid })}\n`);
 }
 
 export async function noteBuildEnd(root: string, environment: string): Promise<void> {
-  await rm(fileOf(root, environment), { force: true });
+  await rm(await statePaths.leftoverNote(root, environment), { force: true });
 }
 
 /** Every note, split by whether its build's process still runs. */
 export async function buildNotes(root: string): Promise<{ live: BuildNote[]; dead: BuildNote[] }> {
-  const names = await readdir(statePaths.leftovers(root)).catch(() => [] as string[]);
+  const dir = await statePaths.leftovers(root);
+  const names = await readdir(dir).catch(() => [] as string[]);
   const live: BuildNote[] = [];
   const dead: BuildNote[] = [];
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     let note: BuildNote;
     try {
-      note = JSON.parse(await readFile(join(statePaths.leftovers(root), name), 'utf8')) as BuildNote;
+      note = JSON.parse(await readFile(join(dir, name), 'utf8')) as BuildNote;
     } catch {
-      await rm(join(statePaths.leftovers(root), name), { force: true }); // half-written by a killed sync
+      await rm(join(dir, name), { force: true }); // half-written by a killed sync
       continue;
     }
     if (!Array.isArray(note.before) || (note.driver !== 'overlay' && note.driver !== 'vfs')) continue;

@@ -14,7 +14,7 @@
  * head not being on the branch's first-parent chain, and rebuilt.
  */
 import { mkdir, open, readFile, rm, stat, truncate } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
 import { openObjects, resolveBranch, walkHistory, type EnvironmentEntry, type HistorySource, type HistoryStep, type WalkEnd } from '../git/history.js';
 import { specValueAt } from '../git/spec-value.js';
@@ -47,8 +47,9 @@ export interface RevisionLog {
   read(environment?: string): Promise<Revision[]>;
 }
 
-export function cacheDir(root: string, branch: string): string {
-  return statePaths.revisionIndex(root, branch);
+/** The index's folder (checked: see store/paths.ts). */
+export async function cacheDir(root: string, branch: string): Promise<string> {
+  return (await statePaths.revisionIndex(root, branch)).dir;
 }
 
 /**
@@ -61,7 +62,7 @@ export function cacheDir(root: string, branch: string): string {
 const updating = new Map<string, Promise<unknown>>();
 
 export async function updateRevisions(root: string, config: Config, branch = config.branch): Promise<RevisionLog> {
-  const dir = resolve(cacheDir(root, branch));
+  const dir = resolve(await cacheDir(root, branch));
   const run = (updating.get(dir) ?? Promise.resolve()).catch(() => undefined).then(() => updateIndex(root, config, branch));
   updating.set(dir, run);
   try {
@@ -72,9 +73,7 @@ export async function updateRevisions(root: string, config: Config, branch = con
 }
 
 async function updateIndex(root: string, config: Config, branch: string): Promise<RevisionLog> {
-  const dir = cacheDir(root, branch);
-  const indexPath = join(dir, 'index.json');
-  const logPath = join(dir, 'revisions.jsonl');
+  const { dir, index: indexPath, log: logPath } = await statePaths.revisionIndex(root, branch);
   const src: HistorySource = { dir: root, folder: config.environmentsDir };
   const head = await resolveBranch(root, branch);
   if (head === undefined) return { head, added: 0, rebuilt: false, entries: {}, read: async () => [] };

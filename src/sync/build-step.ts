@@ -46,14 +46,15 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   // to the builder, which may have it locally or will fail pulling it.
   const baseDigest = rendered.from.includes('@') ? rendered.from.split('@')[1] : await resolveDigest(rendered.from, ctx.access);
   if (baseDigest) record.baseDigest = baseDigest;
-  const dir = statePaths.build(root, step.environment);
+  const dir = await statePaths.build(root, step.environment); // checked: no link on the way (store/paths.ts)
   await replaceDir(dir, (d) => layOut(d, rendered.dockerfile, env));
-  await mkdir(statePaths.logs(root), { recursive: true });
-  record.log = statePaths.log(step.environment, step.revision, record.startedAt);
+  await mkdir(await statePaths.logs(root), { recursive: true });
+  const log = await statePaths.log(root, step.environment, step.revision, record.startedAt);
+  record.log = log.relative;
   record.builder = builder.version;
   await markBuilding(root, step.environment, step.revision);
   ctx.progress({ environment: step.environment, revision: step.revision, state: 'building', message: `building (${step.reason})` });
-  const logFile = join(root, record.log);
+  const logFile = log.file;
   const login = await writeLoginFile(config.registry.address);
   try {
     const build = () => builder.buildAndPush({

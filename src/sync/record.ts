@@ -9,7 +9,12 @@ import { join, resolve } from 'node:path';
 import { recordBuilds } from '../git/ledger.js';
 import { pushLedger } from '../git/remote.js';
 import { githubClient, reportBuilds, runUrl } from '../github/index.js';
-import { parseResults, recordsByEnvironment, summaryOf, type Results } from '../ledger/results.js';
+import { entriesAt, openObjects } from '../git/history.js';
+import { ObjectStoreError } from '../git/objects.js';
+import {
+  parseResults, recordsByEnvironment, refuseDuplicates, refuseWhere, ResultsFormatError, RESULTS_MAX_BYTES, safePath, summaryOf,
+  type ReadResults, type RefusedBuild,
+} from '../ledger/results.js';
 import { inputError } from '../model/errors.js';
 import type { Repository } from '../repository/index.js';
 
@@ -35,18 +40,32 @@ export interface RecordResult {
   failed: number;
   /** The ledger commit; absent when the results held no builds. */
   commit?: string;
+  /** Entries not recorded, each with its reason (refusedLine words it); the rest were. */
+  refused: RefusedBuild[];
+  /** Results files not read at all, with the reason. */
+  unreadable: { path: string; message: string }[];
 }
 
 export async function recordResults(repo: Repository, opts: RecordOptions): Promise<RecordResult> {
   const progress = opts.progress ?? (() => undefined);
-  const all: Results[] = [];
+  const all: ReadResults[] = [];
+  const unreadable: RecordResult['unreadable'] = [];
   for (const file of await resultsFiles(opts.cwd, opts.files)) {
-    all.push(parseResults(await readFile(resolve(opts.cwd, file), 'utf8'), file));
+    try {
+      all.push(parseResults(await readResultsFile(resolve(opts.cwd, file), file), file));
+    } catch (err) {
+      // One unreadable file does not lose the others' results; it is named and the exit says so.
+      if (!(err instanceof ResultsFormatError)) throw err;
+      unreadable.push({ path: file, message: err.message });
+    }
   }
+  refuseDuplicates(all);
+  refuseUnknown(repo, all);
+  const refused = all.flatMap((r) => r.refused);
   const builds = all.flatMap((r) => r.builds);
   const head = all.find((r) => r.head)?.head ?? null;
   const failed = builds.filter((b) => b.record.status === 'failed').length;
-  if (builds.length === 0) return { builds: 0, failed: 0 };
+  if (builds.length === 0) return { builds: 0, failed: 0, refused, unreadable };
   const branch = repo.config.stateBranch;
   const commit = await recordBuilds(repo.root, branch, recordsByEnvironment(all), { summary: summaryOf(builds.map((b) => b.record), head) });
   progress({ step: 'recorded', builds: builds.length, failed, branch, commit });
@@ -62,17 +81,64 @@ export async function recordResults(repo: Repository, opts: RecordOptions): Prom
     const done = await reportBuilds(githubClient({ env, log }), sha, builds, logUrl ? { logUrl } : {});
     progress({ step: 'reported', statuses: done.statuses, deployments: done.deployments });
   }
-  return { builds: builds.length, failed, commit };
+  return { builds: builds.length, failed, commit, refused, unreadable };
 }
 
-/** Files as given; a folder stands for its .json files (a CI job's downloaded artifacts). */
+/**
+ * Refuses entries whose environment did not exist at the record's commit
+ * (or whose commit is not in this repository): a results file is data from
+ * another job, and only environments of this repository get ledger files.
+ */
+function refuseUnknown(repo: Repository, all: ReadResults[]): void {
+  const src = { dir: repo.root, folder: repo.config.environmentsDir };
+  const wanted = new Map<string, Set<string>>();
+  for (const b of all.flatMap((r) => r.builds)) wanted.set(b.record.commit, (wanted.get(b.record.commit) ?? new Set()).add(b.environment));
+  // Per commit, only the environments named at it are looked up: a tree read per commit, not a listing of thousands.
+  const found = new Map<string, Set<string> | undefined>();
+  const store = openObjects(repo.root);
+  try {
+    for (const [commit, names] of wanted) {
+      try {
+        found.set(commit, store.read(commit).type === 'commit' ? new Set(entriesAt(src, commit, names, store).keys()) : undefined);
+      } catch (err) {
+        if (!(err instanceof ObjectStoreError)) throw err;
+        found.set(commit, undefined);
+      }
+    }
+  } finally {
+    store.close();
+  }
+  for (const r of all) {
+    refuseWhere(r, (b) => {
+      const names = found.get(b.record.commit);
+      if (names === undefined) return `commit ${b.record.commit.slice(0, 12)} is not a commit of this repository`;
+      return names.has(b.environment) ? undefined : `no such environment in ${repo.config.environmentsDir}/ at commit ${b.record.commit.slice(0, 12)}`;
+    });
+  }
+}
+
+/** A results file's text: a plain file (not a FIFO or device, which would block or never end) of a bounded size. */
+async function readResultsFile(abs: string, path: string): Promise<string> {
+  const info = await stat(abs);
+  if (!info.isFile()) throw new ResultsFormatError('results-not-a-file', path, 'not a plain file');
+  if (info.size > RESULTS_MAX_BYTES) throw new ResultsFormatError('results-too-large', path, `${info.size} bytes, more than a results file holds (${RESULTS_MAX_BYTES})`);
+  const text = await readFile(abs);
+  // Read again: a file that grew after the look is cut off as too large rather than read unbounded.
+  if (text.length > RESULTS_MAX_BYTES) throw new ResultsFormatError('results-too-large', path, `more than ${RESULTS_MAX_BYTES} bytes`);
+  return text.toString('utf8');
+}
+
+/** Files as given; a folder stands for its plain .json files (a CI job's downloaded artifacts). */
 async function resultsFiles(cwd: string, given: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const name of given) {
     const info = await stat(resolve(cwd, name)).catch(() => undefined);
-    if (!info) throw inputError('results-missing', `no results file or folder ${name}`, { data: { path: name } });
+    if (!info) throw inputError('results-missing', `no results file or folder ${safePath(name)}`, { data: { path: name } });
     if (!info.isDirectory()) out.push(name);
-    else out.push(...(await readdir(resolve(cwd, name))).filter((f) => f.endsWith('.json')).sort().map((f) => join(name, f)));
+    else {
+      const entries = await readdir(resolve(cwd, name), { withFileTypes: true });
+      out.push(...entries.filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => e.name).sort().map((f) => join(name, f)));
+    }
   }
   return out;
 }
