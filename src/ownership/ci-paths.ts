@@ -62,10 +62,11 @@ export function workflowPaths(file: CiFile, actionDir?: string): CiPath[] {
     if (!Array.isArray(list)) return;
     for (const step of list) {
       if (!isRecord(step)) continue;
-      const wd = typeof step['working-directory'] === 'string' ? join(dir, step['working-directory']) : dir;
+      // A step's working-directory replaces the default; both are relative to the workspace.
+      const wd = typeof step['working-directory'] === 'string' ? step['working-directory'] : dir;
       if (typeof step['working-directory'] === 'string') add(cleanPath(wd));
       if (typeof step.uses === 'string') add(localUses(step.uses));
-      if (typeof step.run === 'string') out.push(...shellPaths(step.run, wd ?? '', file.path, actionDir));
+      if (typeof step.run === 'string') out.push(...shellPaths(step.run, wd, file.path, actionDir));
     }
   };
   if (isRecord(doc.jobs)) {

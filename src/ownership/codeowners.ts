@@ -84,6 +84,7 @@ export interface CodeownersRule {
 }
 
 export interface SkippedEnvironment {
+  kind: 'environment' | ConsumerKind;
   /** The environment's name, or `project/churn` for a consumer. */
   name: string;
   path: string;
@@ -125,9 +126,15 @@ export function normalizeOwner(raw: string): string | undefined {
  * Control characters cannot be written at all: undefined.
  */
 export function escapePattern(path: string): string | undefined {
+  const literal = escapeLiteral(path.replace(/^\/+/, ''));
+  return path === '' || literal === undefined ? undefined : `/${literal}`;
+}
+
+/** Path characters with gitignore's meaning escaped; undefined for control characters. */
+function escapeLiteral(text: string): string | undefined {
   // eslint-disable-next-line no-control-regex
-  if (path === '' || /[\u0000-\u001f\u007f]/.test(path)) return undefined;
-  return `/${path.replace(/^\/+/, '').replace(/[ \t\\#*?[\]!]/g, '\\$&')}`;
+  if (/[\u0000-\u001f\u007f]/.test(text)) return undefined;
+  return text.replace(/[ \t\\#*?[\]!]/g, '\\$&');
 }
 
 /** Handles compared as GitHub does: case-insensitively. The first spelling is kept. */
@@ -169,7 +176,7 @@ function environmentRules(input: CodeownersInput, administrators: string[], skip
   const adminRules = administrators.length > 0;
   const out: CodeownersRule[] = [];
   for (const env of byName(input.environments)) {
-    const owned = ownerPattern(env, env.name, skipped);
+    const owned = ownerPattern(env, 'environment', env.name, skipped);
     if (owned === undefined) continue;
     const why = env.visibility === 'global' ? 'global' as const
       : allowedBy(input.administratorFields, env.name) ? 'administratorFields' as const : undefined;
@@ -190,7 +197,7 @@ function consumerRulesOf(consumers: OwnedConsumer[], skipped: SkippedEnvironment
   for (const kind of KIND_ORDER) {
     for (const c of byName(consumers.filter((x) => x.kind === kind))) {
       const key = `${c.kind}/${c.name}`;
-      const owned = ownerPattern(c, key, skipped);
+      const owned = ownerPattern(c, c.kind, key, skipped);
       if (owned !== undefined) out.push({ pattern: owned.pattern, owners: [owned.owner], consumer: key });
     }
   }
@@ -198,9 +205,9 @@ function consumerRulesOf(consumers: OwnedConsumer[], skipped: SkippedEnvironment
 }
 
 /** The owner's handle and the entry's pattern, or a skip saying why not. */
-function ownerPattern(entry: { path: string; folder?: boolean; owner: string | undefined }, name: string, skipped: SkippedEnvironment[]) {
+function ownerPattern(entry: { path: string; folder?: boolean; owner: string | undefined }, kind: SkippedEnvironment['kind'], name: string, skipped: SkippedEnvironment[]) {
   const skip = (reason: string) => {
-    skipped.push({ name, path: entry.path, reason });
+    skipped.push({ kind, name, path: entry.path, reason });
     return undefined;
   };
   const owner = typeof entry.owner === 'string' ? normalizeOwner(entry.owner) : undefined;
@@ -263,10 +270,10 @@ function ciPattern(path: string): string | undefined {
   let out = '';
   for (const [i, part] of parts.entries()) {
     if (i % 2 === 1) out += part;
-    else if (part !== '') {
-      const escaped = escapePattern(part);
+    else {
+      const escaped = escapeLiteral(part);
       if (escaped === undefined) return undefined;
-      out += escaped.slice(1);
+      out += escaped;
     }
   }
   return `/${out}`;
