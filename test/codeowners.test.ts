@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/command.js';
 import {
-  CODEOWNERS_FILE, escapePattern, generateCodeowners, normalizeOwner,
+  ADMINISTRATOR_PATTERNS, CODEOWNERS_FILE, escapePattern, generateCodeowners, normalizeOwner,
   type CodeownersInput, type OwnedEnvironment,
 } from '../src/ownership/codeowners.js';
 import { commit, git } from './fixtures/repo.js';
@@ -22,23 +22,46 @@ function ruleLines(text: string): string[] {
 
 /**
  * GitHub's rule for one path: the owners of the LAST rule whose pattern
- * matches. Patterns here are anchored (`/…`); a trailing `/` matches the
- * folder and everything in it, otherwise the exact path. Enough for the
- * patterns the generator writes, with backslash escapes undone.
+ * matches. `*` alone matches every path; other patterns here are anchored
+ * (`/…`), `*` and `?` match within one segment; a trailing `/` matches the
+ * folder and everything in it, no trailing `/` the path itself or, unless it
+ * ends in a wildcard (`docs/*` does not match nested files), a folder of
+ * that name with everything in it. Enough for the patterns the generator
+ * writes, with backslash escapes undone.
  */
 function ownersOf(text: string, path: string): string[] | undefined {
   let owners: string[] | undefined;
   for (const line of ruleLines(text)) {
     const m = /^((?:\\.|\S)+)\s+(.*)$/.exec(line);
     expect(m, `not a rule: ${line}`).to.not.equal(null);
-    const pattern = m![1]!.replace(/\\(.)/g, '$1');
-    expect(pattern.startsWith('/'), pattern).to.equal(true);
-    const p = pattern.slice(1);
-    const hit = p.endsWith('/') ? path.startsWith(p) : path === p;
-    if (hit) owners = m![2]!.split(/\s+/);
+    if (matches(m![1]!, path)) owners = m![2]!.split(/\s+/);
   }
   return owners;
 }
+
+function matches(pattern: string, path: string): boolean {
+  if (pattern === '*') return true;
+  expect(pattern.startsWith('/'), pattern).to.equal(true);
+  let re = '';
+  for (let i = 1; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') re += pattern[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  if (pattern.endsWith('/')) return new RegExp(`^${re}`).test(path);
+  const tail = /[*?]$/.test(pattern) ? '' : '(/.*)?';
+  return new RegExp(`^${re}${tail}$`).test(path);
+}
+
+/** The catch-all first, the owners' rules, then the administrators' fixed block after them. */
+function withAdmins(owners: string, ownerRules: string[]): string[] {
+  return [`* ${owners}`, ...ownerRules, ...ADMINISTRATOR_PATTERNS.map((p) => `${p} ${owners}`)];
+}
+
+/** Rules the command writes for FIXTURE-like repositories: catch-all, owner rules, the fixed block. */
+const ruleCount = (ownerRules: number) => 1 + ownerRules + ADMINISTRATOR_PATTERNS.length;
 
 function env(name: string, owner: string | undefined, extra: Partial<OwnedEnvironment> = {}): OwnedEnvironment {
   return { name, path: extra.folder ? `environments/${name}` : `environments/${name}.yaml`, owner, ...extra };
@@ -57,20 +80,18 @@ describe('codeowners: the generator', () => {
     expect(text.endsWith('\n')).to.equal(true);
   });
 
-  it('lists the configuration first, then one rule per environment in name order', () => {
+  it('lists the catch-all first, then one rule per environment in name order, then the administrators\' files', () => {
     const { text, rules } = generateCodeowners(input([env('zeta', '@zed'), env('alpha', '@al', { folder: true }), env('mid', '@mo')]));
-    expect(ruleLines(text)).to.deep.equal([
-      '/envctl.yaml @acme/admins',
-      '/.github/ @acme/admins',
+    expect(ruleLines(text)).to.deep.equal(withAdmins('@acme/admins', [
       '/environments/alpha/ @al',
       '/environments/mid.yaml @mo',
       '/environments/zeta.yaml @zed',
-    ]);
-    expect(rules.map((r) => r.environment)).to.deep.equal([undefined, undefined, 'alpha', 'mid', 'zeta']);
+    ]));
+    expect(rules.map((r) => r.environment).filter((e) => e !== undefined)).to.deep.equal(['alpha', 'mid', 'zeta']);
   });
 
   it('gives administrators the code that enforces policy, where the repository carries it', () => {
-    const { text } = generateCodeowners(input([env('a', '@alice')], { toolPatterns: ['/src/', '/action.yml'] }));
+    const { text } = generateCodeowners(input([env('a', '@alice')]));
     expect(ownersOf(text, 'src/check/policy.ts')).to.deep.equal(['@acme/admins']);
     expect(ownersOf(text, 'action.yml')).to.deep.equal(['@acme/admins']);
     expect(ownersOf(text, 'environments/a.yaml')).to.deep.equal(['@alice']);
@@ -86,7 +107,8 @@ describe('codeowners: the generator', () => {
     expect(ownersOf(text, 'environments/data/requirements.txt')).to.deep.equal(['@folder-owner']);
     expect(ownersOf(text, 'environments/data/tools/start.sh')).to.deep.equal(['@folder-owner']);
     expect(ownersOf(text, 'environments/data-tools.yaml')).to.deep.equal(['@file-owner']);
-    expect(ownersOf(text, 'environments/data.yaml')).to.equal(undefined);
+    // No environment claims it: the catch-all gives it to the administrators.
+    expect(ownersOf(text, 'environments/data.yaml')).to.deep.equal(['@acme/admins']);
     // The configuration stays with the administrators: no environment rule after it matches it.
     expect(ownersOf(text, 'envctl.yaml')).to.deep.equal(['@acme/admins']);
     expect(ownersOf(text, '.github/CODEOWNERS')).to.deep.equal(['@acme/admins']);
@@ -119,12 +141,10 @@ describe('codeowners: the generator', () => {
       [env('a', '@Acme/Admins', { visibility: 'global' }), env('b', 'alice', { visibility: 'global' })],
       { administrators: ['@acme/admins', 'alice', '@ALICE', 'acme/admins'] },
     ));
-    expect(ruleLines(text)).to.deep.equal([
-      '/envctl.yaml @acme/admins @alice',
-      '/.github/ @acme/admins @alice',
+    expect(ruleLines(text)).to.deep.equal(withAdmins('@acme/admins @alice', [
       '/environments/a.yaml @Acme/Admins @alice',
       '/environments/b.yaml @alice @acme/admins',
-    ]);
+    ]));
   });
 
   it('prefixes bare user names with @ and keeps email addresses', () => {
@@ -143,7 +163,7 @@ describe('codeowners: the generator', () => {
       env('none', undefined),
       env('injected', '@alice\n* @mallory'),
     ]));
-    expect(ruleLines(result.text)).to.deep.equal(['/envctl.yaml @acme/admins', '/.github/ @acme/admins', '/environments/ok.yaml @alice']);
+    expect(ruleLines(result.text)).to.deep.equal(withAdmins('@acme/admins', ['/environments/ok.yaml @alice']));
     expect(result.skipped.map((s) => [s.name, s.reason])).to.deep.equal([
       ['injected', 'owner "@alice\\n* @mallory" is not a GitHub login, @org/team or email address'],
       ['none', 'no owner'],
@@ -175,7 +195,7 @@ describe('codeowners: the generator', () => {
 
   it('leaves out administrators that are not handles, with a warning', () => {
     const result = generateCodeowners(input([env('g', '@alice', { visibility: 'global' })], { administrators: ['@ok', 'two words'] }));
-    expect(ruleLines(result.text)).to.deep.equal(['/envctl.yaml @ok', '/.github/ @ok', '/environments/g.yaml @alice @ok']);
+    expect(ruleLines(result.text)).to.deep.equal(withAdmins('@ok', ['/environments/g.yaml @alice @ok']));
     expect(result.warnings).to.have.length(1);
     expect(result.warnings[0]).to.contain('"two words"');
   });
@@ -239,15 +259,13 @@ describe('codeowners: the command on a git repository', function () {
     const dir = await repo(FILES);
     const first = await run(dir);
     expect(first.code, first.err).to.equal(0);
-    expect(first.out).to.equal('wrote .github/CODEOWNERS (5 rules)');
+    expect(first.out).to.equal(`wrote .github/CODEOWNERS (${ruleCount(3)} rules)`);
     const text = await readFile(join(dir, CODEOWNERS_FILE), 'utf8');
-    expect(ruleLines(text)).to.deep.equal([
-      '/envctl.yaml @acme/admins @root-user',
-      '/.github/ @acme/admins @root-user',
+    expect(ruleLines(text)).to.deep.equal(withAdmins('@acme/admins @root-user', [
       '/environments/platform-gpu.yaml @alice @acme/admins @root-user',
       '/environments/python/ @acme/data',
       '/environments/shared.yaml @bob @acme/admins @root-user',
-    ]);
+    ]));
     const check = await run(dir, '--check');
     expect(check.code, check.out + check.err).to.equal(0);
     expect(check.out).to.contain('is up to date');
@@ -269,7 +287,7 @@ describe('codeowners: the command on a git repository', function () {
     expect(check.err.split('\n')).to.include.members(['-/environments/python/ @acme/data', '+/environments/python/ @acme/ml']);
     expect(await readFile(join(dir, CODEOWNERS_FILE), 'utf8')).to.equal(before);
     const write = await run(dir);
-    expect(write.out).to.equal('wrote .github/CODEOWNERS (5 rules)');
+    expect(write.out).to.equal(`wrote .github/CODEOWNERS (${ruleCount(3)} rules)`);
     expect((await run(dir, '--check')).code).to.equal(0);
   });
 
@@ -305,7 +323,7 @@ describe('codeowners: the command on a git repository', function () {
     });
     const r = await run(dir);
     expect(r.code, r.err).to.equal(0);
-    expect(r.out).to.equal('wrote .github/CODEOWNERS (6 rules)');
+    expect(r.out).to.equal(`wrote .github/CODEOWNERS (${ruleCount(4)} rules)`);
     expect(r.err).to.contain('skipped broken (environments/broken.yaml): no owner');
     expect(r.err).to.contain('skipped bad-yaml (environments/bad-yaml.yaml): no owner');
     expect(r.err).to.match(/2 environments skipped, \d+ load errors? in environments\/; run envctl validate/);
@@ -353,7 +371,7 @@ describe('codeowners: the command on a git repository', function () {
     expect(exists).to.equal(false);
     const written = JSON.parse((await run(dir, '--json')).out) as { written: boolean; rules: unknown[] };
     expect(written.written).to.equal(true);
-    expect(written.rules).to.have.length(5);
+    expect(written.rules).to.have.length(ruleCount(3));
     expect((await run(dir, '--check')).code).to.equal(0);
   });
 
@@ -366,6 +384,6 @@ describe('codeowners: the command on a git repository', function () {
     expect(code).to.equal(0);
     expect(out.join('\n')).to.contain('wrote .github/CODEOWNERS');
     expect(await readFile(join(dir, '.github/workflows/ci.yml'), 'utf8')).to.equal('name: ci\n');
-    expect(ruleLines(await readFile(join(dir, CODEOWNERS_FILE), 'utf8'))).to.have.length(5);
+    expect(ruleLines(await readFile(join(dir, CODEOWNERS_FILE), 'utf8'))).to.have.length(ruleCount(3));
   });
 });

@@ -51,7 +51,8 @@ describe('github: against a local GitHub', function () {
   // Waits are scaled to milliseconds and write pacing is off, so retries cost nothing here.
   const client = (o: GitHubClientOptions = {}) => githubClient({
     token: TOKEN, repository: REPO, baseUrl: gh.url, retry: { retries: 3, baseDelayMs: 1 }, writeIntervalMs: 0,
-    log: (m) => logged.push(m), env: {}, ...o,
+    // An installation token inside Actions (the stand-in's default): comments are github-actions[bot]'s.
+    log: (m) => logged.push(m), env: { GITHUB_ACTIONS: 'true' }, ...o,
   });
 
   describe('sticky comment', () => {
@@ -289,6 +290,8 @@ describe('github: GitHub Enterprise Server', () => {
     expect(gh.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal([
       `GET /api/v3/repos/${REPO}/issues/11/comments`,
       `GET /api/v3/repos/${REPO}/issues/11/comments`,
+      // Whom the token writes as: an installation token is refused GET /user (and no marker comment exists anyway).
+      `GET /api/v3/user`,
       `POST /api/v3/repos/${REPO}/issues/11/comments`,
       `POST /api/v3/repos/${REPO}/statuses/${SHA}`,
     ]);

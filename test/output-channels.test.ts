@@ -255,6 +255,8 @@ describe('output channels: real commands with hostile values', function () {
       'environments/tools/environment.yaml': ENV(),
       'environments/tools/a\n::error::pwned\r.txt': 'one\n',
       'projects/churn.yaml': yaml('owner: "::add-mask::x\\u202e\\r"', 'environment: py'),
+      // The commit below adds every file; envctl's local state must stay out of it.
+      '.gitignore': '.envctl/\n',
     });
     const used = await envctl(dir, 'usage', 'py');
     expect(used.code, used.err).to.equal(0);

@@ -12,15 +12,19 @@ const DIFF_LINES = 40;
 
 export const codeowners: Command = {
   name: 'codeowners',
-  summary: 'write .github/CODEOWNERS from environment owners and administrators',
+  summary: 'write .github/CODEOWNERS from environment and consumer owners and administrators',
   usage: `envctl codeowners [--check] [--json]
 
-Writes .github/CODEOWNERS: envctl.yaml and .github/ owned by the
-administrators in envctl.yaml, then one rule per environment (its file, or
-its folder) owned by its owner, with the administrators added for global
-environments and those policy.administratorFields names. Environments
-without a usable owner are skipped and named; invalid environments are
-otherwise included (ownership does not wait for validity).
+Writes .github/CODEOWNERS: everything owned by the administrators in
+envctl.yaml, then one rule per environment (its file, or its folder) owned
+by its owner, with the administrators added for global environments and
+those policy.administratorFields names, then one per project, model and
+data set for its owner; last, for the administrators again, what decides
+what CI builds and runs (envctl.yaml, .github/, package.json, tsconfig.json,
+src/, test/, … and the paths package.json's scripts and the workflows name
+inside owners' files). Entries without a usable owner are skipped and named
+(their files stay the administrators'); invalid ones are otherwise included
+(ownership does not wait for validity).
   --check   write nothing; exit 1 with a diff when the file is out of date
   --json    print the rules as JSON (with --check, nothing is written)
 Exit 0 when written or current, 1 when out of date (--check) or envctl.yaml
@@ -40,9 +44,12 @@ has errors, 2 on usage errors.`,
     // Warnings and reasons quote owners from the YAML; names and paths are file names: one line each.
     for (const w of result.warnings) io.err(`warning: ${printable(w)}`);
     for (const s of result.skipped) io.err(`skipped ${printable(s.name)} (${printable(s.path)}): ${printable(s.reason)}`);
+    const envSkips = result.skipped.filter((s) => s.kind === 'environment').length;
+    const consumerSkips = result.skipped.length - envSkips;
     if (result.skipped.length > 0 || result.loadErrors > 0) {
       const parts = [
-        ...(result.skipped.length > 0 ? [`${plural(result.skipped.length, 'environment')} skipped`] : []),
+        ...(envSkips > 0 ? [`${plural(envSkips, 'environment')} skipped`] : []),
+        ...(consumerSkips > 0 ? [`${plural(consumerSkips, 'project, model or data set', 'projects, models or data sets')} skipped`] : []),
         ...(result.loadErrors > 0 ? [`${plural(result.loadErrors, 'load error')} in ${repo.config.environmentsDir}/`] : []),
       ];
       io.err(`${parts.join(', ')}; run envctl validate`);

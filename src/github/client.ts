@@ -73,7 +73,18 @@ export interface GitHubClient {
    * attempted and, on a 403, the permission the call site needs.
    */
   call<T>(what: string, permission: Permission | Permission[], fn: (octokit: GitHubOctokit) => Promise<T>): Promise<T>;
+  /** Whom the token writes as (learnIdentity below); asked once per client. */
+  identity(): Promise<TokenIdentity | undefined>;
 }
+
+/** The login comments made with the token carry, and how envctl learned it. */
+export interface TokenIdentity {
+  login: string;
+  source: 'ENVCTL_GITHUB_LOGIN' | 'GET /user' | 'GITHUB_ACTIONS';
+}
+
+/** The GITHUB_TOKEN's author on github.com and GHES: docs.github.com, "Automatic token authentication". */
+export const ACTIONS_BOT = 'github-actions[bot]';
 
 export function githubClient(opts: GitHubClientOptions = {}): GitHubClient {
   const env = opts.env ?? process.env;
@@ -130,16 +141,41 @@ export function githubClient(opts: GitHubClientOptions = {}): GitHubClient {
 
   const [, owner, repo] = match as unknown as [string, string, string];
   const where = { repository, baseUrl, retries };
-  return {
-    octokit, owner, repo, repository, baseUrl,
-    async call(what, permission, fn) {
-      try {
-        return await fn(octokit);
-      } catch (error) {
-        throw explain(error, what, permission, where);
-      }
-    },
+  const call: GitHubClient['call'] = async (what, permission, fn) => {
+    try {
+      return await fn(octokit);
+    } catch (error) {
+      throw explain(error, what, permission, where);
+    }
   };
+  let identity: Promise<TokenIdentity | undefined> | undefined;
+  return { octokit, owner, repo, repository, baseUrl, call, identity: () => (identity ??= learnIdentity(call, env)) };
+}
+
+/**
+ * Whom the token writes as: ENVCTL_GITHUB_LOGIN when set (a GitHub App's
+ * token writes as `<app-slug>[bot]`, which no endpoint an installation token
+ * may call names); else GET /user, which answers for user tokens; else, for
+ * an installation token (GET /user answers 403 "Resource not accessible by
+ * integration") inside GitHub Actions, the GITHUB_TOKEN's github-actions[bot].
+ * Undefined when none of those tells: the caller then trusts no existing comment.
+ */
+async function learnIdentity(call: GitHubClient['call'], env: Record<string, string | undefined>): Promise<TokenIdentity | undefined> {
+  const override = env.ENVCTL_GITHUB_LOGIN?.trim();
+  if (override) return { login: override, source: 'ENVCTL_GITHUB_LOGIN' };
+  const user = await call('learn whom the token writes as', [], async (o) => {
+    try {
+      return (await o.request('GET /user')).data;
+    } catch (error) {
+      // 403 for installation tokens; 404 where the endpoint is absent for them. Anything else is trouble.
+      const status = (error as { status?: number }).status;
+      if (status === 403 || status === 404) return undefined;
+      throw error;
+    }
+  });
+  if (user && typeof user.login === 'string' && user.login !== '') return { login: user.login, source: 'GET /user' };
+  if (env.GITHUB_ACTIONS === 'true') return { login: ACTIONS_BOT, source: 'GITHUB_ACTIONS' };
+  return undefined;
 }
 
 interface FailedRequest {

@@ -1,6 +1,10 @@
 /**
  * One sticky comment per pull request: found again by a hidden marker and
  * edited in place, so a busy pull request gets one plan comment, not one per push.
+ * Only a comment the token's own identity wrote is ever edited: anyone (a
+ * person, another app's bot) can paste the marker into a comment of theirs,
+ * and editing that would put the plan under their name, for them to change
+ * after the review. Theirs is left alone, never edited or deleted.
  */
 import { toId, type GitHubClient } from './client.js';
 
@@ -24,9 +28,9 @@ export async function upsertStickyComment(
   // Every page: on a long-lived pull request the plan comment can sit past the first hundred.
   const comments = await client.call(`list the comments on ${on}`, ['pull-requests: read', 'issues: read'], (o) =>
     o.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, per_page: 100 }));
-  // Only a bot's comment counts: anyone can paste the marker into a comment of their own, and
-  // editing theirs would put the plan under their name, for them to change.
-  const existing = comments.find((c) => c.body?.includes(marker) && c.user?.type === 'Bot');
+  const me = (await client.identity())?.login.toLowerCase();
+  // Logins compare case-insensitively on GitHub. Without an identity no comment is ours to edit.
+  const existing = me === undefined ? undefined : comments.find((c) => c.body?.includes(marker) && c.user?.login?.toLowerCase() === me);
   const write: ['pull-requests: write', 'issues: write'] = ['pull-requests: write', 'issues: write'];
 
   if (existing) {

@@ -1,26 +1,43 @@
 /**
- * `.github/CODEOWNERS` from environment owners and envctl.yaml's
- * administrators. Pure: the CLI gathers the plain data and writes the text.
+ * `.github/CODEOWNERS` from environment and consumer owners and envctl.yaml's
+ * administrators. Pure: the use case gathers the plain data and writes the text.
  *
- * GitHub applies the LAST matching pattern, so the file lists the
- * repository's configuration first and then one rule per environment, in
- * name order. Environment patterns never overlap each other (a file
- * `/environments/a.yaml`, a folder `/environments/a/`), so each path has
- * exactly one rule that decides its owners.
+ * GitHub applies the LAST matching pattern ("the last matching pattern takes
+ * the most precedence", GitHub's "About code owners"), so the file is three
+ * blocks in this order:
+ *   1. `*` for the administrators: whatever no later rule names is theirs
+ *      (a new top-level folder, a file nobody thought of);
+ *   2. one rule per environment, then per project, model and data set, for
+ *      its owner (environment patterns never overlap each other: a file
+ *      `/environments/a.yaml`, a folder `/environments/a/`);
+ *   3. everything that decides what CI builds and runs, for the
+ *      administrators again, so no owner rule above can take any of it: the
+ *      fixed list below, and each path that package.json's scripts or a
+ *      workflow or action names (ci-paths.ts) inside some owner's files.
+ * Without administrators blocks 1 and 3 are left out (there is nobody to give
+ * them to) and the file says so.
  */
 import { allowedBy } from '../check/policy.js';
+import type { ConsumerKind } from '../model/project.js';
+import type { CiPath } from './ci-paths.js';
 
 export const CODEOWNERS_FILE = '.github/CODEOWNERS';
 
-/** Paths administrators own: the configuration that grants policy, and CODEOWNERS itself. */
-export const CONFIGURATION_PATTERNS = ['/envctl.yaml', '/.github/'];
+/** Block 1: every path, until a later rule says otherwise. */
+export const CATCH_ALL = '*';
 
 /**
- * The code that enforces policy, where a repository carries it (this one
- * does; one using the published Action does not): changing it could undo
- * every rule, and the record job runs it with a writing token.
+ * Block 3: the files that decide what CI builds and runs, whether or not
+ * this repository has them yet (a file added later must not fall to an
+ * owner rule either). `npm ci` compiles with tsconfig.json and runs the
+ * `prepare` script; every Action step runs that code; GitHub reads
+ * CODEOWNERS from the root and docs/ as well as .github/.
  */
-export const TOOL_PATTERNS = ['/.ci/', '/action.yml', '/bin/', '/package.json', '/package-lock.json', '/schemas/', '/scripts/', '/src/'];
+export const ADMINISTRATOR_PATTERNS = [
+  '/envctl.yaml', '/CODEOWNERS', '/docs/CODEOWNERS', '/.github/',
+  '/package.json', '/package-lock.json', '/tsconfig*.json', '/.npmrc', '/.mocharc*', '/.nvmrc', '/.node-version', '/.gitmodules',
+  '/action.yml', '/action.yaml', '/.ci/', '/bin/', '/src/', '/test/', '/bench/', '/scripts/', '/schemas/',
+];
 
 export interface OwnedEnvironment {
   name: string;
@@ -33,26 +50,42 @@ export interface OwnedEnvironment {
   visibility?: string | undefined;
 }
 
+/** A project, model or data set: its spec file, or its folder with everything in it. */
+export interface OwnedConsumer {
+  kind: ConsumerKind;
+  name: string;
+  path: string;
+  folder?: boolean;
+  owner: string | undefined;
+}
+
 export interface CodeownersInput {
   environmentsDir: string;
   administrators: string[];
   /** policy.administratorFields: environment-name patterns with `*`. */
   administratorFields: string[];
   environments: OwnedEnvironment[];
-  /** Those of TOOL_PATTERNS present in the repository; administrators own them too. */
-  toolPatterns?: string[];
+  consumers?: OwnedConsumer[];
+  /** Paths CI runs or reads (ci-paths.ts); those inside an owner's files go back to the administrators. */
+  ciPaths?: CiPath[];
 }
 
 export interface CodeownersRule {
   pattern: string;
   owners: string[];
-  /** The environment the rule is for; absent for the configuration rules. */
+  /** The environment the rule is for. */
   environment?: string;
+  /** The consumer the rule is for, as `project/churn`. */
+  consumer?: string;
   /** Why administrators are among the owners of an environment. */
   administrators?: 'global' | 'administratorFields';
+  /** For a path CI names: the files naming it. */
+  namedBy?: string[];
 }
 
 export interface SkippedEnvironment {
+  kind: 'environment' | ConsumerKind;
+  /** The environment's name, or `project/churn` for a consumer. */
   name: string;
   path: string;
   reason: string;
@@ -93,9 +126,15 @@ export function normalizeOwner(raw: string): string | undefined {
  * Control characters cannot be written at all: undefined.
  */
 export function escapePattern(path: string): string | undefined {
+  const literal = escapeLiteral(path.replace(/^\/+/, ''));
+  return path === '' || literal === undefined ? undefined : `/${literal}`;
+}
+
+/** Path characters with gitignore's meaning escaped; undefined for control characters. */
+function escapeLiteral(text: string): string | undefined {
   // eslint-disable-next-line no-control-regex
-  if (path === '' || /[\u0000-\u001f\u007f]/.test(path)) return undefined;
-  return `/${path.replace(/^\/+/, '').replace(/[ \t\\#*?[\]!]/g, '\\$&')}`;
+  if (/[\u0000-\u001f\u007f]/.test(text)) return undefined;
+  return text.replace(/[ \t\\#*?[\]!]/g, '\\$&');
 }
 
 /** Handles compared as GitHub does: case-insensitively. The first spelling is kept. */
@@ -121,62 +160,176 @@ export function generateCodeowners(input: CodeownersInput): Codeowners {
   }
   const administrators = dedupe(admins);
   const adminRules = administrators.length > 0;
-
-  const rules: CodeownersRule[] = [];
-  if (adminRules) for (const pattern of [...CONFIGURATION_PATTERNS, ...(input.toolPatterns ?? [])]) rules.push({ pattern, owners: administrators });
-
   const skipped: SkippedEnvironment[] = [];
-  const sorted = [...input.environments].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const envRules: CodeownersRule[] = [];
-  for (const env of sorted) {
-    const skip = (reason: string) => skipped.push({ name: env.name, path: env.path, reason });
-    const owner = typeof env.owner === 'string' ? normalizeOwner(env.owner) : undefined;
-    if (owner === undefined) {
-      skip(env.owner === undefined ? 'no owner' : `owner ${JSON.stringify(env.owner)} is not a GitHub login, @org/team or email address`);
-      continue;
-    }
-    const escaped = escapePattern(env.path.replace(/\/+$/, ''));
-    if (escaped === undefined) {
-      skip(`path ${JSON.stringify(env.path)} cannot be written as a CODEOWNERS pattern`);
-      continue;
-    }
+
+  const envRules = environmentRules(input, administrators, skipped);
+  const consumerRules = consumerRulesOf(input.consumers ?? [], skipped);
+  const ownerRules = [...envRules, ...consumerRules];
+  const ciRules = adminRules ? ciPathRules(input.ciPaths ?? [], ownerRules, administrators) : [];
+  const fixed = adminRules ? ADMINISTRATOR_PATTERNS.map((pattern) => ({ pattern, owners: administrators })) : [];
+  const catchAll = adminRules ? [{ pattern: CATCH_ALL, owners: administrators }] : [];
+  const rules: CodeownersRule[] = [...catchAll, ...ownerRules, ...fixed, ...ciRules];
+  return { text: render(input, { catchAll, envRules, consumerRules, fixed, ciRules }), rules, skipped, warnings, administratorRules: adminRules };
+}
+
+function environmentRules(input: CodeownersInput, administrators: string[], skipped: SkippedEnvironment[]): CodeownersRule[] {
+  const adminRules = administrators.length > 0;
+  const out: CodeownersRule[] = [];
+  for (const env of byName(input.environments)) {
+    const owned = ownerPattern(env, 'environment', env.name, skipped);
+    if (owned === undefined) continue;
     const why = env.visibility === 'global' ? 'global' as const
       : allowedBy(input.administratorFields, env.name) ? 'administratorFields' as const : undefined;
-    const owners = dedupe([owner, ...(why && adminRules ? administrators : [])]);
-    envRules.push({
-      pattern: env.folder ? `${escaped}/` : escaped,
-      owners,
+    out.push({
+      pattern: owned.pattern,
+      owners: dedupe([owned.owner, ...(why && adminRules ? administrators : [])]),
       environment: env.name,
       ...(why && adminRules ? { administrators: why } : {}),
     });
   }
-  rules.push(...envRules);
+  return out;
+}
 
+const KIND_ORDER: ConsumerKind[] = ['project', 'model', 'dataset'];
+
+function consumerRulesOf(consumers: OwnedConsumer[], skipped: SkippedEnvironment[]): CodeownersRule[] {
+  const out: CodeownersRule[] = [];
+  for (const kind of KIND_ORDER) {
+    for (const c of byName(consumers.filter((x) => x.kind === kind))) {
+      const key = `${c.kind}/${c.name}`;
+      const owned = ownerPattern(c, c.kind, key, skipped);
+      if (owned !== undefined) out.push({ pattern: owned.pattern, owners: [owned.owner], consumer: key });
+    }
+  }
+  return out;
+}
+
+/** The owner's handle and the entry's pattern, or a skip saying why not. */
+function ownerPattern(entry: { path: string; folder?: boolean; owner: string | undefined }, kind: SkippedEnvironment['kind'], name: string, skipped: SkippedEnvironment[]) {
+  const skip = (reason: string) => {
+    skipped.push({ kind, name, path: entry.path, reason });
+    return undefined;
+  };
+  const owner = typeof entry.owner === 'string' ? normalizeOwner(entry.owner) : undefined;
+  if (owner === undefined) return skip(entry.owner === undefined ? 'no owner' : `owner ${JSON.stringify(entry.owner)} is not a GitHub login, @org/team or email address`);
+  const escaped = escapePattern(entry.path.replace(/\/+$/, ''));
+  if (escaped === undefined) return skip(`path ${JSON.stringify(entry.path)} cannot be written as a CODEOWNERS pattern`);
+  return { owner, pattern: entry.folder ? `${escaped}/` : escaped };
+}
+
+function byName<T extends { name: string }>(list: T[]): T[] {
+  return [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * The paths CI names that an owner rule would otherwise decide: inside an
+ * owner's folder or file, or a wildcard reaching into one. A plain folder
+ * that merely holds owners' files (`environments`, `projects`: envctl reads
+ * them as data under its own checks) is left to the owners; naming it
+ * wholesale would hand every environment to the administrators.
+ */
+function ciPathRules(ciPaths: CiPath[], ownerRules: CodeownersRule[], administrators: string[]): CodeownersRule[] {
+  const scopes = ownerRules.map((r) => segmentsOf(r.pattern));
+  const byPattern = new Map<string, Set<string>>();
+  for (const ci of ciPaths) {
+    const pattern = ciPattern(ci.path);
+    if (pattern === undefined || ADMINISTRATOR_PATTERNS.includes(pattern)) continue;
+    const segments = ci.path.split('/');
+    const firstWild = segments.findIndex((s) => /[*?]/.test(s));
+    const literal = firstWild < 0 ? segments : segments.slice(0, firstWild);
+    const reaches = scopes.some((scope) => {
+      if (startsWith(literal, scope)) return true; // inside an owner's files
+      return firstWild >= 0 && startsWith(scope, literal); // a wildcard below a folder holding them
+    });
+    if (!reaches) continue;
+    const from = byPattern.get(pattern) ?? new Set<string>();
+    from.add(ci.from);
+    byPattern.set(pattern, from);
+  }
+  return [...byPattern.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([pattern, from]) => ({ pattern, owners: administrators, namedBy: [...from].sort() }));
+}
+
+/** A pattern's path segments with escapes undone (only the generator's own anchored patterns come here). */
+function segmentsOf(pattern: string): string[] {
+  return pattern.replace(/\\(.)/g, '$1').replace(/^\/|\/$/g, '').split('/');
+}
+
+function startsWith(path: string[], prefix: string[]): boolean {
+  return prefix.length <= path.length && prefix.every((s, i) => s === path[i]);
+}
+
+/**
+ * A CI path as an anchored pattern: literal characters escaped as in
+ * escapePattern, `*` and `?` kept as wildcards. Without a trailing `/` a
+ * pattern matches a file or a folder with everything in it.
+ */
+function ciPattern(path: string): string | undefined {
+  const parts = path.split(/([*?]+)/);
+  let out = '';
+  for (const [i, part] of parts.entries()) {
+    if (i % 2 === 1) out += part;
+    else {
+      const escaped = escapeLiteral(part);
+      if (escaped === undefined) return undefined;
+      out += escaped;
+    }
+  }
+  return `/${out}`;
+}
+
+interface Blocks {
+  catchAll: CodeownersRule[];
+  envRules: CodeownersRule[];
+  consumerRules: CodeownersRule[];
+  fixed: CodeownersRule[];
+  ciRules: CodeownersRule[];
+}
+
+function render(input: CodeownersInput, blocks: Blocks): string {
+  const adminRules = blocks.catchAll.length > 0;
   // envctl.yaml's schema keeps the folder to path characters; a comment must stay one line regardless.
   // eslint-disable-next-line no-control-regex
   const dir = input.environmentsDir.replace(/[\u0000-\u001f\u007f]/g, ' ');
   const line = (r: CodeownersRule) => `${r.pattern} ${r.owners.join(' ')}`;
   const lines = [
     '# Generated by `envctl codeowners` from envctl.yaml (administrators,',
-    '# policy.administratorFields) and each environment\'s owner and visibility.',
+    '# policy.administratorFields), each environment\'s owner and visibility, each',
+    '# project\'s, model\'s and data set\'s owner, and the paths CI runs.',
     '# Do not edit by hand: change those files and run `envctl codeowners`;',
     '# `envctl codeowners --check` fails while this file is out of date.',
     '# The last matching pattern wins.',
     '',
   ];
   if (adminRules) {
-    lines.push('# Repository configuration and this file: administrators.');
-    lines.push(...rules.filter((r) => r.environment === undefined).map(line));
+    lines.push('# Everything no later rule names: administrators.');
+    lines.push(...blocks.catchAll.map(line));
   } else {
     lines.push('# No administrators in envctl.yaml: administrator rules are off (envctl.yaml,');
-    lines.push('# .github/ and global or policy.administratorFields environments get no');
-    lines.push('# administrator review). List them under `administrators` to turn them on.');
+    lines.push('# .github/, the code CI runs and global or policy.administratorFields');
+    lines.push('# environments get no administrator review). List them under');
+    lines.push('# `administrators` to turn them on.');
   }
   lines.push('');
   lines.push(`# Environments in ${dir}/, one rule each, in name order: the owner${adminRules ? ',' : '.'}`);
   if (adminRules) lines.push('# plus administrators for global environments and those policy.administratorFields names.');
-  if (envRules.length === 0) lines.push('# (none with an owner)');
-  lines.push(...envRules.map(line));
-
-  return { text: `${lines.join('\n')}\n`, rules, skipped, warnings, administratorRules: adminRules };
+  if (blocks.envRules.length === 0) lines.push('# (none with an owner)');
+  lines.push(...blocks.envRules.map(line));
+  if (blocks.consumerRules.length > 0) {
+    lines.push('');
+    lines.push('# Projects, models and data sets: the owner.');
+    lines.push(...blocks.consumerRules.map(line));
+  }
+  if (adminRules) {
+    lines.push('');
+    lines.push('# What decides what CI builds and runs, and this file: administrators,');
+    lines.push('# after every owner rule so that none of those can take it.');
+    lines.push(...blocks.fixed.map(line));
+    if (blocks.ciRules.length > 0) {
+      lines.push('# Paths package.json\'s scripts or a workflow name inside owners\' files.');
+      lines.push(...blocks.ciRules.map(line));
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -80,13 +80,31 @@ export async function readJson<T>(registry: string, res: Response, what: string,
 // Tokens by registry and scope, for the life of the process (they last minutes; a 401 refreshes).
 const tokens = new Map<string, string>();
 
-/** A request to `<registry>/v2/<path>`, authenticating when challenged. */
+/** Redirects followed at most; registries redirect a blob once, to storage. */
+const MAX_REDIRECTS = 5;
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * A request to `<registry>/v2/<path>`, authenticating when challenged.
+ *
+ * Redirects are followed here, not by fetch (`redirect: 'manual'`): whether
+ * fetch drops Authorization on a cross-origin redirect depends on the
+ * undici version, and a registry sending blobs to S3 or a CDN is normal. A
+ * hop to the registry's own origin (scheme, host and port) keeps the
+ * credentials; a hop anywhere else gets none, and a 401 from there is not
+ * answered (its realm would be named by a host we were never told to trust).
+ * Only GET and HEAD follow redirects; anything else gets the 3xx as it is.
+ */
 export async function registryFetch(registry: string, path: string, init: RequestInit & { signal: AbortSignal }, access: RegistryAccess): Promise<Response> {
-  const scheme = access.insecure.includes(registry) || isLoopback(registry) ? 'http' : 'https';
-  const url = `${scheme}://${registry}/v2/${path}`;
-  const send = async (authorization?: string) => {
+  const insecure = access.insecure.includes(registry) || isLoopback(registry);
+  const origin = `${insecure ? 'http' : 'https'}://${registry}`;
+  const first = new URL(`${origin}/v2/${path}`);
+  const ours = (url: URL) => url.origin === first.origin;
+  const method = (init.method ?? 'GET').toUpperCase();
+  const headers = withoutAuthorization(init.headers);
+  const send = async (url: URL, authorization?: string) => {
     try {
-      return await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(authorization ? { authorization } : {}) } });
+      return await fetch(url, { ...init, redirect: 'manual', headers: { ...headers, ...(authorization && ours(url) ? { authorization } : {}) } });
     } catch (err) {
       throw unreachable(registry, err, init.signal);
     }
@@ -95,30 +113,61 @@ export async function registryFetch(registry: string, path: string, init: Reques
   // A token (or Basic header) serves only the login it was got with: never an anonymous caller or another login.
   const who = creds ? createHash('sha256').update(`${creds.username}\0${creds.password}`).digest('hex') : 'anonymous';
   const cacheKey = `${registry} ${path.split('/manifests/')[0]?.split('/blobs/')[0]} ${who}`;
-  const cached = tokens.get(cacheKey);
-  let res = await send(cached);
-  if (res.status !== 401) return res;
-  const authorization = await answerChallenge(registry, res.headers.get('www-authenticate') ?? '', creds, init.signal);
-  if (!authorization) return res;
-  await res.body?.cancel();
-  tokens.set(cacheKey, authorization);
-  res = await send(authorization);
-  return res;
+  let authorization = tokens.get(cacheKey);
+  let answered = false;
+  let url = first;
+  for (let hops = 0; ; ) {
+    const res = await send(url, authorization);
+    if (res.status === 401 && ours(url) && !answered) {
+      // Only the configured registry's own answer may name where to log in.
+      answered = true;
+      const got = await answerChallenge(registry, res.headers.get('www-authenticate') ?? '', creds, insecure, init.signal);
+      if (!got) return res;
+      await res.body?.cancel();
+      tokens.set(cacheKey, got);
+      authorization = got;
+      continue;
+    }
+    const location = res.headers.get('location');
+    if (!REDIRECT.has(res.status) || location === null || (method !== 'GET' && method !== 'HEAD')) return res;
+    if (++hops > MAX_REDIRECTS) {
+      await res.body?.cancel();
+      throw new RegistryError(registry, 'registry-status', `redirected more than ${MAX_REDIRECTS} times`, { status: res.status });
+    }
+    await res.body?.cancel();
+    url = new URL(location, url);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RegistryError(registry, 'registry-bad-answer', `redirected to a ${url.protocol} address`, { status: res.status });
+  }
 }
 
-/** The Authorization header answering a 401's challenge; undefined when there is none to give (the 401 then stands). */
-async function answerChallenge(registry: string, challenge: string, creds: Credentials | undefined, signal: AbortSignal): Promise<string | undefined> {
+/** The caller's headers without any Authorization of theirs: which host gets credentials is decided here alone. */
+function withoutAuthorization(headers: RequestInit['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new Headers(headers).entries()) if (k !== 'authorization') out[k] = v;
+  return out;
+}
+
+/**
+ * The Authorization header answering a 401's challenge; undefined when there
+ * is none to give (the 401 then stands). The token service (`realm`) may sit
+ * on another host (Docker Hub's is auth.docker.io): the registry names it,
+ * and it gets the credentials, as the distribution token spec has it. It must
+ * be https unless the registry itself is spoken to over http (insecure or
+ * loopback), and its own redirects are not followed (they would carry the
+ * credentials on to a host nobody named).
+ */
+async function answerChallenge(registry: string, challenge: string, creds: Credentials | undefined, insecure: boolean, signal: AbortSignal): Promise<string | undefined> {
   const basic = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : undefined;
   if (/^Basic\b/i.test(challenge)) return basic;
   if (!/^Bearer\s/i.test(challenge)) return undefined;
   const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
   if (!params.realm) return undefined;
-  const url = new URL(params.realm);
+  const url = realmUrl(registry, params.realm, insecure);
   if (params.service) url.searchParams.set('service', params.service);
   if (params.scope) url.searchParams.set('scope', params.scope);
   let res: Response;
   try {
-    res = await fetch(url, { headers: basic ? { authorization: basic } : {}, signal });
+    res = await fetch(url, { headers: basic ? { authorization: basic } : {}, redirect: 'manual', signal });
   } catch (err) {
     // The token service is the registry's, even on another host: its silence is the registry's.
     throw unreachable(registry, err, signal);
@@ -129,7 +178,22 @@ async function answerChallenge(registry: string, challenge: string, creds: Crede
   }
   const body = await readJson<{ token?: string; access_token?: string }>(registry, res, 'the token request', signal);
   const token = body.token ?? body.access_token;
-  return token ? `Bearer ${token}` : undefined;
+  return typeof token === 'string' && token !== '' ? `Bearer ${token}` : undefined;
+}
+
+/** The realm a challenge names, refused unless it is an https URL (or http, for a registry spoken to over http). */
+export function realmUrl(registry: string, realm: string, insecure: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch (err) {
+    throw new RegistryError(registry, 'registry-bad-answer', 'named a token service that is not a URL', { cause: err, data: { realm } });
+  }
+  if (url.protocol === 'https:' || (insecure && url.protocol === 'http:')) return url;
+  throw new RegistryError(registry, 'registry-realm-refused', `named the token service ${url.protocol}//${url.host}, which is not https: credentials go to a token service over https only`, {
+    data: { realm: `${url.protocol}//${url.host}` },
+    hint: 'a registry reached over http is marked registry.insecure in envctl.yaml',
+  });
 }
 
 /** Words for a refusal: what was refused and what would fix it (the registry is the error's host). */

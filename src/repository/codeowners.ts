@@ -6,12 +6,13 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rawOwner, rawVisibility } from '../check/raw.js';
 import { writeFileAtomic } from '../files/write.js';
 import { errorCount, type Problem } from '../model/problem.js';
-import { CODEOWNERS_FILE, generateCodeowners, TOOL_PATTERNS, type Codeowners, type OwnedEnvironment } from '../ownership/codeowners.js';
+import { packageScriptPaths, workflowPaths, type CiFile, type CiPath } from '../ownership/ci-paths.js';
+import { CODEOWNERS_FILE, generateCodeowners, type Codeowners, type OwnedConsumer, type OwnedEnvironment } from '../ownership/codeowners.js';
 import type { Repository } from './index.js';
 
 export interface CodeownersOptions {
@@ -58,12 +59,20 @@ export async function codeownersOf(repo: Repository, options: CodeownersOptions 
     owner: rawOwner(e),
     visibility: rawVisibility(e),
   }));
+  const consumers: OwnedConsumer[] = sources.consumers.map((c) => ({
+    kind: c.kind,
+    name: c.name,
+    path: c.folder ?? c.file,
+    folder: c.folder !== undefined,
+    owner: rawOwner(c),
+  }));
   const result = generateCodeowners({
     environmentsDir: config.environmentsDir,
     administrators: config.administrators,
     administratorFields: config.policy.administratorFields,
     environments,
-    toolPatterns: TOOL_PATTERNS.filter((p) => existsSync(join(root, p))),
+    consumers,
+    ciPaths: await ciPathsOf(root),
   });
 
   const target = join(root, CODEOWNERS_FILE);
@@ -84,6 +93,33 @@ export async function codeownersOf(repo: Repository, options: CodeownersOptions 
     loadErrors: errorCount(sources.problems),
     shadowed: ['CODEOWNERS', 'docs/CODEOWNERS'].filter((other) => existsSync(join(root, other))),
   };
+}
+
+/** The bytes read from one CI file at most; a workflow is a few kilobytes. */
+const MAX_CI_FILE = 1024 * 1024;
+
+/** What package.json's scripts, the workflows and the root action name (see ownership/ci-paths.ts). */
+async function ciPathsOf(root: string): Promise<CiPath[]> {
+  const out: CiPath[] = [];
+  const pkg = await ciFile(root, 'package.json');
+  if (pkg) out.push(...packageScriptPaths(pkg));
+  for (const name of ['action.yml', 'action.yaml']) {
+    const action = await ciFile(root, name);
+    if (action) out.push(...workflowPaths(action, ''));
+  }
+  const dir = '.github/workflows';
+  const names = await readdir(join(root, dir)).catch(() => [] as string[]);
+  for (const name of names.filter((n) => /\.ya?ml$/.test(n)).sort()) {
+    const workflow = await ciFile(root, `${dir}/${name}`);
+    if (workflow) out.push(...workflowPaths(workflow));
+  }
+  return out;
+}
+
+async function ciFile(root: string, path: string): Promise<CiFile | undefined> {
+  const bytes = await readFile(join(root, path)).catch(() => undefined);
+  if (bytes === undefined || bytes.length > MAX_CI_FILE) return undefined;
+  return { path, text: bytes.toString('utf8') };
 }
 
 function diffOf(current: string | undefined, generated: string): CodeownersDiff {
