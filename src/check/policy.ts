@@ -36,7 +36,7 @@ export function inheritedArguments(node: PolicyNode, nodes: Map<string, PolicyNo
     const next = nodes.get(base.environment);
     if (!next) break;
     seen.add(next.name);
-    chain.push({ environment: next.name, args: next.spec.dockerArguments ?? [] });
+    if (next.spec.dockerArguments?.length) chain.push({ environment: next.name, args: next.spec.dockerArguments });
     base = baseOf(next.spec);
   }
   return chain.reverse();
