@@ -12,7 +12,7 @@ import { checkBases, type BaseNode } from './bases.js';
 import { checkTools, checkVariables } from './fields.js';
 import { checkInstructions, type ParsedInstruction, type Where } from './instructions.js';
 import { checkLayers, countLayers, type LayerCount } from './layers.js';
-import { checkPolicy } from './policy.js';
+import { checkPolicies } from './policy.js';
 
 export interface CheckContext {
   config: Config;
@@ -57,12 +57,14 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
     const spec = env.data as EnvironmentSpec;
     const found = checkInstructions(env, spec.instructions ?? '', ctx.config.builder);
     problems.push(...found.problems);
-    problems.push(...checkVariables(spec, source), ...checkTools(spec, source), ...checkPolicy(env.name, spec, ctx.config.policy, source));
+    problems.push(...checkVariables(spec, source), ...checkTools(spec, source));
     typed.push({ env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly });
   }
 
   const nodes = new Map<string, BaseNode>(typed.map((t) => [t.env.name, { name: t.env.name, spec: t.spec, source: t.source }]));
   problems.push(...checkBases(nodes, known, ctx.previousBases));
+  // After every spec is typed: an environment's run carries its bases' docker arguments too.
+  problems.push(...checkPolicies(nodes, ctx.config.policy));
 
   const counts = countLayers(new Map(typed.map((t) => [t.env.name, { spec: t.spec, instructions: t.instructions }])), ctx.config, ctx.imageLayers ?? new Map());
   const environments: CheckedEnvironment[] = [];

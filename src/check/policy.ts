@@ -1,17 +1,48 @@
 /**
  * Administrator-only fields and risky docker arguments, allowed only for
- * environments that envctl.yaml's policy names.
+ * environments that envctl.yaml's policy names. An environment's docker
+ * arguments are all that its run carries: those inherited along its base
+ * chain (farthest base first, as render/runspec.ts joins them) and its own,
+ * read as one list as docker reads it, and judged by the policy for the
+ * environment's own name.
  */
 import type { PolicyConfig } from '../model/config.js';
 import { problem, type Problem } from '../model/problem.js';
-import type { EnvironmentSpec } from '../model/spec.js';
+import { baseOf, type EnvironmentSpec } from '../model/spec.js';
 import { position, type SourceMap } from '../schema/index.js';
+import { readDockerArguments, type Reading, type Unreadable } from './docker-args.js';
 
 export function allowedBy(patterns: string[], name: string): boolean {
   return patterns.some((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`).test(name));
 }
 
-export function checkPolicy(name: string, spec: EnvironmentSpec, policy: PolicyConfig, source: SourceMap): Problem[] {
+export interface PolicyNode {
+  name: string;
+  spec: EnvironmentSpec;
+  source: SourceMap;
+}
+
+/** Every environment against the policy, each with the arguments it inherits from the environments in `nodes`. */
+export function checkPolicies(nodes: Map<string, PolicyNode>, policy: PolicyConfig): Problem[] {
+  return [...nodes.values()].flatMap((node) => checkPolicy(node.name, node.spec, policy, node.source, inheritedArguments(node, nodes)));
+}
+
+/** One inherited list per base environment, farthest first; the chain stops at a cycle or a missing base (bases.ts reports those). */
+export function inheritedArguments(node: PolicyNode, nodes: Map<string, PolicyNode>): { environment: string; args: string[] }[] {
+  const chain: { environment: string; args: string[] }[] = [];
+  const seen = new Set([node.name]);
+  let base = baseOf(node.spec);
+  while (base.kind === 'environment' && !seen.has(base.environment)) {
+    const next = nodes.get(base.environment);
+    if (!next) break;
+    seen.add(next.name);
+    if (next.spec.dockerArguments?.length) chain.push({ environment: next.name, args: next.spec.dockerArguments });
+    base = baseOf(next.spec);
+  }
+  return chain.reverse();
+}
+
+export function checkPolicy(name: string, spec: EnvironmentSpec, policy: PolicyConfig, source: SourceMap, inherited: { environment: string; args: string[] }[] = []): Problem[] {
   const out: Problem[] = [];
   const admin = allowedBy(policy.administratorFields, name);
   const adminField = (pointer: string, what: string) => {
@@ -23,51 +54,58 @@ export function checkPolicy(name: string, spec: EnvironmentSpec, policy: PolicyC
   if (spec.vpn) adminField('/vpn', 'vpn');
   if (spec.username !== undefined) adminField('/username', 'username');
   if (spec.visibility === 'global') adminField('/visibility', 'global visibility');
+  out.push(...checkArguments(name, spec.dockerArguments ?? [], inherited, policy, source));
+  return out;
+}
 
-  const args = spec.dockerArguments ?? [];
-  for (let i = 0; i < args.length; i++) {
-    const risk = classify(args[i]!, args[i + 1]);
-    if (!risk) continue;
-    if (allowedBy(policy[risk.policy], name)) continue;
-    out.push(problem(position(source, `/dockerArguments/${i}`, 'value'), 'error', 'policy-docker-argument',
-      `"${args[i]}" ${risk.what} is refused; list "${name}" under policy.${risk.policy} in envctl.yaml to allow it`));
+function checkArguments(name: string, own: string[], inherited: { environment: string; args: string[] }[], policy: PolicyConfig, source: SourceMap): Problem[] {
+  const words: { word: string; from?: string; index: number }[] = [
+    ...inherited.flatMap((b) => b.args.map((word, index) => ({ word, from: b.environment, index }))),
+    ...own.map((word, index) => ({ word, index })),
+  ];
+  const out: Problem[] = [];
+  for (const reading of readDockerArguments(words.map((w) => w.word))) {
+    const said = judge(reading, name, policy);
+    if (!said) continue;
+    const w = words[reading.at]!;
+    const [at, subject] = w.from === undefined
+      ? [position(source, `/dockerArguments/${w.index}`, 'value'), quote(w.word)]
+      : [position(source, '/base', 'key'), `${quote(w.word)}, inherited from base environment ${quote(w.from)},`];
+    out.push(problem(at, 'error', said.rule, `${subject} ${said.message}`));
   }
   return out;
 }
 
-type Risk = { policy: 'privileged' | 'hostNetwork' | 'hostMounts'; what: string };
-
-/** `next` is the following argument, for the `--flag value` form. */
-export function classify(arg: string, next: string | undefined): Risk | undefined {
-  const eq = arg.indexOf('=');
-  const flag = (eq === -1 ? arg : arg.slice(0, eq)).trim();
-  const inline = eq === -1 ? undefined : arg.slice(eq + 1).trim();
-  const [head, ...rest] = flag.split(/\s+/);
-  const value = inline ?? (rest.length ? rest.join(' ') : next ?? '');
-  switch (head) {
-    case '--privileged':
-      return inline === 'false' ? undefined : { policy: 'privileged', what: '(full host privileges)' };
-    case '--cap-add':
-      return { policy: 'privileged', what: '(adds kernel capabilities)' };
-    case '--security-opt':
-      return /unconfined|no-new-privileges[:=]false/.test(value) ? { policy: 'privileged', what: '(turns off confinement)' } : undefined;
-    case '--network':
-    case '--net':
-    case '--pid':
-    case '--ipc':
-    case '--uts':
-    case '--userns':
-      return value === 'host' ? { policy: 'hostNetwork', what: '(shares a host namespace)' } : undefined;
-    case '-v':
-    case '--volume': {
-      const src = value.split(':')[0] ?? '';
-      return src.startsWith('/') || src.startsWith('~') || src.startsWith('.') ? { policy: 'hostMounts', what: '(mounts a host path)' } : undefined;
-    }
-    case '--mount':
-      return /(^|,)type=bind(,|$)/.test(value) ? { policy: 'hostMounts', what: '(bind-mounts a host path)' } : undefined;
-    case '--device':
-      return { policy: 'hostMounts', what: '(exposes a host device)' };
-    default:
-      return undefined;
+/** The refusal for one reading, or undefined when it is harmless or the policy allows it for `name`. */
+function judge(reading: Reading, name: string, policy: PolicyConfig): { rule: string; message: string } | undefined {
+  if (reading.kind === 'unreadable') return { rule: 'docker-argument-syntax', message: UNREADABLE[reading.why](reading.spelled) };
+  const byName = (long: string) => allowedBy(Object.hasOwn(policy.arguments, long) ? policy.arguments[long]! : [], name);
+  if (reading.kind === 'unknown') {
+    if (byName(reading.long)) return undefined;
+    return { rule: 'policy-docker-argument', message: `uses ${reading.long}, which is no docker run flag envctl knows; list "${name}" under policy.arguments["${reading.long}"] in envctl.yaml to allow it (give its value as ${reading.long}=value)` };
   }
+  const risk = reading.flag.judge(reading.value);
+  const long = `--${reading.flag.long}`;
+  if (!risk || byName(long)) return undefined;
+  const flag = reading.spelled === long ? long : `${reading.spelled} (${long})`;
+  if (risk.class === 'unlisted') {
+    return { rule: 'policy-docker-argument', message: `uses ${flag}, which ${risk.what} and is not among the arguments envctl judges harmless; list "${name}" under policy.arguments["${long}"] in envctl.yaml to allow it` };
+  }
+  if (allowedBy(policy[risk.class], name)) return undefined;
+  return { rule: 'policy-docker-argument', message: `is refused: ${flag} ${risk.what}; list "${name}" under policy.${risk.class} (or policy.arguments["${long}"]) in envctl.yaml to allow it` };
+}
+
+const UNREADABLE: Record<Unreadable, (spelled: string) => string> = {
+  'positional': () => 'is not a flag: docker run would take it, and every argument after it, as the image and its command',
+  'end-of-flags': () => "ends docker's flags: what follows would become the image and its command",
+  'missing-value': (f) => `is the last argument, but ${f} takes a value: docker would take the image name as it`,
+  'spaced': () => 'holds a flag and its value in one item, but docker reads each item as one word (a flag whose name or value has the space in it); write them as two items, or as --flag=value',
+  'syntax': () => 'is not flag syntax docker reads',
+  'unknown-shorthand': (f) => `uses ${f}, which is no docker run flag; write a flag envctl does not know in its long form (--name=value), which policy.arguments can allow by name`,
+  'not-boolean': (f) => `gives ${f} a value docker does not read as a boolean (true, false, 1, 0, t, f)`,
+};
+
+/** A user's word in a message: JSON quoting escapes control characters; long words are cut. */
+function quote(word: string): string {
+  return JSON.stringify(word.length > 80 ? `${word.slice(0, 77)}...` : word);
 }

@@ -51,7 +51,7 @@ type RawConfig = {
   layers?: { limit?: number; warnAt?: number };
   imageLayers?: Record<string, number>;
   administrators?: string[];
-  policy?: { administratorFields?: string[]; privileged?: string[]; hostNetwork?: string[]; hostMounts?: string[] };
+  policy?: { administratorFields?: string[]; privileged?: string[]; hostNetwork?: string[]; hostMounts?: string[]; arguments?: Record<string, string[]> };
 };
 
 export function withDefaults(raw: RawConfig): Config {
@@ -99,6 +99,7 @@ function defaultsFor(raw: RawConfig): Config {
       privileged: raw.policy?.privileged ?? [],
       hostNetwork: raw.policy?.hostNetwork ?? [],
       hostMounts: raw.policy?.hostMounts ?? [],
+      arguments: raw.policy?.arguments ?? {},
     },
   };
   if (raw.source !== undefined) config.source = raw.source;

@@ -35,6 +35,12 @@ export interface PolicyConfig {
   privileged: string[];
   hostNetwork: string[];
   hostMounts: string[];
+  /**
+   * Docker flags allowed by their long name (`--runtime`): flags envctl does
+   * not know or does not judge harmless, or one risky flag without its whole
+   * class. Flag → environment-name patterns.
+   */
+  arguments: Record<string, string[]>;
 }
 
 export interface Config {
