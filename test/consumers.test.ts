@@ -350,7 +350,8 @@ describe('consumers on a git repository', function () {
     const dir = await tempDir('envctl-consumers-');
     dirs.push(dir);
     await git(dir, 'init', '-q', '-b', 'main');
-    await commit(dir, { 'envctl.yaml': CONFIG, ...files }, 'initial');
+    // commit() stages everything; envctl's local state stays out, as in a real repository.
+    await commit(dir, { 'envctl.yaml': CONFIG, '.gitignore': '.envctl/\n', ...files }, 'initial');
     return dir;
   }
 
