@@ -24,22 +24,49 @@ export interface PolicyNode {
 
 /** Every environment against the policy, each with the arguments it inherits from the environments in `nodes`. */
 export function checkPolicies(nodes: Map<string, PolicyNode>, policy: PolicyConfig): Problem[] {
-  return [...nodes.values()].flatMap((node) => checkPolicy(node.name, node.spec, policy, node.source, inheritedArguments(node, nodes)));
+  const inherited = inheritedArguments(nodes);
+  return [...nodes.values()].flatMap((node) => checkPolicy(node.name, node.spec, policy, node.source, inherited.get(node.name) ?? []));
 }
 
-/** One inherited list per base environment, farthest first; the chain stops at a cycle or a missing base (bases.ts reports those). */
-export function inheritedArguments(node: PolicyNode, nodes: Map<string, PolicyNode>): { environment: string; args: string[] }[] {
-  const chain: { environment: string; args: string[] }[] = [];
-  const seen = new Set([node.name]);
-  let base = baseOf(node.spec);
-  while (base.kind === 'environment' && !seen.has(base.environment)) {
-    const next = nodes.get(base.environment);
-    if (!next) break;
-    seen.add(next.name);
-    if (next.spec.dockerArguments?.length) chain.push({ environment: next.name, args: next.spec.dockerArguments });
-    base = baseOf(next.spec);
+type Inherited = { environment: string; args: string[] }[];
+
+/**
+ * For every environment, one inherited list per base environment that
+ * passes arguments, farthest first; a chain stops at a cycle or a missing
+ * base (bases.ts reports those). Each chain is walked once and a list is
+ * shared down the chain until a base adds to it, so a chain of 10,000
+ * environments costs linear time, not one walk per environment.
+ */
+export function inheritedArguments(nodes: Map<string, PolicyNode>): Map<string, Inherited> {
+  const out = new Map<string, Inherited>();
+  for (const start of nodes.keys()) {
+    const path: string[] = [];
+    const onPath = new Set<string>();
+    let name: string | undefined = start;
+    while (name !== undefined && !out.has(name) && nodes.has(name) && !onPath.has(name)) {
+      path.push(name);
+      onPath.add(name);
+      const base = baseOf(nodes.get(name)!.spec);
+      name = base.kind === 'environment' ? base.environment : undefined;
+    }
+    // `name` is now counted, missing, none, or on this path: a cycle, whose members inherit nothing
+    // (the cycle is its own error, and nothing on it can be built or run).
+    let end = path.length;
+    if (name !== undefined && onPath.has(name)) {
+      end = path.indexOf(name);
+      for (const member of path.slice(end)) out.set(member, []);
+    }
+    for (let i = end - 1; i >= 0; i--) {
+      const base = baseOf(nodes.get(path[i]!)!.spec);
+      const parentName = base.kind === 'environment' ? base.environment : undefined;
+      const parent = parentName === undefined ? undefined : nodes.get(parentName);
+      if (!parent) { out.set(path[i]!, []); continue; }
+      const below = out.get(parent.name) ?? [];
+      const own = parent.spec.dockerArguments ?? [];
+      out.set(path[i]!, own.length > 0 ? [...below, { environment: parent.name, args: own }] : below);
+    }
   }
-  return chain.reverse();
+  return out;
 }
 
 export function checkPolicy(name: string, spec: EnvironmentSpec, policy: PolicyConfig, source: SourceMap, inherited: { environment: string; args: string[] }[] = []): Problem[] {
