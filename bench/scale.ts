@@ -1,6 +1,6 @@
 /**
  * Bounded work on hostile input: validate 10,000 environments, half of them
- * one base cycle and half one chain 5,000 deep, each measured in a child
+ * one base cycle and half one chain 5,000 deep (each passing a docker argument), each measured in a child
  * process of its own so its peak resident memory is its own. Floors: the same
  * 10,000 environments without the hostile bases (hostile input must cost no
  * more than clean input), and a child that only loads the hostile files with
@@ -31,7 +31,8 @@ export function hostileEnvironments(): Record<string, string> {
     const i = Number(m[1]);
     const base = i < CYCLE ? `base: { environment: ${name((i + 1) % CYCLE)} }`
       : i < COUNT - 1 ? `base: { environment: ${name(i + 1)} }` : 'base: { image: "ubuntu:noble" }';
-    files[path] = text.replace(/^base: .*$/m, base);
+    // The chain's members pass an argument each, so the policy judges arguments inherited along 5,000 bases.
+    files[path] = text.replace(/^base: .*$/m, i >= CYCLE ? `${base}\ndockerArguments: ["--shm-size=1g"]` : base);
   }
   return files;
 }
@@ -44,7 +45,7 @@ function child(mode: string): void {
   let kept: unknown;
   if (mode !== 'floor') {
     const loaded = loadEnvironments(snapshot, 'environments');
-    const result = checkEnvironments(loaded.environments, { config: withDefaults({ imageLayers: { 'ubuntu:noble': 30 } }) });
+    const result = checkEnvironments(loaded.environments, { config: withDefaults({ imageLayers: { 'ubuntu:noble': 30 }, policy: { administratorFields: ['*'] } }) });
     const cycles = result.problems.filter((p) => p.rule === 'base-cycle').length;
     const limits = result.problems.filter((p) => p.rule === 'layer-limit').length;
     if (mode === 'hostile' && (cycles !== 1 || limits < CYCLE - 127)) throw new Error(`expected one cycle and the chain over the limit; got ${cycles} cycles, ${limits} layer-limit errors`);

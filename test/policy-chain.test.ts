@@ -82,4 +82,18 @@ describe('config: policy.arguments', () => {
       expect(r.config.policy.arguments).to.deep.equal({});
     }
   });
+
+  it('a run over 1,000 docker arguments along the chain is refused unread, at the base key of each environment past it', () => {
+    const files: Record<string, string> = {};
+    const name = (i: number) => `e${String(i).padStart(4, '0')}`;
+    // e0000 on e0001 on … on e1199; each passes three harmless words, so e0000 would inherit 3,597.
+    for (let i = 0; i < 1200; i++) files[`environments/${name(i)}.yaml`] = env(...(i < 1199 ? [on(name(i + 1))] : []), args('--shm-size=1g', '-e', 'A=1'));
+    const over = byRule(run(files, {}), 'docker-argument-syntax');
+    // Environments up to 333 bases deep inherit at most 999 words; the rest are over.
+    expect(over.map((p) => p.file)).to.deep.equal(Object.keys(files).sort().slice(0, 1200 - 334));
+    expect(over[0]!.message).to.equal('the run would carry more than 1000 docker arguments with those inherited along the base chain; envctl reads at most 1000');
+    expect([over[0]!.line, over[0]!.col]).to.deep.equal([2, 1]);
+    const own = byRule(run({ 'environments/a.yaml': env(args(...Array.from({ length: 1001 }, () => '--rm'))) }, {}), 'docker-argument-syntax');
+    expect(own.map((p) => [p.line, p.col, p.message])).to.deep.equal([[2, 1, 'the run would carry more than 1000 docker arguments; envctl reads at most 1000']]);
+  });
 });

@@ -24,8 +24,19 @@ export interface PolicyNode {
 
 /** Every environment against the policy, each with the arguments it inherits from the environments in `nodes`. */
 export function checkPolicies(nodes: Map<string, PolicyNode>, policy: PolicyConfig): Problem[] {
-  const inherited = inheritedArguments(nodes);
-  return [...nodes.values()].flatMap((node) => checkPolicy(node.name, node.spec, policy, node.source, inherited.get(node.name) ?? []));
+  const { inherited, overLimit } = inheritedArguments(nodes);
+  return [...nodes.values()].flatMap((node) => overLimit.has(node.name) || (node.spec.dockerArguments?.length ?? 0) > MAX_RUN_ARGUMENTS
+    ? [tooMany(node)]
+    : checkPolicy(node.name, node.spec, policy, node.source, inherited.get(node.name) ?? []));
+}
+
+/** More docker arguments than any real run passes: refused unread, so a long chain of them costs no quadratic work. */
+export const MAX_RUN_ARGUMENTS = 1000;
+
+function tooMany(node: PolicyNode): Problem {
+  const own = node.spec.dockerArguments?.length ?? 0;
+  return problem(position(node.source, own > MAX_RUN_ARGUMENTS ? '/dockerArguments' : '/base', 'key'), 'error', 'docker-argument-syntax',
+    `the run would carry more than ${MAX_RUN_ARGUMENTS} docker arguments${own > MAX_RUN_ARGUMENTS ? '' : ' with those inherited along the base chain'}; envctl reads at most ${MAX_RUN_ARGUMENTS}`);
 }
 
 type Inherited = { environment: string; args: string[] }[];
@@ -34,16 +45,20 @@ type Inherited = { environment: string; args: string[] }[];
  * For every environment, one inherited list per base environment that
  * passes arguments, farthest first; a chain stops at a cycle or a missing
  * base (bases.ts reports those). Each chain is walked once and a list is
- * shared down the chain until a base adds to it, so a chain of 10,000
- * environments costs linear time, not one walk per environment.
+ * shared down the chain until a base adds to it; past MAX_RUN_ARGUMENTS
+ * words a list stops growing and its environments are `overLimit`. So a
+ * chain of 10,000 environments costs linear time, not a walk (or a copy)
+ * per environment.
  */
-export function inheritedArguments(nodes: Map<string, PolicyNode>): Map<string, Inherited> {
-  const out = new Map<string, Inherited>();
+export function inheritedArguments(nodes: Map<string, PolicyNode>): { inherited: Map<string, Inherited>; overLimit: Set<string> } {
+  const inherited = new Map<string, Inherited>();
+  const words = new Map<string, number>();
+  const overLimit = new Set<string>();
   for (const start of nodes.keys()) {
     const path: string[] = [];
     const onPath = new Set<string>();
     let name: string | undefined = start;
-    while (name !== undefined && !out.has(name) && nodes.has(name) && !onPath.has(name)) {
+    while (name !== undefined && !inherited.has(name) && nodes.has(name) && !onPath.has(name)) {
       path.push(name);
       onPath.add(name);
       const base = baseOf(nodes.get(name)!.spec);
@@ -54,19 +69,27 @@ export function inheritedArguments(nodes: Map<string, PolicyNode>): Map<string, 
     let end = path.length;
     if (name !== undefined && onPath.has(name)) {
       end = path.indexOf(name);
-      for (const member of path.slice(end)) out.set(member, []);
+      for (const member of path.slice(end)) { inherited.set(member, []); words.set(member, 0); }
     }
     for (let i = end - 1; i >= 0; i--) {
-      const base = baseOf(nodes.get(path[i]!)!.spec);
-      const parentName = base.kind === 'environment' ? base.environment : undefined;
-      const parent = parentName === undefined ? undefined : nodes.get(parentName);
-      if (!parent) { out.set(path[i]!, []); continue; }
-      const below = out.get(parent.name) ?? [];
+      const current = path[i]!;
+      const base = baseOf(nodes.get(current)!.spec);
+      const parent = base.kind === 'environment' ? nodes.get(base.environment) : undefined;
+      if (!parent) { inherited.set(current, []); words.set(current, 0); continue; }
+      const below = inherited.get(parent.name) ?? [];
       const own = parent.spec.dockerArguments ?? [];
-      out.set(path[i]!, own.length > 0 ? [...below, { environment: parent.name, args: own }] : below);
+      const count = (words.get(parent.name) ?? 0) + own.length;
+      if (overLimit.has(parent.name) || count > MAX_RUN_ARGUMENTS) {
+        overLimit.add(current);
+        inherited.set(current, below);
+        words.set(current, words.get(parent.name) ?? 0);
+        continue;
+      }
+      inherited.set(current, own.length > 0 ? [...below, { environment: parent.name, args: own }] : below);
+      words.set(current, count);
     }
   }
-  return out;
+  return { inherited, overLimit };
 }
 
 export function checkPolicy(name: string, spec: EnvironmentSpec, policy: PolicyConfig, source: SourceMap, inherited: { environment: string; args: string[] }[] = []): Problem[] {
