@@ -8,8 +8,6 @@ import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkConsumers, typedConsumers, type ComparedBranch, type ConsumerCheckContext } from '../src/check/consumers.js';
-import type { Io } from '../src/cli/command.js';
-import { main } from '../src/cli/main.js';
 import { recordBuilds } from '../src/git/ledger.js';
 import { loadConsumers, type LoadedConsumer } from '../src/load/consumers.js';
 import { loadEnvironments } from '../src/load/environments.js';
@@ -20,6 +18,7 @@ import { editSpec } from '../src/source/yaml-edit.js';
 import { openRepository } from '../src/repository/index.js';
 import { commit, git } from './fixtures/repo.js';
 import { removeDir, snapshot, tempDir, yaml, type Files } from './helpers.js';
+import { runEnvctl } from './fixtures/cli.js';
 
 // ---------------------------------------------------------------------------
 // Pure: load and check
@@ -310,19 +309,7 @@ describe('duplicate: editing the YAML text', () => {
 // On git repositories, through the CLI
 // ---------------------------------------------------------------------------
 
-interface Captured {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function envctl(dir: string, ...argv: string[]): Promise<Captured> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir, env: { ENVCTL_OFFLINE: '1', GITHUB_ACTIONS: 'false' } };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const envctl = (dir: string, ...argv: string[]) => runEnvctl(dir, argv);
 
 const CONFIG = yaml('registry: { address: "127.0.0.1:1" }', 'imageLayers: { "debian:bookworm": 1 }');
 const SPEC = (extra: string[] = []) => yaml(

@@ -12,12 +12,11 @@ import { execa } from 'execa';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/command.js';
 import { progressFor, progressLine } from '../src/cli/progress.js';
 import { guardLine, outputText, printable } from '../src/model/text.js';
 import type { SyncEvent } from '../src/sync/index.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
+import { runEnvctl } from './fixtures/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const BIN = join(ROOT, 'bin', 'envctl.js');
@@ -131,19 +130,7 @@ describe('text: printable values and guarded lines', () => {
   });
 });
 
-interface Captured {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function envctl(dir: string, ...argv: string[]): Promise<Captured> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir, env: { ENVCTL_OFFLINE: '1', GITHUB_ACTIONS: 'false', ENVCTL_DEBUG: '' } };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const envctl = (dir: string, ...argv: string[]) => runEnvctl(dir, argv, { ENVCTL_DEBUG: '' });
 
 /** Native git with the author given (any bytes git keeps in a name) and a fixed date. */
 async function git(cwd: string, args: string[], author = 'A'): Promise<string> {

@@ -7,23 +7,16 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { mkdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Io } from '../src/cli/command.js';
-import { main } from '../src/cli/main.js';
 import { readLedger } from '../src/git/ledger.js';
 import type { BuildRecord } from '../src/ledger/model.js';
 import { formatResults, RESULTS_MAX_BYTES } from '../src/ledger/results.js';
 import { commit, git } from './fixtures/repo.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
+import { runEnvctl } from './fixtures/cli.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 
-async function envctl(dir: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir, env: { ENVCTL_OFFLINE: '1', GITHUB_ACTIONS: 'false' } };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const envctl = (dir: string, ...argv: string[]) => runEnvctl(dir, argv);
 
 describe('record: hostile results files', function () {
   this.timeout(60_000);

@@ -2,13 +2,12 @@
 import { expect } from 'chai';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Io } from '../src/cli/command.js';
-import { main } from '../src/cli/main.js';
 import { readLedger } from '../src/git/ledger.js';
 import type { BuildRecord } from '../src/ledger/model.js';
 import { formatResults } from '../src/ledger/results.js';
 import { commit, git } from './fixtures/repo.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
+import { runEnvctl } from './fixtures/cli.js';
 
 /** The commit the environments a and b were added in (records name a revision's commit, which record checks). */
 let added = '';
@@ -17,13 +16,7 @@ const rec = (id: string, revision: number, status: BuildRecord['status']): Build
   ...(status === 'succeeded' ? { digest: `sha256:${String(revision).repeat(64)}` } : { reason: 'RUN exited with 1', failure: { kind: 'build' as const } }),
 });
 
-async function envctl(dir: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir, env: { ENVCTL_OFFLINE: '1', GITHUB_ACTIONS: 'false' } };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const envctl = (dir: string, ...argv: string[]) => runEnvctl(dir, argv);
 
 describe('record: results files into the ledger', function () {
   this.timeout(60_000);

@@ -7,8 +7,6 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Io } from '../src/cli/command.js';
-import { main } from '../src/cli/main.js';
 import { withDefaults } from '../src/config/index.js';
 import { isEnvctlError } from '../src/model/errors.js';
 import { claim } from '../src/store/claims.js';
@@ -18,6 +16,7 @@ import { statePaths } from '../src/store/paths.js';
 import { updateRevisions } from '../src/store/revision-index.js';
 import { commit, git } from './fixtures/repo.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
+import { runEnvctl } from './fixtures/cli.js';
 
 const CONFIG = withDefaults({ registry: { address: '127.0.0.1:1' } });
 
@@ -46,11 +45,7 @@ async function refusal(run: Promise<unknown> | (() => Promise<unknown>)): Promis
   throw new Error('expected a refusal');
 }
 
-async function envctl(dir: string, ...argv: string[]): Promise<{ code: number; err: string }> {
-  const err: string[] = [];
-  const io: Io = { out: () => undefined, err: (t) => err.push(t), cwd: dir, env: { ENVCTL_OFFLINE: '1', GITHUB_ACTIONS: 'false' } };
-  return { code: await main(argv, io), err: err.join('\n') };
-}
+const envctl = (dir: string, ...argv: string[]) => runEnvctl(dir, argv);
 
 describe('state folder: .envctl stays in the repository', function () {
   this.timeout(60_000);
