@@ -160,6 +160,14 @@ describe('Kubernetes Pod manifest', () => {
     expect(JSON.stringify(pod)).to.not.contain('secret: true');
   });
 
+  it('reads docker arguments as docker does: --privileged=false is not privileged, a two-word --cap-add is one flag', () => {
+    const pod = (dockerArguments: string[]) => podManifest({ ...spec, dockerArguments }, { name: 'x', run: { command: 'true' }, secretName: 's' }).spec.containers[0]! as Record<string, any>;
+    expect(pod(['--privileged=false']).securityContext).to.equal(undefined);
+    expect(pod(['--privileged=0', '--cap-add', 'cap_net_admin']).securityContext).to.deep.equal({ capabilities: { add: ['NET_ADMIN'] } });
+    expect(pod(['--privileged']).securityContext).to.deep.equal({ privileged: true });
+    expect(pod(['-e', '--privileged']).securityContext, 'the value of -e, not a flag').to.equal(undefined);
+  });
+
   it('a job runs its command through the lifecycle, with no ports', () => {
     const c = podManifest(spec, { name: 'job', run: { command: 'python train.py' }, secretName: 's' }).spec.containers[0]! as Record<string, any>;
     expect(c.ports).to.equal(undefined);

@@ -11,6 +11,8 @@
 import { EnvctlError } from '../model/errors.js';
 import { lifecycleScript } from './lifecycle.js';
 import type { RunSpec } from './runspec.js';
+import { readDockerArguments } from '../check/docker-args.js';
+import { parseBool } from '../check/docker-values.js';
 
 export interface PodOptions {
   /** Pod name before DNS-1123 clean-up. */
@@ -109,11 +111,14 @@ function dockerToPod(args: string[]): { securityContext: Record<string, unknown>
   const add: string[] = [];
   const volumes: unknown[] = [];
   const volumeMounts: unknown[] = [];
-  for (const arg of args) {
-    const [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : arg.split(/\s+/, 2) as [string, string?];
-    if (flag === '--privileged') securityContext.privileged = true;
-    else if (flag === '--cap-add' && value) add.push(value.toUpperCase().replace(/^CAP_/, ''));
-    else if (flag === '--shm-size' && value) {
+  // Read as docker reads them (check/docker-args.ts), the reading the policy judged:
+  // `--privileged=false` is not privileged, `--cap-add` `SYS_ADMIN` as two words is one flag.
+  for (const reading of readDockerArguments(args)) {
+    if (reading.kind !== 'flag') continue;
+    const { flag, value } = reading;
+    if (flag.long === 'privileged' && parseBool(value)) securityContext.privileged = true;
+    else if (flag.long === 'cap-add' && value) add.push(value.toUpperCase().replace(/^CAP_/, ''));
+    else if (flag.long === 'shm-size' && value) {
       volumes.push({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: value.replace(/([kmg])b?$/i, (_, u: string) => `${u.toUpperCase()}i`) } });
       volumeMounts.push({ name: 'dshm', mountPath: '/dev/shm' });
     }
