@@ -1,0 +1,1 @@
+# stand-in for devcontainers/images src/python/.devcontainer/scripts/install-subversion.sh

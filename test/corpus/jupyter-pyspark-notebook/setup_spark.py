@@ -1,0 +1,1 @@
+# stand-in for jupyter/docker-stacks images/pyspark-notebook/setup_spark.py

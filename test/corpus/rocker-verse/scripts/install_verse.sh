@@ -1,0 +1,1 @@
+# stand-in for rocker-org/rocker-versioned2 dockerfiles/scripts/install_verse.sh
