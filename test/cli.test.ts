@@ -483,10 +483,11 @@ describe('cli: envctl as a child process', function () {
       expect(printed.exitCode).to.equal(1);
       expect(printed.stdout).to.not.contain('FROM');
 
-      // Rendering everything refuses as a whole while any named environment has errors.
+      // Rendering everything writes what is valid and refuses the rest.
       const all = await envctl(['render', '--out', 'out'], { cwd: dir });
       expect(all.exitCode).to.equal(1);
-      expect(await readdir(dir)).to.not.include('out');
+      expect(all.stderr).to.contain('not rendered: bad');
+      expect(await readdir(join(dir, 'out'))).to.deep.equal(['tool']);
     });
 
     it('an environment whose instructions have errors is not rendered', async () => {

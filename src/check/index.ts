@@ -7,12 +7,13 @@ import type { Config } from '../model/config.js';
 import { sortProblems, type Problem } from '../model/problem.js';
 import type { EnvironmentSpec } from '../model/spec.js';
 import type { SourceFile } from '../model/tree.js';
-import { ENVIRONMENT_SCHEMA_ID, position, schemaProblems, type SourceMap } from '../schema/index.js';
+import { ENVIRONMENT_SCHEMA_ID, position, schemaFindings, type SourceMap } from '../schema/index.js';
 import { checkBases, type BaseNode } from './bases.js';
 import { checkTools, checkVariables } from './fields.js';
 import { checkInstructions, type ParsedInstruction, type Where } from './instructions.js';
 import { checkLayers, countLayers, type LayerCount } from './layers.js';
 import { checkPolicies } from './policy.js';
+import { usableSpec } from './raw.js';
 
 export interface CheckContext {
   config: Config;
@@ -43,36 +44,46 @@ export interface CheckResult {
   problems: Problem[];
 }
 
+/** A spec as checked: a whole valid one, or only the well-formed fields of one that failed the schema. */
+interface Typed {
+  env: LoadedEnvironment;
+  spec: EnvironmentSpec;
+  source: SourceMap;
+  instructions: ParsedInstruction[];
+  where: Where;
+  endsCleanly: boolean;
+  /** False after a schema failure: checked for what it can be, never returned as renderable. */
+  valid: boolean;
+  /** Its layers can be counted: its base and instructions are well-formed. */
+  countable: boolean;
+}
+
 export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext): CheckResult {
   const problems: Problem[] = [];
   const known = new Set(loaded.map((e) => e.name));
-  const typed: { env: LoadedEnvironment; spec: EnvironmentSpec; source: SourceMap; instructions: ParsedInstruction[]; where: Where; endsCleanly: boolean }[] = [];
+  const typed: Typed[] = [];
 
   for (const env of loaded) {
     if (env.data === undefined) continue; // its YAML problems are already reported
-    const source: SourceMap = { file: env.file, positions: env.positions, lines: env.lines };
-    const schema = schemaProblems(ENVIRONMENT_SCHEMA_ID, env.data, source);
-    problems.push(...schema);
-    if (schema.length > 0) continue;
-    const spec = env.data as EnvironmentSpec;
-    const found = checkInstructions(env, spec.instructions ?? '', ctx.config.builder);
-    problems.push(...found.problems);
-    problems.push(...checkVariables(spec, source), ...checkTools(spec, source));
-    typed.push({ env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly });
+    const t = typeSpec(env, ctx, problems);
+    if (t) typed.push(t);
   }
 
+  // Invalid specs take part too: their bases close cycles, their arguments pass down the chain.
   const nodes = new Map<string, BaseNode>(typed.map((t) => [t.env.name, { name: t.env.name, spec: t.spec, source: t.source }]));
   problems.push(...checkBases(nodes, known, ctx.previousBases));
   // After every spec is typed: an environment's run carries its bases' docker arguments too.
   problems.push(...checkPolicies(nodes, ctx.config.policy));
 
-  const counts = countLayers(new Map(typed.map((t) => [t.env.name, { spec: t.spec, instructions: t.instructions }])), ctx.config, ctx.imageLayers ?? new Map());
+  const countable = typed.filter((t) => t.countable);
+  const counts = countLayers(new Map(countable.map((t) => [t.env.name, { spec: t.spec, instructions: t.instructions }])), ctx.config, ctx.imageLayers ?? new Map());
   const environments: CheckedEnvironment[] = [];
-  for (const t of typed) {
+  for (const t of countable) {
     const layers = counts.get(t.env.name) ?? { own: 0, base: undefined, total: undefined, chain: [], chainLength: 0 };
     const at = () => position(t.source, t.instructions.length > 0 ? '/instructions' : '/base', 'key');
     const trouble = layers.unknownImage !== undefined ? ctx.imageLayerTrouble?.get(layers.unknownImage) : undefined;
     problems.push(...checkLayers({ spec: t.spec, instructions: t.instructions }, layers, ctx.config, at, t.where, trouble));
+    if (!t.valid) continue;
     const checked: CheckedEnvironment = {
       name: t.env.name, file: t.env.file, spec: t.spec, context: t.env.context,
       instructions: t.instructions, instructionsEndCleanly: t.endsCleanly, layers, source: t.source,
@@ -80,5 +91,38 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
     if (t.env.folder) checked.folder = t.env.folder;
     environments.push(checked);
   }
-  return { environments, problems: sortProblems(problems) };
+  return { environments, problems: unique(sortProblems(problems)) };
+}
+
+/**
+ * The schema, then the checks of single fields. After a schema failure each
+ * check still runs on the fields no schema error points inside (raw.ts
+ * usableSpec), so one run shows every problem; a check of a broken field is
+ * skipped, since its finding would repeat the schema's or be false.
+ */
+function typeSpec(env: LoadedEnvironment, ctx: CheckContext, problems: Problem[]): Typed | undefined {
+  const source: SourceMap = { file: env.file, positions: env.positions, lines: env.lines };
+  const schema = schemaFindings(ENVIRONMENT_SCHEMA_ID, env.data, source);
+  problems.push(...schema.problems);
+  const valid = schema.problems.length === 0;
+  const usable = valid ? { spec: env.data as EnvironmentSpec, dropped: new Set<string>() } : usableSpec(env.data, schema.pointers);
+  if (!usable) return undefined;
+  const { spec, dropped } = usable;
+  const found = dropped.has('instructions')
+    ? { instructions: [], where: () => position(source, '/instructions', 'value'), endsCleanly: false, problems: [] }
+    : checkInstructions(env, spec.instructions ?? '', ctx.config.builder);
+  problems.push(...found.problems, ...checkVariables(spec, source), ...checkTools(spec, source));
+  const countable = !dropped.has('instructions') && !dropped.has('base');
+  return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly, valid, countable };
+}
+
+/** Sorted problems without repeats (the same finding at the same place). */
+function unique(sorted: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return sorted.filter((p) => {
+    const key = JSON.stringify([p.file, p.line, p.col, p.severity, p.rule, p.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

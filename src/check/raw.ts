@@ -7,6 +7,7 @@
  */
 import type { LoadedEnvironment } from '../load/environments.js';
 import type { EnvironmentChoice } from '../load/consumers.js';
+import type { EnvironmentSpec } from '../model/spec.js';
 
 type Raw = { data?: unknown };
 const field = (src: Raw, key: string): unknown =>
@@ -66,4 +67,25 @@ export function rawEnvironmentChoice(data: unknown): EnvironmentChoice | undefin
   const { name, revision } = env as { name?: unknown; revision?: unknown };
   if (typeof name !== 'string') return undefined;
   return { name, revision: typeof revision === 'number' && Number.isInteger(revision) ? revision : 'active' };
+}
+
+/** The well-formed part of a spec that failed the schema, and the top-level fields left out of it. */
+export interface UsableSpec {
+  spec: EnvironmentSpec;
+  dropped: Set<string>;
+}
+
+/**
+ * The spec's top-level fields that no schema error points inside (`pointers`:
+ * schemaFindings' pointers), so checks of the other fields still run on a
+ * spec with a broken one; undefined when the document is no mapping. Each
+ * field kept is valid on its own, so it has its EnvironmentSpec type; what
+ * the spec lacks as a whole (a required field) is the schema's problem.
+ */
+export function usableSpec(data: unknown, pointers: string[]): UsableSpec | undefined {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+  const broken = new Set(pointers.filter((p) => p !== '').map((p) => p.split('/')[1]!.replace(/~1/g, '/').replace(/~0/g, '~')));
+  // fromEntries defines own properties: a `__proto__` key (an unknown field, so dropped anyway) sets no prototype.
+  const spec = Object.fromEntries(Object.entries(data).filter(([key]) => !broken.has(key)));
+  return { spec: spec as unknown as EnvironmentSpec, dropped: broken };
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { withBases } from '../check/raw.js';
 import { openRepository, validateRepository } from '../repository/index.js';
-import { writeRendered } from '../repository/render.js';
+import { renderableAll, writeRendered } from '../repository/render.js';
 import { keyContext, renderResolved } from '../repository/keys.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { reportProblems, summary } from './report.js';
@@ -18,6 +18,8 @@ With one name and no --out, prints its Dockerfile (--run-spec: its run spec;
 --key: its content key). With --out, writes DIR/<name>/{Dockerfile,
 run-spec.json,content-key,context/} for each named environment, or all.
 Environments with errors (their own or their bases') are not rendered: exit 1.
+Named, none is written while one of them has errors; with no names, every
+environment without errors is written and the others are reported.
 FROM names the base as sync will: a base environment by its active (or
 pinned) build's digest from the ledger, a base image by the digest the
 registry gives (by its tag with --offline). A key against an unresolved
@@ -37,13 +39,24 @@ stderr, --json has "keyResolved": false.
     const result = await validateRepository(repo, { offline });
 
     const byName = new Map(result.environments.map((e) => [e.name, e]));
-    const involved = withBases(names, sources.loaded);
-    const files = new Set(sources.loaded.filter((e) => involved.has(e.name)).map((e) => e.file));
-    const blocking = result.problems.filter((p) => p.severity === 'error' && (files.has(p.file) || !sources.loaded.some((e) => e.file === p.file)));
-    if (blocking.length > 0 || [...involved].some((n) => !byName.has(n))) {
-      reportProblems(blocking, io);
-      io.err(`not rendered: ${summary(blocking, [plural(involved.size, 'environment')])}`);
-      return 1;
+    // Everything into a folder: one broken file holds back only itself and what stands on it.
+    const all = out !== undefined && args.positionals.length === 0 && !args.values.json;
+    const partial = all ? renderableAll(sources.loaded, result.environments, result.problems) : undefined;
+    if (partial && partial.blocked.size > 0) {
+      reportProblems(partial.errors, io);
+      const held = [...partial.blocked].sort().map(printable);
+      const shown = held.length <= 20 ? held.join(', ') : `${held.slice(0, 20).join(', ')} … (${held.length - 20} more)`;
+      io.err(`not rendered: ${shown} (${plural(partial.errors.length, 'error')} in them or what they are built on)`);
+      for (const n of partial.blocked) names.delete(n);
+    } else if (!partial) {
+      const involved = withBases(names, sources.loaded);
+      const files = new Set(sources.loaded.filter((e) => involved.has(e.name)).map((e) => e.file));
+      const blocking = result.problems.filter((p) => p.severity === 'error' && (files.has(p.file) || !sources.loaded.some((e) => e.file === p.file)));
+      if (blocking.length > 0 || [...involved].some((n) => !byName.has(n))) {
+        reportProblems(blocking, io);
+        io.err(`not rendered: ${summary(blocking, [plural(involved.size, 'environment')])}`);
+        return 1;
+      }
     }
 
     // Bases as plan and sync name them: a base environment by its built image's digest, a base image by the registry's.
@@ -64,6 +77,6 @@ stderr, --json has "keyResolved": false.
     if (unresolved.length > 0 && (out || args.values.key)) {
       io.err(`note: unresolved base, so the key is not the one a build records: ${unresolved.join(', ')}`);
     }
-    return 0;
+    return partial && partial.blocked.size > 0 ? 1 : 0;
   },
 };

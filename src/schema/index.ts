@@ -57,8 +57,17 @@ export interface SourceMap {
 }
 
 export function schemaProblems(schemaId: string, value: unknown, source: SourceMap): Problem[] {
+  return schemaFindings(schemaId, value, source).problems;
+}
+
+/**
+ * The problems and, for each, the JSON pointer it is about (an unknown or
+ * missing field's own pointer, else the failing value's), so a check can
+ * tell the well-formed parts of an invalid value from the broken ones.
+ */
+export function schemaFindings(schemaId: string, value: unknown, source: SourceMap): { problems: Problem[]; pointers: string[] } {
   const errors = collect(schemaId, `${schemaId}#`, value, '');
-  return errors.map((e) => toProblem(e, source));
+  return { problems: errors.map((e) => toProblem(e, source)), pointers: errors.map((e) => e.pointer) };
 }
 
 type Located = ErrorObject & { at: 'key' | 'value'; pointer: string };
