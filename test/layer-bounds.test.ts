@@ -1,6 +1,12 @@
 import { expect } from 'chai';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.js';
 import { normaliseReference } from '../src/model/reference.js';
-import { byRule, check, config, yaml, type Run } from './helpers.js';
+import { reviewMarkdown } from '../src/plan/markdown.js';
+import { reviewChange } from '../src/plan/review.js';
+import { commit, git } from './fixtures/repo.js';
+import { byRule, check, config, removeDir, tempDir, yaml, type Files, type Run } from './helpers.js';
 
 const env = (...lines: string[]) => yaml('owner: alice', ...lines);
 const runs = (n: number) => ['instructions: |', ...Array.from({ length: n }, (_, i) => `  RUN echo ${i}`)];
@@ -112,5 +118,45 @@ describe('layers: imageLayers keys by normalised reference', () => {
   it('the default base is matched by normalised reference too', () => {
     const cfg = config({ defaultBase: { image: 'docker.io/library/debian:bookworm', layers: 5 } });
     expect(total('debian:bookworm', { config: cfg })).to.equal(7);
+  });
+});
+
+describe('layers: the lower bound in a review', () => {
+  const cfg = config();
+  const side = (f: Files, label: string) => {
+    const run = check(f, { config: cfg });
+    const texts = new Map(Object.entries(f).map(([p, t]) => [p.replace(/^environments\/|\.yaml$/g, ''), String(t)]));
+    return { label, environments: run.environments, texts, problems: run.all };
+  };
+  const reviewOf = (change: Files) =>
+    reviewChange({ config: cfg, target: { ...side({}, 'main'), revisions: [] }, change: side(change, 'this change'), ledger: new Map() });
+
+  it('says "at least" in JSON, the table and the section; exact counts keep their form', () => {
+    const r = reviewOf({ 'environments/a.yaml': env(UNKNOWN, ...runs(130)), 'environments/b.yaml': env(...runs(2)) });
+    const [a, b] = r.environments;
+    expect(a!.layers).to.deep.equal({ total: null, limit: 127, atLeast: 131 });
+    expect(b!.layers).to.deep.equal({ total: 3, limit: 127 });
+    const md = reviewMarkdown(r);
+    expect(md).to.contain('| ≥ 131/127 ❌ |').and.contain('- Layers: at least 131 of 127 (over the limit)');
+    expect(md).to.contain('| 3/127 |').and.contain('- Layers: 3 of 127\n');
+  });
+});
+
+describe('envctl plan --base: the lower bound in text', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(async () => {
+    dir = await tempDir('envctl-layer-bounds-');
+    await git(dir, 'init', '-q', '-b', 'main');
+    await commit(dir, { 'envctl.yaml': yaml('registry: { address: "127.0.0.1:1" }'), 'environments/keep.yaml': env(...runs(1)) }, 'keep');
+  });
+  after(() => removeDir(dir));
+
+  it('prints "at least N/127 layers" for an environment on an uncounted image', async () => {
+    await mkdir(join(dir, 'environments'), { recursive: true });
+    await writeFile(join(dir, 'environments', 'a.yaml'), env(UNKNOWN, ...runs(1)));
+    const out: string[] = [];
+    await main(['plan', '--base', 'main', '--offline'], { out: (t: string) => out.push(t), err: () => undefined, cwd: dir, env: {} });
+    expect(out.join('\n')).to.equal('a → revision 1: builds, at least 2/127 layers, 1 problem');
   });
 });
