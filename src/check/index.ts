@@ -79,7 +79,7 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
   const counts = countLayers(new Map(countable.map((t) => [t.env.name, { spec: t.spec, instructions: t.instructions }])), ctx.config, ctx.imageLayers ?? new Map());
   const environments: CheckedEnvironment[] = [];
   for (const t of countable) {
-    const layers = counts.get(t.env.name) ?? { own: 0, base: undefined, total: undefined, chain: [], chainLength: 0 };
+    const layers = counts.get(t.env.name) ?? { own: 0, base: undefined, total: undefined, atLeast: 0, chain: [], chainLength: 0 };
     const at = () => position(t.source, t.instructions.length > 0 ? '/instructions' : '/base', 'key');
     const trouble = layers.unknownImage !== undefined ? ctx.imageLayerTrouble?.get(layers.unknownImage) : undefined;
     problems.push(...checkLayers({ spec: t.spec, instructions: t.instructions }, layers, ctx.config, at, t.where, trouble));

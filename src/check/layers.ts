@@ -1,10 +1,14 @@
 /**
  * The 127-layer limit: an image's layers are its base's plus one per RUN,
  * COPY or ADD. Counted along the chain of base environments down to an image
- * whose count the registry (or envctl.yaml) gives.
+ * whose count the registry (or envctl.yaml) gives. When that image's count is
+ * unknown the count is a lower bound, and the limit is still checked against
+ * it (issue 14: "the count is a lower bound: report it as such (`at least
+ * 131/127 layers`) and fail when the lower bound is over the limit").
  */
 import type { Config } from '../model/config.js';
 import { problem, type Location, type Problem } from '../model/problem.js';
+import { normaliseReference } from '../model/reference.js';
 import { baseOf, type EnvironmentSpec } from '../model/spec.js';
 import { consecutiveRuns, LAYER_KEYWORDS, type ParsedInstruction, type Where } from './instructions.js';
 
@@ -17,6 +21,15 @@ export interface LayerCount {
   /** Layers of what it is built on; undefined when unknown. */
   base: number | undefined;
   total: number | undefined;
+  /**
+   * A lower bound on the layers: `total` when that is known; otherwise every
+   * layer known along the chain, an image of unknown count counting
+   * UNKNOWN_IMAGE_LAYERS and a base environment that cannot be counted
+   * (unknown, or on a loop: its own error) nothing.
+   */
+  atLeast: number;
+  /** When `total` is unknown: the image (or base environment) down the chain whose layers are not known. */
+  uncounted?: { kind: 'image' | 'environment'; name: string };
   /**
    * What it stands on, nearest first, ending in an image reference: at most
    * CHAIN_SHOWN steps nearest, then the image; `chainLength` counts them all.
@@ -36,14 +49,36 @@ export interface LayerInput {
 const adds = (i: ParsedInstruction) => LAYER_KEYWORDS.has(i.keyword);
 
 /**
+ * What an image of unknown count adds to the lower bound. One, not zero: an
+ * image pulled as a base has a filesystem (image-spec v1.0: the manifest's
+ * layers "MUST have the base layer at index 0"; v1.1 still says it SHOULD
+ * have one entry). The exception is docker's reserved `scratch`, no image
+ * at all, which is counted exactly as zero.
+ */
+export const UNKNOWN_IMAGE_LAYERS = 1;
+const SCRATCH = 'scratch';
+
+/**
+ * Counts by normalised reference (model/reference.ts), so `ubuntu:noble` in
+ * a spec finds `docker.io/library/ubuntu:noble` in envctl.yaml. Registry
+ * counts win over declared ones, declared ones over `defaultBase.layers`.
+ */
+function imageCounter(config: Config, imageLayers: Map<string, number>): (ref: string) => number | undefined {
+  const byRef = new Map<string, number>();
+  byRef.set(normaliseReference(config.defaultBase.image), config.defaultBase.layers);
+  for (const [ref, n] of Object.entries(config.imageLayers)) byRef.set(normaliseReference(ref), n);
+  for (const [ref, n] of imageLayers) byRef.set(normaliseReference(ref), n);
+  return (ref) => (ref === SCRATCH ? 0 : byRef.get(normaliseReference(ref)));
+}
+
+/**
  * `imageLayers`: counts read from registry manifests, by reference. Walks
  * each chain once, without recursion and keeping only CHAIN_SHOWN steps per
  * count, so a chain of 10,000 environments costs linear time and memory.
  */
 export function countLayers(envs: Map<string, LayerInput>, config: Config, imageLayers: Map<string, number>): Map<string, LayerCount> {
   const out = new Map<string, LayerCount>();
-  const imageCount = (ref: string): number | undefined =>
-    imageLayers.get(ref) ?? config.imageLayers[ref] ?? (ref === config.defaultBase.image ? config.defaultBase.layers : undefined);
+  const imageCount = imageCounter(config, imageLayers);
   const ownOf = (env: LayerInput) => env.instructions.filter(adds).length;
 
   for (const start of envs.keys()) {
@@ -70,12 +105,17 @@ export function countLayers(envs: Map<string, LayerInput>, config: Config, image
         const parent = i === path.length - 1 ? below : out.get(path[i + 1]!);
         const chain = [base.environment, ...(parent?.chain ?? [])];
         const chainLength = 1 + (parent?.chainLength ?? 0);
-        result = { own, base: parent?.total, total: parent?.total === undefined ? undefined : parent.total + own, chain: capChain(chain), chainLength };
+        const total = parent?.total === undefined ? undefined : parent.total + own;
+        result = { own, base: parent?.total, total, atLeast: own + (parent?.atLeast ?? 0), chain: capChain(chain), chainLength };
+        if (total === undefined) result.uncounted = parent?.uncounted ?? { kind: 'environment', name: base.environment };
       } else {
         const ref = base.kind === 'image' ? base.image : config.defaultBase.image;
         const n = imageCount(ref);
-        result = { own, base: n, total: n === undefined ? undefined : n + own, chain: [ref], chainLength: 1 };
-        if (n === undefined) result.unknownImage = ref;
+        result = { own, base: n, total: n === undefined ? undefined : n + own, atLeast: own + (n ?? UNKNOWN_IMAGE_LAYERS), chain: [ref], chainLength: 1 };
+        if (n === undefined) {
+          result.unknownImage = ref;
+          result.uncounted = { kind: 'image', name: ref };
+        }
       }
       out.set(current, result);
     }
@@ -99,22 +139,35 @@ export function describeChain(count: LayerCount): string {
 /** `trouble`: why the registry of `count.unknownImage` could not be asked, when it could not (not: it was not asked, or lacks the image). */
 export function checkLayers(input: LayerInput, count: LayerCount, config: Config, at: () => Location, where: Where, trouble?: string): Problem[] {
   const { limit, warnAt } = config.layers;
-  if (count.total === undefined) {
-    // Only where the image is named; environments built on it would repeat it, and an unknown base environment is its own error.
-    if (count.unknownImage === undefined) return [];
+  const out: Problem[] = [];
+  // Only where the image is named; environments built on it would repeat it, and an unknown base environment is its own error.
+  if (count.unknownImage !== undefined) {
     const why = trouble !== undefined ? `: its registry could not be asked (${trouble})` : ' (its registry was not asked, or does not have it)';
-    return [problem(at(), 'warning', 'layer-count-unknown',
-      `cannot count the layers of base image "${count.unknownImage}"${why}; declare it under imageLayers in envctl.yaml`)];
+    out.push(problem(at(), 'warning', 'layer-count-unknown',
+      `cannot count the layers of base image "${count.unknownImage}"${why}; declare it under imageLayers in envctl.yaml`));
   }
-  if (count.total <= limit && count.total < warnAt) return [];
-  const summary = `${count.total} layers: ${count.base} from the base (${describeChain(count)}) and ${count.own} here`;
+  // A lower bound over the limit is as sure an error as an exact count; one near it is as sure a warning.
+  const n = count.atLeast;
+  if (n <= limit && n < warnAt) return out;
+  const summary = layerSummary(count, limit);
   const advice = combineAdvice(input.instructions, where);
-  if (count.total > limit) {
+  if (n > limit) {
     const listed = input.instructions.filter(adds).map((l) => `${l.keyword} (line ${where(l).line})`);
-    return [problem(at(), 'error', 'layer-limit',
-      `the image would have ${summary}; the limit is ${limit}. Layers added here: ${listed.slice(0, 12).join(', ')}${listed.length > 12 ? `, and ${listed.length - 12} more` : ''}. ${advice}`)];
+    out.push(problem(at(), 'error', 'layer-limit',
+      `the image would have ${summary}; the limit is ${limit}. Layers added here: ${listed.slice(0, 12).join(', ')}${listed.length > 12 ? `, and ${listed.length - 12} more` : ''}. ${advice}`));
+  } else {
+    out.push(problem(at(), 'warning', 'layer-limit-near', `the image will have ${summary}, near the limit of ${limit}. ${advice}`));
   }
-  return [problem(at(), 'warning', 'layer-limit-near', `the image will have ${summary}, near the limit of ${limit}. ${advice}`)];
+  return out;
+}
+
+/** `128 layers: 120 from the base (…) and 8 here`, or `at least 131/127 layers: …` when the base's count is a lower bound. */
+function layerSummary(count: LayerCount, limit: number): string {
+  if (count.total !== undefined) return `${count.total} layers: ${count.base} from the base (${describeChain(count)}) and ${count.own} here`;
+  const u = count.uncounted;
+  const unknown = u?.kind === 'environment' ? `base environment "${u.name}" not counted`
+    : `the layers of base image "${u?.name ?? count.chain[count.chain.length - 1]}" unknown, counted as ${UNKNOWN_IMAGE_LAYERS}`;
+  return `at least ${count.atLeast}/${limit} layers: at least ${count.atLeast - count.own} from the base (${describeChain(count)}; ${unknown}) and ${count.own} here`;
 }
 
 /** Suggest the runs of consecutive RUNs (nothing else between) that could each become one layer. */

@@ -90,7 +90,8 @@ function reviewText(r: Review): string {
   return r.environments.map((e) => {
     const rev = e.revision === null ? 'removed' : `→ revision ${e.revision}`;
     const build = !e.build ? 'nothing to build' : e.build.action === 'reuse' ? `reuses revision ${e.build.reusedRevision}'s image` : 'builds';
-    const layers = e.layers.total === null ? '' : `, ${e.layers.total}/${e.layers.limit} layers`;
+    const layers = e.layers.total !== null ? `, ${e.layers.total}/${e.layers.limit} layers`
+      : e.layers.atLeast !== undefined ? `, at least ${e.layers.atLeast}/${e.layers.limit} layers` : '';
     const rebuilds = e.rebuilds.length ? `, rebuilds ${e.rebuilds.join(', ')}` : '';
     const problems = e.problems.length ? `, ${plural(e.problems.length, 'problem')}` : '';
     return printable(`${e.environment} ${rev}: ${build}${layers}${rebuilds}${problems}`);

@@ -35,7 +35,8 @@ function environmentSection(e: EnvironmentReview, projects: string[] | undefined
   if (e.build?.action === 'reuse') out.push(`- Build: none; reuses revision ${e.build.reusedRevision}'s image (identical build inputs)`);
   else if (e.build) out.push(`- Build: new image${e.build.contentKey ? ` (content key ${codeSpan(e.build.contentKey.slice(0, 12))})` : ', after its base'}`);
   else if (e.change !== 'removed') out.push('- Build: none needed');
-  if (e.layers.total !== null) out.push(`- Layers: ${e.layers.total} of ${e.layers.limit}${e.layers.total > e.layers.limit ? ' (over the limit)' : ''}`);
+  const known = e.layers.total ?? e.layers.atLeast;
+  if (known !== undefined) out.push(`- Layers: ${e.layers.total === null ? 'at least ' : ''}${known} of ${e.layers.limit}${known > e.layers.limit ? ' (over the limit)' : ''}`);
   if (e.rebuilds.length > 0) out.push(`- Rebuilds after it: ${e.rebuilds.map(codeSpan).join(', ')}`);
   if (projects) out.push(`- Projects using it: ${projects.length ? projects.map(codeSpan).join(', ') : 'none'}`);
   if (e.problems.length > 0) out.push('', ...problemList(e.problems));
@@ -63,8 +64,12 @@ const revisionCell = (e: EnvironmentReview) =>
 const buildCell = (e: EnvironmentReview) =>
   !e.build ? '–' : e.build.action === 'reuse' ? `reuse r${e.build.reusedRevision}` : 'build';
 
-const layersCell = (e: EnvironmentReview) =>
-  e.layers.total === null ? '?' : `${e.layers.total}/${e.layers.limit}${e.layers.total > e.layers.limit ? ' ❌' : ''}`;
+/** `≥ 131/127`: a lower bound, the base image's layers unknown. */
+function layersCell(e: EnvironmentReview): string {
+  const known = e.layers.total ?? e.layers.atLeast;
+  if (known === undefined) return '?';
+  return `${e.layers.total === null ? '≥ ' : ''}${known}/${e.layers.limit}${known > e.layers.limit ? ' ❌' : ''}`;
+}
 
 function problemsCell(problems: Problem[]): string {
   const errors = errorCount(problems);

@@ -47,7 +47,8 @@ export interface EnvironmentReview {
   previousRevision: number | null;
   /** `build`, `reuse` (an identical earlier build's image is tagged), or null: nothing to build. */
   build: { action: 'build' | 'reuse'; contentKey: string | null; reusedRevision?: number } | null;
-  layers: { total: number | null; limit: number };
+  /** `atLeast`: only when `total` is unknown (a base image's count is), the lower bound check/layers.ts checked against the limit. */
+  layers: { total: number | null; limit: number; atLeast?: number };
   problems: Problem[];
   /** Environments built on this one's active revision that rebuild after it. */
   rebuilds: string[];
@@ -105,7 +106,7 @@ export function reviewChange(input: ReviewInput): Review {
       revision: env || change.texts.has(name) ? nextNumber(name) : null,
       previousRevision: latestOnTarget.get(name)?.number ?? null,
       build: planned ? buildOf(planned) : null,
-      layers: { total: env?.layers.total ?? null, limit: config.layers.limit },
+      layers: layersOf(env, config),
       problems: change.problems.filter((p) => belongsTo(p, name, env, config)),
       rebuilds: dependentsOf(name, mergedPlan.builds, change.environments).filter((n) => !changed.includes(n)),
       specDiff: patch(`${name} spec`, target.label, change.label, target.texts.get(name) ?? '', change.texts.get(name) ?? ''),
@@ -192,4 +193,10 @@ function dockerfile(env: CheckedEnvironment | undefined, all: Map<string, Checke
 function patch(what: string, from: string, to: string, a: string, b: string): string {
   return a === b ? '' : createTwoFilesPatch(`${what} (${from})`, `${what} (${to})`, a, b, undefined, undefined, { context: 3 })
     .split('\n').slice(1).join('\n'); // drop the ===== separator line
+}
+
+function layersOf(env: CheckedEnvironment | undefined, config: Config): EnvironmentReview['layers'] {
+  const out: EnvironmentReview['layers'] = { total: env?.layers.total ?? null, limit: config.layers.limit };
+  if (env && env.layers.total === undefined && env.layers.atLeast > 0) out.atLeast = env.layers.atLeast;
+  return out;
 }

@@ -1,3 +1,5 @@
+import { DOCKER_HUB_DOMAIN, splitReference } from '../model/reference.js';
+
 /** Image references, split the way the distribution spec and docker name them. */
 export interface ImageReference {
   /** Registry host[:port], e.g. `ghcr.io`, `127.0.0.1:5115`, `registry-1.docker.io`. */
@@ -8,34 +10,15 @@ export interface ImageReference {
   digest?: string;
 }
 
+/** Docker Hub's API host: normalised references say `docker.io`, its registry answers here. */
 const DOCKER_HUB = 'registry-1.docker.io';
 
+/** The one normalisation rule (model/reference.ts), with Docker Hub named by the host to ask. */
 export function parseReference(ref: string): ImageReference {
-  let rest = ref;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at !== -1) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  const slash = rest.indexOf('/');
-  const first = slash === -1 ? '' : rest.slice(0, slash);
-  let registry = DOCKER_HUB;
-  if (first && (first.includes('.') || first.includes(':') || first === 'localhost')) {
-    registry = first === 'docker.io' || first === 'index.docker.io' ? DOCKER_HUB : first;
-    rest = rest.slice(slash + 1);
-  }
-  let tag: string | undefined;
-  const colon = rest.lastIndexOf(':');
-  if (colon !== -1) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  if (registry === DOCKER_HUB && !rest.includes('/')) rest = `library/${rest}`;
-  const out: ImageReference = { registry, repository: rest };
+  const { domain, path, tag, digest } = splitReference(ref);
+  const out: ImageReference = { registry: domain === DOCKER_HUB_DOMAIN ? DOCKER_HUB : domain, repository: path };
   if (tag !== undefined) out.tag = tag;
   if (digest !== undefined) out.digest = digest;
-  if (tag === undefined && digest === undefined) out.tag = 'latest';
   return out;
 }
 
