@@ -176,9 +176,10 @@ describe('check: instructions', () => {
     expect(byRule(r, 'copy-no-context')[0]!.message).to.contain('environments/b/environment.yaml');
   });
 
-  it('a COPY glob that matches nothing is missing', () => {
+  it('a COPY glob that matches nothing is copy-glob-empty, an error when the builder may be buildah (test/copy-lint.test.ts)', () => {
     const r = check({ 'environments/a/environment.yaml': env('instructions: |', '  COPY *.whl /tmp/'), 'environments/a/x.txt': '' });
-    expect(byRule(r, 'copy-missing')).to.have.length(1);
+    expect(byRule(r, 'copy-missing')).to.have.length(0);
+    expect(only(r, 'copy-glob-empty').map((p) => [p.line, p.severity])).to.deep.equal([[3, 'error']]);
   });
 
   it('lint-pip-install-split and lint-consecutive-run', () => {
