@@ -67,7 +67,7 @@ export interface Config {
   /** Target platform, part of every content key. */
   platform: string;
   layers: { limit: number; warnAt: number };
-  /** Declared layer counts of custom base images, by exact reference. */
+  /** Declared layer counts of custom base images, by reference normalised as docker does (`ubuntu:noble` = `docker.io/library/ubuntu:noble`). */
   imageLayers: Record<string, number>;
   administrators: string[];
   policy: PolicyConfig;
