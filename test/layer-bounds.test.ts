@@ -24,6 +24,19 @@ describe('layers: a lower bound when the base image is not counted', () => {
     expect(r.environments[0]!.layers).to.deep.include({ own: 130, base: undefined, total: undefined, atLeast: 131 });
   });
 
+  it('on a base cycle each member counts its own layers only (the cycle is its own error); what stands on it counts down to the member', () => {
+    const r = check({
+      'environments/a.yaml': env('base: { environment: b }', ...runs(60)),
+      'environments/b.yaml': env('base: { environment: a }', ...runs(80)),
+      'environments/c.yaml': env('base: { environment: a }', ...runs(70)),
+      'environments/d.yaml': env('base: { environment: d }', ...runs(130)),
+    });
+    expect(byRule(r, 'base-cycle').map((p) => p.file)).to.deep.equal(['environments/a.yaml', 'environments/d.yaml']);
+    // a and b alone are under the limit; c (70 + a's 60) and d (130 of its own) are over it.
+    expect(files(r, 'layer-limit')).to.deep.equal(['environments/c.yaml', 'environments/d.yaml']);
+    expect(byRule(r, 'layer-limit')[0]!.message).to.contain('at least 130/127 layers: at least 60 from the base (a → b; base environment "b" not counted)');
+  });
+
   it('a chain on an unknown image: an error at each environment whose lower bound is over the limit, a warning near it', () => {
     const r = check({
       'environments/a.yaml': env(UNKNOWN, ...runs(60)),

@@ -93,6 +93,19 @@ export function countLayers(envs: Map<string, LayerInput>, config: Config, image
       const base = baseOf(envs.get(name)!.spec);
       name = base.kind === 'environment' ? base.environment : undefined;
     }
+    if (name !== undefined && onPath.has(name)) {
+      // A loop: its members stand on nothing countable (the cycle is its own error), so each counts its own layers only,
+      // and what leads into the loop counts down to the member it names.
+      const first = path.indexOf(name);
+      for (const member of path.slice(first)) {
+        const env = envs.get(member)!;
+        const base = baseOf(env.spec);
+        const on = base.kind === 'environment' ? base.environment : member;
+        const own = ownOf(env);
+        out.set(member, { own, base: undefined, total: undefined, atLeast: own, chain: [on], chainLength: 1, uncounted: { kind: 'environment', name: on } });
+      }
+      path.length = first;
+    }
     if (name !== undefined) below = out.get(name);
     // Back up, counting each from the one below it; a base not counted (unknown, or on a loop) leaves the total unknown.
     for (let i = path.length - 1; i >= 0; i--) {
