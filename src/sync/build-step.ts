@@ -91,8 +91,10 @@ function cacheOf(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, 
 async function layOut(d: string, dockerfile: string, env: CheckedEnvironment): Promise<void> {
   await writeFile(join(d, 'Dockerfile'), dockerfile);
   await mkdir(join(d, 'context'), { recursive: true });
-  for (const f of env.context) {
-    const path = join(d, 'context', f.path.slice((env.folder ?? '').length + 1));
+  // The environment folder's files at their path in it, shared folders' (`context:`) at their repository path.
+  const files = [...env.context.map((f) => ({ f, rel: f.path.slice((env.folder ?? '').length + 1) })), ...(env.shared ?? []).map((f) => ({ f, rel: f.path }))];
+  for (const { f, rel } of files) {
+    const path = join(d, 'context', rel);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, f.bytes);
     if (f.executable) await chmod(path, 0o755);
