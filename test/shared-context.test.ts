@@ -114,3 +114,26 @@ describe('shared build context', function () {
     }
   });
 });
+
+describe('platform per environment', () => {
+  it('platform: overrides envctl.yaml\'s in the content key; a bad value is a located schema error', async () => {
+    const { checkEnvironments } = await import('../src/check/index.js');
+    const { loadEnvironments } = await import('../src/load/environments.js');
+    const { renderEnvironment } = await import('../src/render/index.js');
+    const { loadConfig } = await import('../src/config/index.js');
+    const { config } = loadConfig(undefined, 'envctl.yaml');
+    const file = (text: string) => ({ files: [{ path: 'environments/p.yaml', bytes: new TextEncoder().encode(text), executable: false }], problems: [] });
+    const keyOf = (extra: string[]) => {
+      const checked = checkEnvironments(loadEnvironments(file(spec('@a', extra, 'RUN true')), 'environments').environments, { config });
+      const env = checked.environments[0]!;
+      return { key: renderEnvironment(env, { config, all: new Map([['p', env]]) }).contentKey, problems: checked.problems };
+    };
+    const plain = keyOf([]);
+    const same = keyOf([`platform: ${config.platform}`]);
+    const arm = keyOf(['platform: linux/arm64']);
+    expect(same.key).to.equal(plain.key);
+    expect(arm.key).to.not.equal(plain.key);
+    const bad = checkEnvironments(loadEnvironments(file(spec('@a', ['platform: arm64'], 'RUN true')), 'environments').environments, { config });
+    expect(bad.problems.map((p) => [p.rule, p.line])).to.deep.include.members([['schema-pattern', 3]]);
+  });
+});

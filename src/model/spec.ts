@@ -49,6 +49,8 @@ export interface EnvironmentSpec {
   base?: BaseSpec;
   /** Repository folders shared by a family of environments, added to the build context under their repository path. */
   context?: string[];
+  /** Target platform (os/arch[/variant]), overriding envctl.yaml's. */
+  platform?: string;
   instructions?: string;
   workspaceTools?: Record<string, WorkspaceTool>;
   scripts?: Scripts;

@@ -5,16 +5,21 @@
  * environments' rules, before the administrators' fixed and CI blocks, which
  * still win over a shared folder they name.
  */
-import type { CodeownersRule } from './codeowners.js';
+/** A rule as codeowners.ts writes it (kept structural here: codeowners.ts imports this file). */
+export interface SharedRule {
+  pattern: string;
+  owners: string[];
+  sharedBy: string[];
+}
 
 export interface SharedUse {
   /** The environment's own rule (absent when it was skipped: no usable owner). */
-  rule: CodeownersRule | undefined;
+  rule: { owners: string[] } | undefined;
   name: string;
   context: readonly string[];
 }
 
-export function sharedContextRules(uses: readonly SharedUse[], escape: (path: string) => string | undefined, dedupe: (handles: string[]) => string[]): CodeownersRule[] {
+export function sharedContextRules(uses: readonly SharedUse[], escape: (path: string) => string | undefined, dedupe: (handles: string[]) => string[]): SharedRule[] {
   const byFolder = new Map<string, { owners: string[]; names: string[] }>();
   for (const use of uses) {
     for (const folder of use.context) {
@@ -24,7 +29,7 @@ export function sharedContextRules(uses: readonly SharedUse[], escape: (path: st
       byFolder.set(folder, entry);
     }
   }
-  const out: CodeownersRule[] = [];
+  const out: SharedRule[] = [];
   for (const folder of [...byFolder.keys()].sort()) {
     const { owners, names } = byFolder.get(folder)!;
     const pattern = escape(folder);

@@ -58,7 +58,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   const login = await writeLoginFile(config.registry.address);
   try {
     const build = () => builder.buildAndPush({
-      contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: config.platform,
+      contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: env.spec.platform ?? config.platform,
       noCache: env.spec.noCache === true, isolation: config.isolation, insecure: config.registry.insecure, logFile, signal,
       ...(ctx.local ? { storage: ctx.local.driver } : {}),
       ...(config.buildx.builder ? { buildxBuilder: config.buildx.builder } : {}),
