@@ -34,7 +34,8 @@ export function checkCopy(env: LoadedEnvironment, ins: Instruction, keyword: str
   const out: Problem[] = [];
   let here: Location | undefined;
   const at = () => (here ??= where());
-  const files = env.folder ? contextPaths(env) : [];
+  const shared = (env.shared?.length ?? 0) > 0;
+  const files = env.folder || shared ? contextPaths(env) : [];
   const empty: string[] = [];
   let anyLocalMatch = false;
   for (const src of sources) {
@@ -48,7 +49,7 @@ export function checkCopy(env: LoadedEnvironment, ins: Instruction, keyword: str
       out.push(problem(at(), 'error', 'copy-outside-context', `${keyword} source "${src}" is outside the environment's folder`));
       continue;
     }
-    if (!env.folder) {
+    if (!env.folder && !shared) {
       out.push(problem(at(), 'error', 'copy-no-context',
         `${keyword} source "${src}": environment "${env.name}" is a single file, so there is nothing to copy; ` +
         `move it to ${posix.dirname(env.file)}/${env.name}/environment.yaml and put "${src}" beside it`));
@@ -61,7 +62,7 @@ export function checkCopy(env: LoadedEnvironment, ins: Instruction, keyword: str
       out.push(problem(at(), 'error', 'copy-bad-pattern',
         `${keyword} source "${src}" is not a valid pattern (Go's filepath.Match: an unclosed or empty "[...]", or a trailing "\\"); both builders refuse it`));
     } else if (found === 'missing') {
-      out.push(problem(at(), 'error', 'copy-missing', `${keyword} source "${src}" is not in ${env.folder}/ (${holds(files)})`));
+      out.push(problem(at(), 'error', 'copy-missing', `${keyword} source "${src}" is not in ${contextName(env)} (${holds(files)})`));
     }
   }
   if (empty.length > 0 && !anyLocalMatch) out.push(emptyWildcards(env, keyword, empty, files, at(), builder));
@@ -79,7 +80,7 @@ function emptyWildcards(env: LoadedEnvironment, keyword: string, empty: string[]
   const quoted = empty.map((s) => `"${s}"`).join(', ');
   const severity = builder === 'docker' ? 'warning' : 'error';
   return problem(at, severity, 'copy-glob-empty',
-    `${keyword} ${empty.length > 1 ? 'patterns' : 'pattern'} ${quoted} ${empty.length > 1 ? 'match' : 'matches'} nothing in ${env.folder}/ (${holds(files)}): ` +
+    `${keyword} ${empty.length > 1 ? 'patterns' : 'pattern'} ${quoted} ${empty.length > 1 ? 'match' : 'matches'} nothing in ${contextName(env)} (${holds(files)}): ` +
     'buildah fails on it ("copier: stat: …: no such file or directory"); docker buildx (BuildKit) copies nothing and goes on' +
     `${builder === 'auto' ? ' (builder: auto takes buildah where it is installed)' : ''}`);
 }
@@ -95,11 +96,24 @@ function lookUp(rel: string, paths: readonly string[]): Found {
   return matched.length > 0 ? 'match' : 'empty-wildcard';
 }
 
-/** The context's files and the folders above them, relative to the environment folder: what a glob can match. */
+/** Where sources are looked for, in messages: the folder, and the shared folders of `context:` that hold files. */
+function contextName(env: LoadedEnvironment): string {
+  const list = (env.data as { context?: unknown } | undefined)?.context;
+  const shared = Array.isArray(list)
+    ? list.filter((d): d is string => typeof d === 'string' && (env.shared ?? []).some((f) => f.path.startsWith(`${d}/`)))
+    : [];
+  return [...(env.folder ? [env.folder] : []), ...shared].map((d) => `${d}/`).join(' or ');
+}
+
+/**
+ * The context's files and the folders above them, relative to the build
+ * context's root: the environment folder's files by their path in it, the
+ * shared folders' files by their repository path. What a glob can match.
+ */
 function contextPaths(env: LoadedEnvironment): string[] {
   const out = new Set<string>();
-  for (const f of env.context) {
-    const rel = f.path.slice(env.folder!.length + 1);
+  const rels = [...env.context.map((f) => f.path.slice(env.folder!.length + 1)), ...(env.shared ?? []).map((f) => f.path)];
+  for (const rel of rels) {
     out.add(rel);
     const parts = rel.split('/');
     for (let i = 1; i < parts.length; i++) out.add(parts.slice(0, i).join('/'));

@@ -13,6 +13,7 @@ import { checkTools, checkVariables } from './fields.js';
 import { checkInstructions, type ParsedInstruction, type Where } from './instructions.js';
 import { checkLayers, countLayers, type LayerCount } from './layers.js';
 import { checkPolicies } from './policy.js';
+import { checkSharedContext } from './shared-context.js';
 import { usableSpec } from './raw.js';
 
 export interface CheckContext {
@@ -31,6 +32,8 @@ export interface CheckedEnvironment {
   folder?: string;
   spec: EnvironmentSpec;
   context: SourceFile[];
+  /** Files of the shared folders named in `context:`, paths from the repository root. */
+  shared?: SourceFile[];
   instructions: ParsedInstruction[];
   /** False when the instructions would swallow what is rendered after them; render refuses those. */
   instructionsEndCleanly: boolean;
@@ -89,6 +92,7 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
       instructions: t.instructions, instructionsEndCleanly: t.endsCleanly, layers, source: t.source,
     };
     if (t.env.folder) checked.folder = t.env.folder;
+    if (t.env.shared) checked.shared = t.env.shared;
     environments.push(checked);
   }
   return { environments, problems: unique(sortProblems(problems)) };
@@ -112,6 +116,7 @@ function typeSpec(env: LoadedEnvironment, ctx: CheckContext, problems: Problem[]
     ? { instructions: [], where: () => position(source, '/instructions', 'value'), endsCleanly: false, problems: [] }
     : checkInstructions(env, spec.instructions ?? '', ctx.config.builder);
   problems.push(...found.problems, ...checkVariables(spec, source), ...checkTools(spec, source));
+  if (!dropped.has('context')) problems.push(...checkSharedContext(env, spec, source, ctx.config.environmentsDir));
   const countable = !dropped.has('instructions') && !dropped.has('base');
   return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly, valid, countable };
 }

@@ -17,6 +17,8 @@ export interface LoadedEnvironment extends ParsedSpecFile {
   folder?: string;
   /** Build-context files: everything in the folder but the spec itself. */
   context: SourceFile[];
+  /** Files of the shared folders its `context:` names, paths from the repository root (load/shared-context.ts). */
+  shared?: SourceFile[];
 }
 
 export interface LoadResult {

@@ -47,6 +47,10 @@ export interface EnvironmentSpec {
   /** The environment's name before a rename; its revision numbers continue. */
   renamedFrom?: string;
   base?: BaseSpec;
+  /** Repository folders shared by a family of environments, added to the build context under their repository path. */
+  context?: string[];
+  /** Target platform (os/arch[/variant]), overriding envctl.yaml's. */
+  platform?: string;
   instructions?: string;
   workspaceTools?: Record<string, WorkspaceTool>;
   scripts?: Scripts;

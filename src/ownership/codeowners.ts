@@ -20,6 +20,7 @@
 import { allowedBy } from '../check/policy.js';
 import type { ConsumerKind } from '../model/project.js';
 import type { CiPath } from './ci-paths.js';
+import { sharedContextRules } from './shared-context.js';
 
 export const CODEOWNERS_FILE = '.github/CODEOWNERS';
 
@@ -48,6 +49,8 @@ export interface OwnedEnvironment {
   /** As written in the spec; undefined or unusable values skip the environment. */
   owner: string | undefined;
   visibility?: string | undefined;
+  /** Shared build-context folders it names (`context:`), repository paths. */
+  context?: string[];
 }
 
 /** A project, model or data set: its spec file, or its folder with everything in it. */
@@ -81,6 +84,8 @@ export interface CodeownersRule {
   administrators?: 'global' | 'administratorFields';
   /** For a path CI names: the files naming it. */
   namedBy?: string[];
+  /** For a shared build-context folder: the environments naming it. */
+  sharedBy?: string[];
 }
 
 export interface SkippedEnvironment {
@@ -163,13 +168,15 @@ export function generateCodeowners(input: CodeownersInput): Codeowners {
   const skipped: SkippedEnvironment[] = [];
 
   const envRules = environmentRules(input, administrators, skipped);
+  const sharedRules = sharedContextRules(input.environments.filter((e) => (e.context ?? []).length > 0)
+    .map((e) => ({ name: e.name, context: e.context!, rule: envRules.find((r) => r.environment === e.name) })), escapePattern, dedupe);
   const consumerRules = consumerRulesOf(input.consumers ?? [], skipped);
-  const ownerRules = [...envRules, ...consumerRules];
+  const ownerRules = [...envRules, ...sharedRules, ...consumerRules];
   const ciRules = adminRules ? ciPathRules(input.ciPaths ?? [], ownerRules, administrators) : [];
   const fixed = adminRules ? ADMINISTRATOR_PATTERNS.map((pattern) => ({ pattern, owners: administrators })) : [];
   const catchAll = adminRules ? [{ pattern: CATCH_ALL, owners: administrators }] : [];
   const rules: CodeownersRule[] = [...catchAll, ...ownerRules, ...fixed, ...ciRules];
-  return { text: render(input, { catchAll, envRules, consumerRules, fixed, ciRules }), rules, skipped, warnings, administratorRules: adminRules };
+  return { text: render(input, { catchAll, envRules, sharedRules, consumerRules, fixed, ciRules }), rules, skipped, warnings, administratorRules: adminRules };
 }
 
 function environmentRules(input: CodeownersInput, administrators: string[], skipped: SkippedEnvironment[]): CodeownersRule[] {
@@ -282,6 +289,7 @@ function ciPattern(path: string): string | undefined {
 interface Blocks {
   catchAll: CodeownersRule[];
   envRules: CodeownersRule[];
+  sharedRules: CodeownersRule[];
   consumerRules: CodeownersRule[];
   fixed: CodeownersRule[];
   ciRules: CodeownersRule[];
@@ -316,6 +324,11 @@ function render(input: CodeownersInput, blocks: Blocks): string {
   if (adminRules) lines.push('# plus administrators for global environments and those policy.administratorFields names.');
   if (blocks.envRules.length === 0) lines.push('# (none with an owner)');
   lines.push(...blocks.envRules.map(line));
+  if (blocks.sharedRules.length > 0) {
+    lines.push('');
+    lines.push('# Shared build-context folders: the owners of every environment naming one (a change rebuilds each).');
+    lines.push(...blocks.sharedRules.map(line));
+  }
   if (blocks.consumerRules.length > 0) {
     lines.push('');
     lines.push('# Projects, models and data sets: the owner.');

@@ -10,7 +10,7 @@ import { baseImageOf, baseOf } from '../model/spec.js';
 import { imageName, renderEnvironment } from '../render/index.js';
 import type { Revision } from '../revisions/number.js';
 
-export type BuildReason = 'new revision' | 'base changed' | 'retry' | 'interrupted';
+export type BuildReason = 'new revision' | 'base changed' | 'shared context changed' | 'retry' | 'interrupted';
 
 export interface PlannedBuild {
   environment: string;
@@ -84,7 +84,10 @@ export function planBuilds(input: PlanInput): Plan {
 
     const builds = input.ledger.get(name)?.builds ?? [];
     const last = latestAttempts(builds).get(rev.number);
-    const reason = whyBuild(last, basePending, baseDigest);
+    // A shared folder (`context:`) changed outside the environment's files: no new revision, but the
+    // latest one's image is out of date, as when its base image moved (so the same revision is rebuilt).
+    const sharedChanged = env.shared !== undefined && key !== null && last?.status === 'succeeded' && last.contentKey !== undefined && last.contentKey !== key;
+    const reason = whyBuild(last, basePending, baseDigest) ?? (sharedChanged ? 'shared context changed' : undefined);
     if (!reason) continue;
     const earlier = key === null ? undefined : builds.find((b) => b.status === 'succeeded' && b.contentKey === key && b.digest);
     const build: PlannedBuild = {

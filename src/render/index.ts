@@ -62,8 +62,9 @@ export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions):
   const key = contentKey({
     dockerfile: build,
     context: env.context.map((file) => ({ path: file.path.slice((env.folder ?? '').length + 1), file })),
+    ...(env.shared ? { shared: env.shared } : {}),
     base: from,
-    platform: opts.config.platform,
+    platform: env.spec.platform ?? opts.config.platform,
   });
   return {
     name: env.name,

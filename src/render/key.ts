@@ -10,6 +10,8 @@ export interface KeyInput {
   dockerfile: string;
   /** Build-context files, paths relative to the environment folder. */
   context: { path: string; file: SourceFile }[];
+  /** Files of the shared folders (`context:`), paths from the repository root; kept apart from `context` so no path of one can pass for the other. */
+  shared?: SourceFile[];
   /** Resolved base image reference (a digest once the ledger knows it). */
   base: string;
   platform: string;
@@ -19,11 +21,20 @@ export interface KeyInput {
 export const KEY_VERSION = 1;
 
 export function contentKey(input: KeyInput): string {
-  const context = input.context
+  const context = keyed(input.context);
+  const shared = keyed((input.shared ?? []).map((file) => ({ path: file.path, file })));
+  // Only an environment that shares folders hashes the `shared` field: every other key stays as it was.
+  const canonical = JSON.stringify({
+    v: KEY_VERSION, platform: input.platform, base: input.base, dockerfile: input.dockerfile, context,
+    ...(shared.length > 0 ? { shared } : {}),
+  });
+  return `sha256:${sha256(canonical)}`;
+}
+
+function keyed(files: { path: string; file: SourceFile }[]): { path: string; executable: boolean; sha256: string }[] {
+  return files
     .map(({ path, file }) => ({ path, executable: file.executable, sha256: sha256(file.bytes) }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const canonical = JSON.stringify({ v: KEY_VERSION, platform: input.platform, base: input.base, dockerfile: input.dockerfile, context });
-  return `sha256:${sha256(canonical)}`;
 }
 
 export function shortKey(key: string): string {

@@ -12,6 +12,7 @@ import { rawOwner, rawVisibility } from '../check/raw.js';
 import { writeFileAtomic } from '../files/write.js';
 import { errorCount, type Problem } from '../model/problem.js';
 import { packageScriptPaths, workflowPaths, type CiFile, type CiPath } from '../ownership/ci-paths.js';
+import { contextFoldersOf } from '../load/shared-context.js';
 import { CODEOWNERS_FILE, generateCodeowners, type Codeowners, type OwnedConsumer, type OwnedEnvironment } from '../ownership/codeowners.js';
 import type { Repository } from './index.js';
 
@@ -58,6 +59,7 @@ export async function codeownersOf(repo: Repository, options: CodeownersOptions 
     folder: e.folder !== undefined,
     owner: rawOwner(e),
     visibility: rawVisibility(e),
+    context: contextFoldersOf(e.data, config.environmentsDir),
   }));
   const consumers: OwnedConsumer[] = sources.consumers.map((c) => ({
     kind: c.kind,

@@ -10,7 +10,9 @@ import { checkEnvironments } from '../check/index.js';
 import { openKeyMemo } from '../store/keys.js';
 import git from 'isomorphic-git';
 import fs from 'node:fs';
-import { gitdirOf, readEntryFiles, resolveBranch, type EnvironmentEntry } from '../git/history.js';
+import { attachSharedAt } from '../git/shared-context.js';
+import { sharedFolders } from '../load/shared-context.js';
+import { gitdirOf, openObjects, readEntryFiles, resolveBranch, type EnvironmentEntry } from '../git/history.js';
 import { loadEnvironments, type LoadedEnvironment } from '../load/environments.js';
 import type { Config } from '../model/config.js';
 import { notFound } from '../model/errors.js';
@@ -48,7 +50,7 @@ export interface RevisionKey {
 }
 
 /** Where an environment is read from: its name and files at a revision. */
-export type RevisionAt = Pick<Revision, 'environment' | 'entry' | 'number'>;
+export type RevisionAt = Pick<Revision, 'environment' | 'entry' | 'number'> & Partial<Pick<Revision, 'commit'>>;
 
 /**
  * One loaded environment checked alone and rendered. With `ctx`, its base is
@@ -87,15 +89,25 @@ function renderWith(loaded: LoadedEnvironment | undefined, config: Config, pick:
   }
 }
 
-async function loadedAt(root: string, config: Config, name: string, entry: EnvironmentEntry): Promise<LoadedEnvironment | undefined> {
+/** The environment's files at its entry; with `commit`, the shared folders it names as they were there. */
+async function loadedAt(root: string, config: Config, name: string, entry: EnvironmentEntry, commit?: string): Promise<LoadedEnvironment | undefined> {
   const files = await readEntryFiles({ dir: root, folder: config.environmentsDir }, name, entry);
-  return loadEnvironments({ files, problems: [] }, config.environmentsDir).environments.find((e) => e.name === name);
+  const loaded = loadEnvironments({ files, problems: [] }, config.environmentsDir).environments.find((e) => e.name === name);
+  if (loaded && commit !== undefined && sharedFolders([loaded], config.environmentsDir).length > 0) {
+    const store = openObjects(root);
+    try {
+      attachSharedAt(store, commit, [loaded], config.environmentsDir);
+    } finally {
+      store.close();
+    }
+  }
+  return loaded;
 }
 
 /** The environment at a revision; with `ctx`, its base as that revision's build (or the ledger now) names it. */
 export async function environmentAt(root: string, config: Config, at: RevisionAt, ctx?: KeyContext): Promise<EnvironmentAt> {
   const built = ctx ? revisionBuild(ctx.ledger, at.environment, at.number) : undefined;
-  return renderLoaded(await loadedAt(root, config, at.environment, at.entry), config, ctx, built);
+  return renderLoaded(await loadedAt(root, config, at.environment, at.entry, at.commit), config, ctx, built);
 }
 
 /** What else decides a key besides the environment's files and its base's digest: the parts of envctl.yaml render uses. */
@@ -108,6 +120,14 @@ function fingerprint(config: Config): string {
 interface Remembered {
   base: ResolvedBase;
   keys: Record<string, string>;
+  /** It names shared folders (`context:`): its keys are not remembered. */
+  shared?: true;
+}
+
+/** The key of a revision that shares folders: rendered from its files and shared folders at its commit. */
+async function sharedKey(root: string, config: Config, r: Revision, ctx: KeyContext): Promise<RevisionKey | null> {
+  const at = await environmentAt(root, config, r, ctx);
+  return at.rendered && at.base ? { contentKey: at.rendered.contentKey, resolved: at.keyResolved ?? false } : null;
 }
 
 /**
@@ -121,20 +141,31 @@ export async function revisionKeys(root: string, config: Config, revisions: Revi
     const id = `${r.environment}:${r.entry.form}:${r.entry.oid}`;
     const text = memo.get(id);
     let known = typeof text === 'string' ? (JSON.parse(text) as Remembered) : text;
+    // Its key also depends on shared folders outside its files, so the files id cannot name it: computed each time.
+    if (known?.shared) {
+      out.push(await sharedKey(root, config, r, ctx));
+      continue;
+    }
     let loaded: Promise<LoadedEnvironment | undefined> | undefined;
     /** The key against `digest`, rendered once per files id and digest. */
     const keyWith = async (digest: string | undefined): Promise<string | undefined> => {
       if (known === null) return undefined;
       const remembered = known?.keys[digest ?? ''];
       if (remembered !== undefined) return remembered;
-      const at = renderWith(await (loaded ??= loadedAt(root, config, r.environment, r.entry)), config, () => digest);
+      const env = await (loaded ??= loadedAt(root, config, r.environment, r.entry, r.commit));
+      const at = renderWith(env, config, () => digest);
       known = at.rendered && at.base ? { base: at.base, keys: { ...(known?.keys ?? {}), [digest ?? '']: at.rendered.contentKey } } : null;
+      if (known && env?.shared) known.shared = true;
       memo.set(id, known === null ? null : JSON.stringify(known));
       return at.rendered?.contentKey;
     };
     if (known === undefined) await keyWith(undefined); // learns the base
     if (known === null || known === undefined) {
       out.push(null);
+      continue;
+    }
+    if (known.shared) {
+      out.push(await sharedKey(root, config, r, ctx));
       continue;
     }
     const { base } = known;

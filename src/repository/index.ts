@@ -15,6 +15,8 @@ import { withoutIgnored } from '../git/commit.js';
 import { errorLine, inputError, notFound } from '../model/errors.js';
 import { CONFIG_FILE, loadConfig } from '../config/index.js';
 import { loadConsumers, type LoadedConsumer } from '../load/consumers.js';
+import { readSharedFolders } from '../files/shared-context.js';
+import { attachShared, sharedFolders } from '../load/shared-context.js';
 import { loadEnvironments, type LoadedEnvironment } from '../load/environments.js';
 import { isArchived, rawBaseEnvironment, rawBaseImage } from '../check/raw.js';
 import type { Config } from '../model/config.js';
@@ -65,6 +67,9 @@ async function readSources(root: string, config: Config, configProblems: Problem
   // Files git ignores (caches, .pyc) are not build inputs: a build from a clean clone would not have them.
   snapshot.files = await withoutIgnored(root, snapshot.files);
   const loaded = loadEnvironments(snapshot, config.environmentsDir);
+  const shared = await readSharedFolders(root, sharedFolders(loaded.environments, config.environmentsDir));
+  attachShared(loaded.environments, await withoutIgnored(root, shared.files), config.environmentsDir);
+  loaded.problems.push(...shared.problems);
   const consumers = loadConsumers(consumerTree);
   return { loaded: loaded.environments, consumers: consumers.consumers, problems: [...configProblems, ...loaded.problems, ...consumers.problems] };
 }

@@ -4,6 +4,7 @@ import type { Ledger } from '../ledger/model.js';
 import { readLedger } from '../git/ledger.js';
 import { openObjects, readEntryFiles } from '../git/history.js';
 import { loadEnvironments } from '../load/environments.js';
+import { attachSharedAt } from '../git/shared-context.js';
 import type { Config } from '../model/config.js';
 import type { SourceFile } from '../model/tree.js';
 import { planBuilds, type Plan } from '../plan/index.js';
@@ -43,14 +44,17 @@ export async function planRepository(root: string, config: Config, branch = conf
   const [log, state] = await Promise.all([updateRevisions(root, config, branch), readLedger(root, config.stateBranch)]);
   const files: SourceFile[] = [];
   const store = openObjects(root);
+  let loaded: ReturnType<typeof loadEnvironments>;
   try {
     for (const [name, entry] of Object.entries(log.entries)) {
       files.push(...(await readEntryFiles({ dir: root, folder: config.environmentsDir }, name, entry, { store })));
     }
+    loaded = loadEnvironments({ files, problems: [] }, config.environmentsDir);
+    // Shared folders as they are at the head: a change to one changes the keys of the environments naming it.
+    if (log.head !== undefined) attachSharedAt(store, log.head, loaded.environments, config.environmentsDir);
   } finally {
     store.close();
   }
-  const loaded = loadEnvironments({ files, problems: [] }, config.environmentsDir);
   const { environments } = checkEnvironments(loaded.environments, { config });
   const latest = new Map<string, Revision>();
   for (const r of await log.read()) if (log.entries[r.environment]) latest.set(r.environment, r);

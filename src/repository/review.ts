@@ -7,7 +7,8 @@
 import { checkEnvironments } from '../check/index.js';
 import { readLedger } from '../git/ledger.js';
 import { entriesAt, openObjects, readEntryFiles, resolveCommit } from '../git/history.js';
-import { loadEnvironments } from '../load/environments.js';
+import { loadEnvironments, type LoadedEnvironment } from '../load/environments.js';
+import { attachSharedAt } from '../git/shared-context.js';
 import { notFound } from '../model/errors.js';
 import type { SourceFile } from '../model/tree.js';
 import { reviewChange, type Review } from '../plan/review.js';
@@ -30,14 +31,16 @@ export async function reviewRepository(root: string, opts: ReviewOptions): Promi
 
   const files: SourceFile[] = [];
   const store = openObjects(root);
+  let targetLoaded: LoadedEnvironment[];
   try {
     for (const [name, entry] of entriesAt({ dir: root, folder: config.environmentsDir }, commit, undefined, store)) {
       files.push(...(await readEntryFiles({ dir: root, folder: config.environmentsDir }, name, entry, { store })));
     }
+    // The target's shared folders too: a change to one shows as a changed key of the environments naming it.
+    targetLoaded = attachSharedAt(store, commit, loadEnvironments({ files, problems: [] }, config.environmentsDir).environments, config.environmentsDir);
   } finally {
     store.close();
   }
-  const targetLoaded = loadEnvironments({ files, problems: [] }, config.environmentsDir).environments;
   const [validation, log, state] = await Promise.all([
     validateRepository(repo, { against: opts.target, ...(opts.offline ? { offline: true } : {}) }),
     updateRevisions(root, config, opts.target),

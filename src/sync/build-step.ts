@@ -58,7 +58,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   const login = await writeLoginFile(config.registry.address);
   try {
     const build = () => builder.buildAndPush({
-      contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: config.platform,
+      contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: env.spec.platform ?? config.platform,
       noCache: env.spec.noCache === true, isolation: config.isolation, insecure: config.registry.insecure, logFile, signal,
       ...(ctx.local ? { storage: ctx.local.driver } : {}),
       ...(config.buildx.builder ? { buildxBuilder: config.buildx.builder } : {}),
@@ -91,8 +91,10 @@ function cacheOf(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, 
 async function layOut(d: string, dockerfile: string, env: CheckedEnvironment): Promise<void> {
   await writeFile(join(d, 'Dockerfile'), dockerfile);
   await mkdir(join(d, 'context'), { recursive: true });
-  for (const f of env.context) {
-    const path = join(d, 'context', f.path.slice((env.folder ?? '').length + 1));
+  // The environment folder's files at their path in it, shared folders' (`context:`) at their repository path.
+  const files = [...env.context.map((f) => ({ f, rel: f.path.slice((env.folder ?? '').length + 1) })), ...(env.shared ?? []).map((f) => ({ f, rel: f.path }))];
+  for (const { f, rel } of files) {
+    const path = join(d, 'context', rel);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, f.bytes);
     if (f.executable) await chmod(path, 0o755);
