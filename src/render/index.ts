@@ -64,6 +64,7 @@ export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions):
     context: env.context.map((file) => ({ path: file.path.slice((env.folder ?? '').length + 1), file })),
     base: from,
     platform: opts.config.platform,
+    secrets: Object.entries(env.spec.buildSecrets ?? {}).map(([id, s]) => ({ id, env: s.env })),
   });
   return {
     name: env.name,

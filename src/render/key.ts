@@ -13,6 +13,12 @@ export interface KeyInput {
   /** Resolved base image reference (a digest once the ledger knows it). */
   base: string;
   platform: string;
+  /**
+   * Build secrets' ids and the variables they are read from; never their
+   * values (a rotated token builds nothing). Hashed only when there are any,
+   * so keys of environments without secrets stay as they were.
+   */
+  secrets?: { id: string; env: string }[];
 }
 
 /** Bumped whenever what a key hashes changes, so remembered keys are not reused across versions. */
@@ -22,7 +28,8 @@ export function contentKey(input: KeyInput): string {
   const context = input.context
     .map(({ path, file }) => ({ path, executable: file.executable, sha256: sha256(file.bytes) }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const canonical = JSON.stringify({ v: KEY_VERSION, platform: input.platform, base: input.base, dockerfile: input.dockerfile, context });
+  const secrets = [...(input.secrets ?? [])].map(({ id, env }) => ({ id, env })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const canonical = JSON.stringify({ v: KEY_VERSION, platform: input.platform, base: input.base, dockerfile: input.dockerfile, context, ...(secrets.length > 0 ? { secrets } : {}) });
   return `sha256:${sha256(canonical)}`;
 }
 
