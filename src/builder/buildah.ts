@@ -14,12 +14,17 @@
  * skipped by buildah), `--cache-to` the environment's own. A cache that
  * cannot be written fails buildah's build, so such a build is run once more
  * without the cache: a cache never fails a build.
+ *
+ * Build secrets: `--secret id=ID,src=FILE`, a file in this build's private
+ * folder (secrets.ts); buildah 1.28 mounts it at /run/secrets/ID (or the
+ * mount's target) for the RUN only and commits none of it.
  */
 import { execa } from 'execa';
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLogged } from './run.js';
+import { masker, secretArgs, writeSecretFiles, type SecretFile } from './secrets.js';
 import { resolveStorage, storageArgs, type StorageDriver } from './storage.js';
 import { BuildFailed, type BuildRequest, type Builder } from './types.js';
 
@@ -37,7 +42,7 @@ export async function buildah(): Promise<Builder> {
 /** Whether buildah runs here as root (real user namespaces and mounts) or rootless. */
 export const runsAsRoot = (): boolean => process.getuid?.() === 0;
 
-export function buildahArgs(req: BuildRequest, digestFile: string, opts: { storage: StorageDriver; root?: boolean; cache?: boolean }): { bud: string[]; push: string[] } {
+export function buildahArgs(req: BuildRequest, digestFile: string, opts: { storage: StorageDriver; root?: boolean; cache?: boolean; secrets?: SecretFile[] }): { bud: string[]; push: string[] } {
   const common = [`--tls-verify=${req.insecure ? 'false' : 'true'}`, ...(req.authFile ? ['--authfile', req.authFile] : [])];
   const storage = storageArgs(opts.storage);
   const cache = opts.cache === false || req.noCache ? [] : cacheArgs(req);
@@ -46,6 +51,7 @@ export function buildahArgs(req: BuildRequest, digestFile: string, opts: { stora
       ...storage, 'bud', ...isolationArgs(req.isolation ?? 'oci', opts.root ?? runsAsRoot()),
       // --force-rm: a failed build leaves no working containers behind.
       '--layers', '--force-rm', '--platform', req.platform, ...common, ...cache,
+      ...secretArgs(opts.secrets ?? []),
       '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir,
     ],
     push: [...storage, 'push', ...common, '--digestfile', digestFile, req.tag],
@@ -70,15 +76,17 @@ export async function buildAndPush(req: BuildRequest): Promise<string> {
   try {
     const digestFile = join(dir, 'digest');
     const storage = req.storage ?? (await resolveStorage('auto')).driver;
-    const run = (stage: 'build' | 'push', a: string[]) => runLogged('buildah', a, { logFile: req.logFile, stage, env: { BUILDAH_ISOLATION: req.isolation ?? 'oci' }, ...(req.signal ? { signal: req.signal } : {}) });
-    const args = buildahArgs(req, digestFile, { storage });
+    const secrets = await writeSecretFiles(dir, req.tag, req.secrets ?? []);
+    const mask = secrets.values.length > 0 ? { mask: masker(secrets.values) } : {};
+    const run = (stage: 'build' | 'push', a: string[]) => runLogged('buildah', a, { logFile: req.logFile, stage, env: { BUILDAH_ISOLATION: req.isolation ?? 'oci' }, ...mask, ...(req.signal ? { signal: req.signal } : {}) });
+    const args = buildahArgs(req, digestFile, { storage, secrets: secrets.files });
     try {
       await run('build', args.bud);
     } catch (err) {
       const cached = (req.cacheFrom?.length ?? 0) > 0 || req.cacheTo !== undefined;
       if (!cached || req.noCache || !(err instanceof BuildFailed) || err.stage !== 'build' || !CACHE_TROUBLE.test(err.logTail)) throw err;
       await appendFile(req.logFile, 'envctl: the registry layer cache failed this build (above); building once more without the cache\n');
-      await run('build', buildahArgs(req, digestFile, { storage, cache: false }).bud);
+      await run('build', buildahArgs(req, digestFile, { storage, cache: false, secrets: secrets.files }).bud);
     }
     await run('push', args.push);
     return (await readFile(digestFile, 'utf8')).trim();

@@ -26,6 +26,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputError } from '../model/errors.js';
 import { runLogged } from './run.js';
+import { masker, secretArgs, writeSecretFiles, type SecretFile } from './secrets.js';
 import { BuilderUnavailable, BuildFailed, type BuildRequest, type Builder } from './types.js';
 
 /** The tag BuildKit's registry cache is kept under in each cache repository. */
@@ -83,7 +84,7 @@ export async function dockerBuildx(builder?: string): Promise<Builder> {
  * The `docker` arguments for one build and push. `cache: false` leaves the
  * registry cache out (as `noCache` does, which also builds every step anew).
  */
-export function dockerBuildxArgs(req: BuildRequest, metadataFile: string, opts: { cache?: boolean } = {}): string[] {
+export function dockerBuildxArgs(req: BuildRequest, metadataFile: string, opts: { cache?: boolean; secrets?: SecretFile[] } = {}): string[] {
   const insecure = req.insecure ? ['registry.insecure=true'] : [];
   const output = ['type=image', 'push=true', ...insecure].join(',');
   const cache = opts.cache === false || req.noCache ? [] : cacheArgs(req);
@@ -91,7 +92,7 @@ export function dockerBuildxArgs(req: BuildRequest, metadataFile: string, opts: 
     'buildx', 'build', ...(req.buildxBuilder !== undefined ? ['--builder', req.buildxBuilder] : []),
     '--progress=plain', '--provenance=false', '--platform', req.platform,
     '--file', req.dockerfile, '--tag', req.tag, '--output', output, '--metadata-file', metadataFile,
-    ...cache, ...(req.noCache ? ['--no-cache'] : []),
+    ...cache, ...(req.noCache ? ['--no-cache'] : []), ...secretArgs(opts.secrets ?? []),
     // The context is the one positional argument: never let it read as an option.
     req.contextDir.startsWith('-') ? `./${req.contextDir}` : req.contextDir,
   ];
@@ -126,14 +127,17 @@ async function buildAndPush(req: BuildRequest): Promise<string> {
   try {
     const metadata = join(dir, 'metadata.json');
     const env = await dockerEnv(dir, req.authFile);
-    const run = (args: string[]) => runLogged('docker', args, { logFile: req.logFile, stage: 'build', env, ...(req.signal ? { signal: req.signal } : {}) });
+    // As files rather than `env=`: docker's environment then never carries a value (secrets.ts).
+    const secrets = await writeSecretFiles(dir, req.tag, req.secrets ?? []);
+    const mask = secrets.values.length > 0 ? { mask: masker(secrets.values) } : {};
+    const run = (args: string[]) => runLogged('docker', args, { logFile: req.logFile, stage: 'build', env, ...mask, ...(req.signal ? { signal: req.signal } : {}) });
     const cached = !req.noCache && ((req.cacheFrom?.length ?? 0) > 0 || req.cacheTo !== undefined);
     try {
-      await run(dockerBuildxArgs(req, metadata));
+      await run(dockerBuildxArgs(req, metadata, { secrets: secrets.files }));
     } catch (err) {
       if (!cached || !(err instanceof BuildFailed) || !DOCKER_DRIVER_NO_CACHE.test(err.logTail)) throw err;
       await appendFile(req.logFile, `envctl: this buildx builder (the docker driver) cannot use the registry layer cache; building once more without it. For the cache, create a builder with another driver (docker buildx create --name envctl --driver docker-container) and name it in envctl.yaml as buildx.builder\n`);
-      await run(dockerBuildxArgs(req, metadata, { cache: false }));
+      await run(dockerBuildxArgs(req, metadata, { cache: false, secrets: secrets.files }));
     }
     const digest = (JSON.parse(await readFile(metadata, 'utf8')) as Record<string, unknown>)['containerimage.digest'];
     if (typeof digest !== 'string') throw new BuildFailed('docker', 'push failed: docker buildx reported no image digest', '', 'push');

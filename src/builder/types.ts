@@ -27,6 +27,8 @@ export interface BuildRequest {
   logFile: string;
   /** A containers auth.json (docker config.json has the same shape) holding the login for the push. */
   authFile?: string;
+  /** Build secrets (RUN --mount=type=secret,id=ID): each read from envctl's variable `env` at build time and passed as a file (secrets.ts). */
+  secrets?: { id: string; env: string }[];
   /** Aborting stops the builder's process; the build ends in BuildCancelled. */
   signal?: AbortSignal;
 }

@@ -4,13 +4,14 @@
  */
 import type { LoadedEnvironment } from '../load/environments.js';
 import type { Config } from '../model/config.js';
-import { sortProblems, type Problem } from '../model/problem.js';
+import { sortProblems, type Location, type Problem } from '../model/problem.js';
 import type { EnvironmentSpec } from '../model/spec.js';
 import type { SourceFile } from '../model/tree.js';
 import { ENVIRONMENT_SCHEMA_ID, position, schemaFindings, type SourceMap } from '../schema/index.js';
 import { checkBases, type BaseNode } from './bases.js';
+import { checkBuildSecrets } from './build-secrets.js';
 import { checkTools, checkVariables } from './fields.js';
-import { checkInstructions, type ParsedInstruction, type Where } from './instructions.js';
+import { checkInstructions, locator, type ParsedInstruction, type Where } from './instructions.js';
 import { checkLayers, countLayers, type LayerCount } from './layers.js';
 import { checkPolicies } from './policy.js';
 import { checkSharedContext } from './shared-context.js';
@@ -117,8 +118,20 @@ function typeSpec(env: LoadedEnvironment, ctx: CheckContext, problems: Problem[]
     : checkInstructions(env, spec.instructions ?? '', ctx.config.builder);
   problems.push(...found.problems, ...checkVariables(spec, source), ...checkTools(spec, source));
   if (!dropped.has('context')) problems.push(...checkSharedContext(env, spec, source, ctx.config.environmentsDir));
+  if (!dropped.has('instructions') && !dropped.has('buildSecrets')) problems.push(...checkBuildSecrets({ spec, source, instructions: found.instructions, at: textAt(env), builder: ctx.config.builder }));
   const countable = !dropped.has('instructions') && !dropped.has('base');
   return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly, valid, countable };
+}
+
+/** Where offset `offset` of an instruction's text is: its first line starts at the instruction's column, later lines at column 0. */
+function textAt(env: LoadedEnvironment): (ins: ParsedInstruction, offset: number) => Location {
+  const locate = locator(env);
+  return (ins, offset) => {
+    const before = ins.text.slice(0, offset);
+    const nl = before.lastIndexOf('\n');
+    const line = ins.blockLine - 1 + (before.split('\n').length - 1);
+    return locate(line, nl === -1 ? ins.blockCol + offset : offset - nl - 1);
+  };
 }
 
 /** Sorted problems without repeats (the same finding at the same place). */

@@ -38,6 +38,12 @@ export interface Scripts {
 /** A plain value, or a secret whose value is provided at run time and never stored. */
 export type VariableSpec = string | { secret: true; description?: string };
 
+/** A build secret: read from the caller's variable `env` when building; its value is never stored. */
+export interface BuildSecretSpec {
+  env: string;
+  description?: string;
+}
+
 export interface EnvironmentSpec {
   title?: string;
   description?: string;
@@ -55,6 +61,8 @@ export interface EnvironmentSpec {
   workspaceTools?: Record<string, WorkspaceTool>;
   scripts?: Scripts;
   variables?: Record<string, VariableSpec>;
+  /** Build secrets by id (`RUN --mount=type=secret,id=ID`): the variable of sync's environment holding each. */
+  buildSecrets?: Record<string, BuildSecretSpec>;
   dockerArguments?: string[];
   username?: string;
   vpn?: boolean;

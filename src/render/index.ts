@@ -65,6 +65,7 @@ export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions):
     ...(env.shared ? { shared: env.shared } : {}),
     base: from,
     platform: env.spec.platform ?? opts.config.platform,
+    secrets: Object.entries(env.spec.buildSecrets ?? {}).map(([id, s]) => ({ id, env: s.env })),
   });
   return {
     name: env.name,

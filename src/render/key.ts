@@ -15,6 +15,12 @@ export interface KeyInput {
   /** Resolved base image reference (a digest once the ledger knows it). */
   base: string;
   platform: string;
+  /**
+   * Build secrets' ids and the variables they are read from; never their
+   * values (a rotated token builds nothing). Hashed only when there are any,
+   * so keys of environments without secrets stay as they were.
+   */
+  secrets?: { id: string; env: string }[];
 }
 
 /** Bumped whenever what a key hashes changes, so remembered keys are not reused across versions. */
@@ -23,10 +29,13 @@ export const KEY_VERSION = 1;
 export function contentKey(input: KeyInput): string {
   const context = keyed(input.context);
   const shared = keyed((input.shared ?? []).map((file) => ({ path: file.path, file })));
-  // Only an environment that shares folders hashes the `shared` field: every other key stays as it was.
+  // Secrets by id and variable name, never by value: a rotated token rebuilds nothing.
+  const secrets = [...(input.secrets ?? [])].map(({ id, env }) => ({ id, env })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Only an environment that shares folders or declares secrets hashes those fields: every other key stays as it was.
   const canonical = JSON.stringify({
     v: KEY_VERSION, platform: input.platform, base: input.base, dockerfile: input.dockerfile, context,
     ...(shared.length > 0 ? { shared } : {}),
+    ...(secrets.length > 0 ? { secrets } : {}),
   });
   return `sha256:${sha256(canonical)}`;
 }

@@ -2,6 +2,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Builder } from '../builder/index.js';
+import { requireSecrets } from '../builder/secrets.js';
 import type { CheckedEnvironment } from '../check/index.js';
 import { replaceDir } from '../files/write.js';
 import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
@@ -41,6 +42,9 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
     revision: { number: step.revision, commit: step.commit, created: record.startedAt },
   });
   record.contentKey = rendered.contentKey;
+  // Before any build: a build secret's variable missing from this environment fails the step, naming the variable only.
+  const secrets = Object.entries(env.spec.buildSecrets ?? {}).map(([id, s]) => ({ id, env: s.env }));
+  requireSecrets(step.environment, secrets);
   // A registry that cannot be asked throws its RegistryError here: the step fails as registry trouble
   // (retried), never recorded as built with no base digest. An image the registry says it lacks is left
   // to the builder, which may have it locally or will fail pulling it.
@@ -64,6 +68,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
       ...(config.buildx.builder ? { buildxBuilder: config.buildx.builder } : {}),
       ...(config.cache.registry ? cacheOf(env, all, config) : {}),
       ...(login ? { authFile: login.file } : {}),
+      ...(secrets.length > 0 ? { secrets } : {}),
     });
     record.digest = await (ctx.local ? ctx.local.building(step.environment, build) : build());
   } finally {
