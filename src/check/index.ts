@@ -13,6 +13,7 @@ import { checkTools, checkVariables } from './fields.js';
 import { checkInstructions, type ParsedInstruction, type Where } from './instructions.js';
 import { checkLayers, countLayers, type LayerCount } from './layers.js';
 import { checkPolicies } from './policy.js';
+import { checkStages } from './stages.js';
 import { usableSpec } from './raw.js';
 
 export interface CheckContext {
@@ -112,8 +113,12 @@ function typeSpec(env: LoadedEnvironment, ctx: CheckContext, problems: Problem[]
     ? { instructions: [], where: () => position(source, '/instructions', 'value'), endsCleanly: false, problems: [] }
     : checkInstructions(env, spec.instructions ?? '', ctx.config.builder);
   problems.push(...found.problems, ...checkVariables(spec, source), ...checkTools(spec, source));
+  // Stages: their own instructions checked in place, and every --from (the final block's too) against their names.
+  const stages = dropped.has('stages') || dropped.has('instructions') ? undefined : checkStages(env, spec.stages ?? [], source, ctx.config.builder, found.instructions);
+  if (stages) problems.push(...stages.problems);
+  const endsCleanly = found.endsCleanly && stages?.endsCleanly !== false;
   const countable = !dropped.has('instructions') && !dropped.has('base');
-  return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly, valid, countable };
+  return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly, valid, countable };
 }
 
 /** Sorted problems without repeats (the same finding at the same place). */
