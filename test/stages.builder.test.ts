@@ -84,7 +84,7 @@ describe('build stages with buildah: only the final stage makes the image', func
     const sync = await execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false, all: true, env: { CONTAINERS_STORAGE_CONF: storageConf } });
     expect(sync.exitCode, String(sync.all)).to.equal(0);
     const dockerfile = await (await import('node:fs/promises')).readFile(join(dir, '.envctl', 'build', 'twostage', 'Dockerfile'), 'utf8');
-    expect(dockerfile).to.match(new RegExp(`FROM 127\\.0\\.0\\.1:${port}/test/busybox:1(@sha256:[a-f0-9]{64})? AS build\n`));
+    expect(dockerfile).to.match(new RegExp(`FROM 127\\.0\\.0\\.1:${port}/test/busybox:1 AS build\n`));
 
     const digest = (await readLedger(dir, 'envctl-state')).ledger.get('twostage')!.builds.at(-1)!.digest!;
     const base = `http://127.0.0.1:${port}/v2/envctl/twostage`;

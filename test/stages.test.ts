@@ -61,18 +61,21 @@ describe('stages: schema', () => {
 });
 
 describe('stages: render', () => {
-  it('renders each stage as FROM … AS <name> with its instructions, before the final FROM, stages in order', () => {
+  it('renders each stage as FROM … AS <name> with its instructions, before the final FROM, stages in order; stage images as written', () => {
     const r = twoStage(['COPY main.go /src/', 'RUN go build -o /out/app /src/main.go', ''], ['COPY --from=build /out/app /usr/local/bin/app'],
       ['  - name: check', '    base: { stage: build }', '    instructions: RUN go vet /src/main.go']);
     const env = r.environments[0]!;
-    const out = renderEnvironment(env, { config: cfg, all: new Map([[env.name, env]]), imageDigests: new Map([['golang:1.22', DIGEST]]) });
+    const out = renderEnvironment(env, { config: cfg, all: new Map([[env.name, env]]), imageDigests: new Map([['golang:1.22', DIGEST], ['debian:12', DIGEST]]) });
     const build = out.dockerfile.slice(out.dockerfile.indexOf('\n') + 1, out.dockerfile.indexOf('\nLABEL'));
     expect(build).to.equal([
-      `FROM golang:1.22@${DIGEST} AS build`, '', 'COPY main.go /src/', 'RUN go build -o /out/app /src/main.go', '',
+      'FROM golang:1.22 AS build', '', 'COPY main.go /src/', 'RUN go build -o /out/app /src/main.go', '',
       'FROM build AS check', '', 'RUN go vet /src/main.go', '',
-      'FROM debian:12', '', 'COPY --from=build /out/app /usr/local/bin/app', '',
+      `FROM debian:12@${DIGEST}`, '', 'COPY --from=build /out/app /usr/local/bin/app', '',
     ].join('\n'));
-    expect(out.from).to.equal('debian:12');
+    expect(out.from).to.equal(`debian:12@${DIGEST}`);
+    // One key per revision: whether the digests given happen to hold a stage's image does not matter.
+    const again = renderEnvironment(env, { config: cfg, all: new Map([[env.name, env]]), imageDigests: new Map([['debian:12', DIGEST]]) });
+    expect(again.contentKey).to.equal(out.contentKey);
   });
 
   it('an environment without stages renders and keys as before; stages change the key', () => {

@@ -58,7 +58,7 @@ export interface RenderOptions {
 
 export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions): Rendered {
   const from = fromOf(env, opts);
-  const stages = renderedStages(env, opts.config, opts.imageDigests);
+  const stages = renderedStages(env, opts.config);
   const input = { env, from, stages, ...(opts.revision ? { revision: opts.revision } : {}), ...(opts.config.source ? { source: opts.config.source } : {}) };
   const build = renderBuildPart(input);
   const key = contentKey({

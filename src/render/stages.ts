@@ -1,7 +1,10 @@
 /**
- * Build stages as they are rendered before the final FROM: each base
- * resolved as the environment's own is (the default image from envctl.yaml;
- * an image by digest when the registry told it), an earlier stage by name.
+ * Build stages as they are rendered before the final FROM: `default` is the
+ * default image from envctl.yaml, an image stands as written, an earlier
+ * stage by its name. Stage images are not resolved to digests: the digests a
+ * render is given differ between plan, sync and `keys.ts` (each asks for the
+ * environment's own base), and the key must be one per revision. Pinning a
+ * stage image by digest is the user's (base-image-unpinned warns on none).
  */
 import type { CheckedEnvironment } from '../check/index.js';
 import type { Config } from '../model/config.js';
@@ -14,19 +17,17 @@ export interface RenderedStage {
   instructions: string;
 }
 
-export function renderedStages(env: CheckedEnvironment, config: Config, imageDigests?: Map<string, string>): RenderedStage[] {
+export function renderedStages(env: CheckedEnvironment, config: Config): RenderedStage[] {
   return (env.spec.stages ?? []).map((stage) => ({
     name: stage.name,
-    from: stageFrom(stage, config, imageDigests),
+    from: stageFrom(stage, config),
     // Trailing white space goes, as for the final block (dockerfile.ts instructionsBlock).
     instructions: stage.instructions.replace(/\s+$/, ''),
   }));
 }
 
-function stageFrom(stage: StageSpec, config: Config, imageDigests?: Map<string, string>): string {
+function stageFrom(stage: StageSpec, config: Config): string {
   const base = stage.base;
   if (typeof base === 'object' && 'stage' in base) return base.stage;
-  const ref = base === 'default' ? config.defaultBase.image : base.image;
-  const digest = ref.includes('@') ? undefined : imageDigests?.get(ref);
-  return digest ? `${ref}@${digest}` : ref;
+  return base === 'default' ? config.defaultBase.image : base.image;
 }
