@@ -15,6 +15,7 @@ import { checkInstructions, locator, type ParsedInstruction, type Where } from '
 import { checkLayers, countLayers, type LayerCount } from './layers.js';
 import { checkPolicies } from './policy.js';
 import { checkSharedContext } from './shared-context.js';
+import { checkStages } from './stages.js';
 import { usableSpec } from './raw.js';
 
 export interface CheckContext {
@@ -119,8 +120,12 @@ function typeSpec(env: LoadedEnvironment, ctx: CheckContext, problems: Problem[]
   problems.push(...found.problems, ...checkVariables(spec, source), ...checkTools(spec, source));
   if (!dropped.has('context')) problems.push(...checkSharedContext(env, spec, source, ctx.config.environmentsDir));
   if (!dropped.has('instructions') && !dropped.has('buildSecrets')) problems.push(...checkBuildSecrets({ spec, source, instructions: found.instructions, at: textAt(env), builder: ctx.config.builder }));
+  // Stages: their own instructions checked in place, and every --from (the final block's too) against their names.
+  const stages = dropped.has('stages') || dropped.has('instructions') ? undefined : checkStages(env, spec.stages ?? [], source, ctx.config.builder, found.instructions);
+  if (stages) problems.push(...stages.problems);
+  const endsCleanly = found.endsCleanly && stages?.endsCleanly !== false;
   const countable = !dropped.has('instructions') && !dropped.has('base');
-  return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly, valid, countable };
+  return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly, valid, countable };
 }
 
 /** Where offset `offset` of an instruction's text is: its first line starts at the instruction's column, later lines at column 0. */

@@ -37,9 +37,9 @@ const SENTINEL = 'LABEL envctl.end-of-instructions=1';
  * `builder` decides how the builders read the block (see agreement.ts): every
  * line one of them starts an instruction at is checked as an instruction.
  */
-export function checkInstructions(env: LoadedEnvironment, text: string, builder: Config['builder'] = 'auto'): InstructionFindings {
+export function checkInstructions(env: LoadedEnvironment, text: string, builder: Config['builder'] = 'auto', pointer = '/instructions'): InstructionFindings {
   const problems: Problem[] = [];
-  const locate = locator(env);
+  const locate = locator(env, pointer);
   const where: Where = (i) => locate(i.blockLine - 1, i.blockCol);
   // Read as rendered: render drops trailing white space (render/dockerfile.ts instructionsBlock).
   const trimmed = text.replace(/\s+$/, '');
@@ -100,10 +100,10 @@ export function checkInstructions(env: LoadedEnvironment, text: string, builder:
   return { instructions, where, endsCleanly, problems };
 }
 
-/** Maps (0-based line in the block, 0-based column) to a location in the YAML file. */
-export function locator(env: LoadedEnvironment): (line: number, col: number) => Location {
+/** Maps (0-based line in the block at `pointer`: the final instructions or a stage's, 0-based column) to a location in the YAML file. */
+export function locator(env: LoadedEnvironment, pointer = '/instructions'): (line: number, col: number) => Location {
   return (line, col) => {
-    const pos = env.positions.get('/instructions');
+    const pos = env.positions.get(pointer);
     if (!pos) return { file: env.file, line: 1, col: 1 };
     const start = env.lines.locate(env.file, pos.value);
     if (pos.literalIndent === undefined) return start;

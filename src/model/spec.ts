@@ -12,6 +12,13 @@ export type BaseSpec =
   | { image: string }
   | { environment: string; revision?: number | 'active' };
 
+/** A build stage: `FROM <base> AS <name>` and its instructions, rendered before the final FROM. */
+export interface StageSpec {
+  name: string;
+  base: 'default' | { image: string } | { stage: string };
+  instructions: string;
+}
+
 export interface HttpProxy {
   port: number;
   rewrite?: boolean;
@@ -57,6 +64,8 @@ export interface EnvironmentSpec {
   context?: string[];
   /** Target platform (os/arch[/variant]), overriding envctl.yaml's. */
   platform?: string;
+  /** Build stages before the final image (its own base and instructions). */
+  stages?: StageSpec[];
   instructions?: string;
   workspaceTools?: Record<string, WorkspaceTool>;
   scripts?: Scripts;

@@ -3,6 +3,7 @@ import type { CheckedEnvironment } from '../check/index.js';
 import { EnvctlError } from '../model/errors.js';
 import { isSecret } from '../model/spec.js';
 import { oneLine } from './escape.js';
+import type { RenderedStage } from './stages.js';
 import { buildTemplate, headerTemplate, labelsTemplate } from './templates.js';
 
 /** Facts about the revision being built; absent when rendering the work tree. */
@@ -20,6 +21,8 @@ export interface DockerfileInput {
   revision?: RevisionInfo;
   /** Repository URL for org.opencontainers.image.source. */
   source?: string;
+  /** Build stages rendered before the final FROM. */
+  stages?: RenderedStage[];
 }
 
 /** The environment cannot be rendered as it stands (input: its spec must change; code `instructions-unterminated`). */
@@ -35,6 +38,7 @@ export function renderBuildPart(input: DockerfileInput): string {
     .filter(([, v]) => !isSecret(v)) // secrets are provided at run time only
     .map(([name, value]) => ({ name, value: String(value) }));
   return buildTemplate({
+    stages: input.stages ?? [],
     from: input.from,
     variables,
     instructions: instructionsBlock(env),

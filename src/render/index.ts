@@ -8,6 +8,7 @@ import { baseImageOf, baseOf } from '../model/spec.js';
 import { renderBuildPart, renderHeader, renderLabels, type RevisionInfo } from './dockerfile.js';
 import { contentKey } from './key.js';
 import { renderRunSpec, type RunSpec } from './runspec.js';
+import { renderedStages } from './stages.js';
 
 export { RenderError } from './dockerfile.js';
 export type { RevisionInfo } from './dockerfile.js';
@@ -57,7 +58,8 @@ export interface RenderOptions {
 
 export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions): Rendered {
   const from = fromOf(env, opts);
-  const input = { env, from, ...(opts.revision ? { revision: opts.revision } : {}), ...(opts.config.source ? { source: opts.config.source } : {}) };
+  const stages = renderedStages(env, opts.config);
+  const input = { env, from, stages, ...(opts.revision ? { revision: opts.revision } : {}), ...(opts.config.source ? { source: opts.config.source } : {}) };
   const build = renderBuildPart(input);
   const key = contentKey({
     dockerfile: build,

@@ -16,7 +16,15 @@ const HEADER = `# Rendered by envctl from {{comment file}}. Edit that file, not 
 `;
 
 /** The part of the Dockerfile that decides the image's bytes: it is what the content key hashes. */
-const BUILD = `FROM {{word from "base image"}}
+const BUILD = `{{#each stages}}
+FROM {{word from "stage base"}} AS {{word name "stage name"}}
+{{#if instructions}}
+
+{{{instructions}}}
+{{/if}}
+
+{{/each}}
+FROM {{word from "base image"}}
 {{#if variables.length}}
 {{#each variables}}
 ENV {{word name "variable name"}}={{quote value}}
