@@ -9,8 +9,9 @@ import type { EnvironmentSpec } from '../model/spec.js';
 import type { SourceFile } from '../model/tree.js';
 import { ENVIRONMENT_SCHEMA_ID, position, schemaFindings, type SourceMap } from '../schema/index.js';
 import { checkBases, type BaseNode } from './bases.js';
+import { checkBuildArgs } from './build-args.js';
 import { checkTools, checkVariables } from './fields.js';
-import { checkInstructions, type ParsedInstruction, type Where } from './instructions.js';
+import { checkInstructions, locator, type ParsedInstruction, type Where } from './instructions.js';
 import { checkLayers, countLayers, type LayerCount } from './layers.js';
 import { checkPolicies } from './policy.js';
 import { usableSpec } from './raw.js';
@@ -112,6 +113,7 @@ function typeSpec(env: LoadedEnvironment, ctx: CheckContext, problems: Problem[]
     ? { instructions: [], where: () => position(source, '/instructions', 'value'), endsCleanly: false, problems: [] }
     : checkInstructions(env, spec.instructions ?? '', ctx.config.builder);
   problems.push(...found.problems, ...checkVariables(spec, source), ...checkTools(spec, source));
+  problems.push(...checkBuildArgs({ env, spec, source, instructions: found.instructions, where: found.where, locate: locator(env), dropped }));
   const countable = !dropped.has('instructions') && !dropped.has('base');
   return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly: found.endsCleanly, valid, countable };
 }

@@ -13,6 +13,8 @@ export interface KeyInput {
   /** Resolved base image reference (a digest once the ledger knows it). */
   base: string;
   platform: string;
+  /** `buildArgs`: their values reach the build through --build-arg, not the Dockerfile. */
+  buildArgs?: Record<string, string>;
 }
 
 /** Bumped whenever what a key hashes changes, so remembered keys are not reused across versions. */
@@ -22,7 +24,9 @@ export function contentKey(input: KeyInput): string {
   const context = input.context
     .map(({ path, file }) => ({ path, executable: file.executable, sha256: sha256(file.bytes) }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const canonical = JSON.stringify({ v: KEY_VERSION, platform: input.platform, base: input.base, dockerfile: input.dockerfile, context });
+  const args = Object.entries(input.buildArgs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Only when given, so every key from before build arguments stays as it was.
+  const canonical = JSON.stringify({ v: KEY_VERSION, platform: input.platform, base: input.base, dockerfile: input.dockerfile, context, ...(args.length ? { buildArgs: args } : {}) });
   return `sha256:${sha256(canonical)}`;
 }
 

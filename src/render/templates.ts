@@ -17,6 +17,9 @@ const HEADER = `# Rendered by envctl from {{comment file}}. Edit that file, not 
 
 /** The part of the Dockerfile that decides the image's bytes: it is what the content key hashes. */
 const BUILD = `FROM {{word from "base image"}}
+{{#each args}}
+ARG {{word this "build argument name"}}
+{{/each}}
 {{#if variables.length}}
 {{#each variables}}
 ENV {{word name "variable name"}}={{quote value}}
@@ -32,6 +35,10 @@ USER {{word user "username"}}
 {{/if}}
 `;
 
+/** A `# syntax=` directive from the instructions: BuildKit reads it only on the file's first lines, so it goes before the header. */
+const SYNTAX = `# syntax={{word syntax "syntax directive"}}
+`;
+
 /** Labels that change per revision without changing the image's filesystem; kept last so they never bust the layer cache. */
 const LABELS = `
 LABEL{{#each labels}} \\
@@ -40,4 +47,5 @@ LABEL{{#each labels}} \\
 
 export const headerTemplate = hb.compile(HEADER, { noEscape: true, strict: true });
 export const buildTemplate = hb.compile(BUILD, { noEscape: true, strict: true });
+export const syntaxTemplate = hb.compile(SYNTAX, { noEscape: true, strict: true });
 export const labelsTemplate = hb.compile(LABELS, { noEscape: true, strict: true });
