@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { runLogged } from './run.js';
 import { masker, secretArgs, writeSecretFiles, type SecretFile } from './secrets.js';
 import { resolveStorage, storageArgs, type StorageDriver } from './storage.js';
-import { BuildFailed, type BuildRequest, type Builder } from './types.js';
+import { BuildFailed, buildArgArgs, type BuildRequest, type Builder } from './types.js';
 
 export { BuildFailed } from './types.js';
 
@@ -50,7 +50,7 @@ export function buildahArgs(req: BuildRequest, digestFile: string, opts: { stora
     bud: [
       ...storage, 'bud', ...isolationArgs(req.isolation ?? 'oci', opts.root ?? runsAsRoot()),
       // --force-rm: a failed build leaves no working containers behind.
-      '--layers', '--force-rm', '--platform', req.platform, ...common, ...cache,
+      '--layers', '--force-rm', '--platform', req.platform, ...common, ...cache, ...buildArgArgs(req),
       ...secretArgs(opts.secrets ?? []),
       '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir,
     ],

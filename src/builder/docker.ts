@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { inputError } from '../model/errors.js';
 import { runLogged } from './run.js';
 import { masker, secretArgs, writeSecretFiles, type SecretFile } from './secrets.js';
-import { BuilderUnavailable, BuildFailed, type BuildRequest, type Builder } from './types.js';
+import { BuilderUnavailable, BuildFailed, buildArgArgs, type BuildRequest, type Builder } from './types.js';
 
 /** The tag BuildKit's registry cache is kept under in each cache repository. */
 export const BUILDX_CACHE_TAG = 'buildcache';
@@ -92,7 +92,7 @@ export function dockerBuildxArgs(req: BuildRequest, metadataFile: string, opts: 
     'buildx', 'build', ...(req.buildxBuilder !== undefined ? ['--builder', req.buildxBuilder] : []),
     '--progress=plain', '--provenance=false', '--platform', req.platform,
     '--file', req.dockerfile, '--tag', req.tag, '--output', output, '--metadata-file', metadataFile,
-    ...cache, ...(req.noCache ? ['--no-cache'] : []), ...secretArgs(opts.secrets ?? []),
+    ...cache, ...buildArgArgs(req), ...(req.noCache ? ['--no-cache'] : []), ...secretArgs(opts.secrets ?? []),
     // The context is the one positional argument: never let it read as an option.
     req.contextDir.startsWith('-') ? `./${req.contextDir}` : req.contextDir,
   ];

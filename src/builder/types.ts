@@ -8,6 +8,8 @@ export interface BuildRequest {
   /** `os/arch[/variant]`, as envctl.yaml's platform. */
   platform: string;
   noCache?: boolean;
+  /** `--build-arg NAME=VALUE` each, as argv items (names are `[A-Za-z_][A-Za-z0-9_]*`, so none reads as an option). */
+  buildArgs?: Record<string, string>;
   /** How RUN steps are isolated (buildah); buildx always runs them in containers. Default oci. */
   isolation?: 'oci' | 'chroot';
   /** buildah's storage driver, already chosen (see storage.ts). */
@@ -40,6 +42,11 @@ export interface Builder {
   version: string;
   /** Builds and pushes; returns the pushed manifest's digest. */
   buildAndPush(req: BuildRequest): Promise<string>;
+}
+
+/** `--build-arg NAME=VALUE` for each build argument, sorted; both builders take the same form (docker buildx: a NAME without `=` would read the builder's environment, so `=` is always written). */
+export function buildArgArgs(req: BuildRequest): string[] {
+  return Object.keys(req.buildArgs ?? {}).sort().flatMap((name) => ['--build-arg', `${name}=${req.buildArgs![name]}`]);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { SourceFile } from '../model/tree.js';
 import { ENVIRONMENT_SCHEMA_ID, position, schemaFindings, type SourceMap } from '../schema/index.js';
 import { checkBases, type BaseNode } from './bases.js';
 import { checkBuildSecrets } from './build-secrets.js';
+import { checkBuildArgs } from './build-args.js';
 import { checkTools, checkVariables } from './fields.js';
 import { checkInstructions, locator, type ParsedInstruction, type Where } from './instructions.js';
 import { checkLayers, countLayers, type LayerCount } from './layers.js';
@@ -124,6 +125,7 @@ function typeSpec(env: LoadedEnvironment, ctx: CheckContext, problems: Problem[]
   const stages = dropped.has('stages') || dropped.has('instructions') ? undefined : checkStages(env, spec.stages ?? [], source, ctx.config.builder, found.instructions);
   if (stages) problems.push(...stages.problems);
   const endsCleanly = found.endsCleanly && stages?.endsCleanly !== false;
+  problems.push(...checkBuildArgs({ env, spec, source, instructions: found.instructions, where: found.where, locate: locator(env), dropped }));
   const countable = !dropped.has('instructions') && !dropped.has('base');
   return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly, valid, countable };
 }

@@ -7,6 +7,7 @@
  */
 import type { LoadedEnvironment } from '../load/environments.js';
 import type { EnvironmentChoice } from '../load/consumers.js';
+import { substituteArgs } from '../model/build-args.js';
 import type { EnvironmentSpec } from '../model/spec.js';
 
 type Raw = { data?: unknown };
@@ -32,7 +33,14 @@ export function rawBasePinnedRevision(env: Raw): number | undefined {
 /** The custom image an environment is built FROM, when it names one. */
 export function rawBaseImage(env: Raw): string | undefined {
   const base = field(env, 'base');
-  return base !== null && typeof base === 'object' ? text((base as { image?: unknown }).image) : undefined;
+  const image = base !== null && typeof base === 'object' ? text((base as { image?: unknown }).image) : undefined;
+  if (image === undefined || !image.includes('$')) return image;
+  // Filled in from buildArgs as check and render read it (model/build-args.ts); not one yet, nothing to ask about.
+  const args = field(env, 'buildArgs');
+  const strings = args !== null && typeof args === 'object' && !Array.isArray(args)
+    ? Object.fromEntries(Object.entries(args as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'))
+    : {};
+  return substituteArgs(image, strings).value;
 }
 
 export const isArchived = (src: Raw): boolean => field(src, 'archived') === true;

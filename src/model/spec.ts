@@ -3,6 +3,8 @@
  * `environments/<name>/environment.yaml`. Field names follow the hosted
  * product's revision fields (see ARCHITECTURE.md for the mapping).
  */
+import { substituteArgs } from './build-args.js';
+
 export type Visibility = 'private' | 'organization' | 'global';
 export type ClusterType = 'spark' | 'ray' | 'dask' | 'mpi';
 
@@ -67,6 +69,8 @@ export interface EnvironmentSpec {
   /** Build stages before the final image (its own base and instructions). */
   stages?: StageSpec[];
   instructions?: string;
+  /** Build arguments: passed as `--build-arg NAME=VALUE`, in the content key, not inherited by environments built on this one. */
+  buildArgs?: Record<string, string>;
   workspaceTools?: Record<string, WorkspaceTool>;
   scripts?: Scripts;
   variables?: Record<string, VariableSpec>;
@@ -97,6 +101,7 @@ export function baseImageOf(base: ResolvedBase, defaultImage: string): string | 
 export function baseOf(spec: EnvironmentSpec): ResolvedBase {
   const b = spec.base;
   if (b === undefined || b === 'default') return { kind: 'default' };
-  if ('image' in b) return { kind: 'image', image: b.image };
+  // `${NAME}` in the reference reads the build arguments (ARG before FROM); one that cannot be read stays as written, and check says why.
+  if ('image' in b) return { kind: 'image', image: b.image.includes('$') ? substituteArgs(b.image, spec.buildArgs).value ?? b.image : b.image };
   return { kind: 'environment', environment: b.environment, revision: b.revision ?? 'active' };
 }

@@ -3,8 +3,9 @@ import type { CheckedEnvironment } from '../check/index.js';
 import { EnvctlError } from '../model/errors.js';
 import { isSecret } from '../model/spec.js';
 import { oneLine } from './escape.js';
+import { takeSyntax } from '../check/directives.js';
 import type { RenderedStage } from './stages.js';
-import { buildTemplate, headerTemplate, labelsTemplate } from './templates.js';
+import { buildTemplate, headerTemplate, labelsTemplate, syntaxTemplate } from './templates.js';
 
 /** Facts about the revision being built; absent when rendering the work tree. */
 export interface RevisionInfo {
@@ -40,10 +41,18 @@ export function renderBuildPart(input: DockerfileInput): string {
   return buildTemplate({
     stages: input.stages ?? [],
     from: input.from,
+    // Declared for the whole stage, values from --build-arg (never written here); a user's own `ARG NAME=default` later only redeclares it.
+    args: Object.keys(env.spec.buildArgs ?? {}).sort(),
     variables,
     instructions: instructionsBlock(env),
     user: env.spec.username ?? '',
   });
+}
+
+/** The `# syntax=` line the instructions start with, moved to the file's first line; '' without one. */
+export function renderSyntax(input: DockerfileInput): string {
+  const { syntax } = takeSyntax(input.env.spec.instructions ?? '');
+  return syntax === undefined ? '' : syntaxTemplate({ syntax });
 }
 
 export function renderHeader(input: DockerfileInput): string {
@@ -69,7 +78,7 @@ export function renderLabels(input: DockerfileInput): string {
 /** Trailing blank lines go; instructions that do not end cleanly would swallow the lines envctl writes after them. */
 function instructionsBlock(env: CheckedEnvironment): string {
   if (!env.instructionsEndCleanly) throw new RenderError('instructions-unterminated', `${env.name}: its instructions do not end cleanly (a trailing "\\" or an open heredoc)`, { name: env.name });
-  return (env.spec.instructions ?? '').replace(/\s+$/, '');
+  return takeSyntax(env.spec.instructions ?? '').rest.replace(/\s+$/, ''); // its `# syntax=` line goes first (renderSyntax)
 }
 
 /** Cut at a code point, never inside a surrogate pair. */

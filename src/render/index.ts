@@ -5,7 +5,7 @@
 import type { CheckedEnvironment } from '../check/index.js';
 import type { Config } from '../model/config.js';
 import { baseImageOf, baseOf } from '../model/spec.js';
-import { renderBuildPart, renderHeader, renderLabels, type RevisionInfo } from './dockerfile.js';
+import { renderBuildPart, renderHeader, renderLabels, renderSyntax, type RevisionInfo } from './dockerfile.js';
 import { contentKey } from './key.js';
 import { renderRunSpec, type RunSpec } from './runspec.js';
 import { renderedStages } from './stages.js';
@@ -61,17 +61,19 @@ export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions):
   const stages = renderedStages(env, opts.config);
   const input = { env, from, stages, ...(opts.revision ? { revision: opts.revision } : {}), ...(opts.config.source ? { source: opts.config.source } : {}) };
   const build = renderBuildPart(input);
+  const syntax = renderSyntax(input); // '' without a directive: the key stays as before
   const key = contentKey({
-    dockerfile: build,
+    dockerfile: syntax + build,
     context: env.context.map((file) => ({ path: file.path.slice((env.folder ?? '').length + 1), file })),
     ...(env.shared ? { shared: env.shared } : {}),
     base: from,
     platform: env.spec.platform ?? opts.config.platform,
     secrets: Object.entries(env.spec.buildSecrets ?? {}).map(([id, s]) => ({ id, env: s.env })),
+    ...(env.spec.buildArgs ? { buildArgs: env.spec.buildArgs } : {}),
   });
   return {
     name: env.name,
-    dockerfile: renderHeader(input) + build + renderLabels(input),
+    dockerfile: syntax + renderHeader(input) + build + renderLabels(input),
     runSpec: renderRunSpec(env, chainOf(env, opts.all), opts.image, opts.revision?.number ?? null),
     contentKey: key,
     from,

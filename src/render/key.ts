@@ -21,6 +21,8 @@ export interface KeyInput {
    * so keys of environments without secrets stay as they were.
    */
   secrets?: { id: string; env: string }[];
+  /** `buildArgs`: their values reach the build through --build-arg, not the Dockerfile. */
+  buildArgs?: Record<string, string>;
 }
 
 /** Bumped whenever what a key hashes changes, so remembered keys are not reused across versions. */
@@ -31,11 +33,14 @@ export function contentKey(input: KeyInput): string {
   const shared = keyed((input.shared ?? []).map((file) => ({ path: file.path, file })));
   // Secrets by id and variable name, never by value: a rotated token rebuilds nothing.
   const secrets = [...(input.secrets ?? [])].map(({ id, env }) => ({ id, env })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  // Only an environment that shares folders or declares secrets hashes those fields: every other key stays as it was.
+  const args = Object.entries(input.buildArgs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Only an environment that shares folders, declares secrets or gives build arguments hashes those fields:
+  // every other key stays as it was.
   const canonical = JSON.stringify({
     v: KEY_VERSION, platform: input.platform, base: input.base, dockerfile: input.dockerfile, context,
     ...(shared.length > 0 ? { shared } : {}),
     ...(secrets.length > 0 ? { secrets } : {}),
+    ...(args.length > 0 ? { buildArgs: args } : {}),
   });
   return `sha256:${sha256(canonical)}`;
 }

@@ -18,6 +18,9 @@ const HEADER = `# Rendered by envctl from {{comment file}}. Edit that file, not 
 /** The part of the Dockerfile that decides the image's bytes: it is what the content key hashes. */
 const BUILD = `{{#each stages}}
 FROM {{word from "stage base"}} AS {{word name "stage name"}}
+{{#each ../args}}
+ARG {{word this "build argument name"}}
+{{/each}}
 {{#if instructions}}
 
 {{{instructions}}}
@@ -25,6 +28,9 @@ FROM {{word from "stage base"}} AS {{word name "stage name"}}
 
 {{/each}}
 FROM {{word from "base image"}}
+{{#each args}}
+ARG {{word this "build argument name"}}
+{{/each}}
 {{#if variables.length}}
 {{#each variables}}
 ENV {{word name "variable name"}}={{quote value}}
@@ -40,6 +46,10 @@ USER {{word user "username"}}
 {{/if}}
 `;
 
+/** A `# syntax=` directive from the instructions: BuildKit reads it only on the file's first lines, so it goes before the header. */
+const SYNTAX = `# syntax={{word syntax "syntax directive"}}
+`;
+
 /** Labels that change per revision without changing the image's filesystem; kept last so they never bust the layer cache. */
 const LABELS = `
 LABEL{{#each labels}} \\
@@ -48,4 +58,5 @@ LABEL{{#each labels}} \\
 
 export const headerTemplate = hb.compile(HEADER, { noEscape: true, strict: true });
 export const buildTemplate = hb.compile(BUILD, { noEscape: true, strict: true });
+export const syntaxTemplate = hb.compile(SYNTAX, { noEscape: true, strict: true });
 export const labelsTemplate = hb.compile(LABELS, { noEscape: true, strict: true });

@@ -64,6 +64,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
     const build = () => builder.buildAndPush({
       contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: env.spec.platform ?? config.platform,
       noCache: env.spec.noCache === true, isolation: config.isolation, insecure: config.registry.insecure, logFile, signal,
+      ...(env.spec.buildArgs ? { buildArgs: env.spec.buildArgs } : {}), // this environment's own: a base's are not inherited
       ...(ctx.local ? { storage: ctx.local.driver } : {}),
       ...(config.buildx.builder ? { buildxBuilder: config.buildx.builder } : {}),
       ...(config.cache.registry ? cacheOf(env, all, config) : {}),
