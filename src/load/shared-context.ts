@@ -6,11 +6,11 @@
  * read by files/shared-context.ts (work tree) or git/shared-context.ts (a
  * commit), then attached here.
  */
-import type { SourceFile } from '../model/tree.js';
+import { STATE_DIR, type SourceFile } from '../model/tree.js';
 import type { LoadedEnvironment } from './environments.js';
 
 /** Folders no environment may share: git's, envctl's own state. */
-const PRIVATE = new Set(['.git', '.envctl']);
+const PRIVATE = new Set(['.git', STATE_DIR]);
 
 /**
  * Why a `context:` entry is refused, or undefined when it is a usable

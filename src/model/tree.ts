@@ -1,6 +1,9 @@
 import type { Problem } from './problem.js';
 
 /** One file of a repository tree, read from the work tree or from a git commit. */
+/** envctl's local state folder, relative to the repository root: its name only. Paths under it come from store/paths.ts alone. */
+export const STATE_DIR = '.envctl';
+
 export interface SourceFile {
   /** Relative to the repository root, forward slashes. */
   path: string;

@@ -19,9 +19,10 @@ import { trackedFiles } from '../git/commit.js';
 import { gitdirOf, resolveCommit } from '../git/history.js';
 import { ObjectStore, parseCommit, parseTree } from '../git/objects.js';
 import { EnvctlError } from '../model/errors.js';
+import { STATE_DIR } from '../model/tree.js';
 
 /** The folder itself, relative to the repository root (for messages and ignore rules; never join it yourself). */
-export const STATE_DIR = '.envctl';
+export { STATE_DIR };
 
 /** The codes of StateFolderRefused: all are about the clone, not the command line. */
 export const STATE_FOLDER_CODES = ['state-folder-tracked', 'state-folder-link', 'state-folder-not-folder'] as const;
