@@ -83,20 +83,29 @@ function edgesOf(spec: EnvironmentSpec): Edge[] {
 function cycles(nodes: Map<string, BaseNode>): Problem[] {
   const out: Problem[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const path: { name: string; edge?: Edge }[] = [];
-  const visit = (name: string): void => {
+  // The walk's own stack (a chain of bases can be longer than the call stack): each entry's edge leads to the next.
+  const path: { name: string; edges: Edge[]; next: number; edge?: Edge }[] = [];
+  const enter = (name: string) => {
     state.set(name, 'visiting');
-    path.push({ name });
-    for (const edge of edgesOf(nodes.get(name)!.spec)) {
-      if (!nodes.has(edge.to) || state.get(edge.to) === 'done') continue;
-      path[path.length - 1]!.edge = edge;
-      if (state.get(edge.to) === 'visiting') out.push(cycleProblem(nodes, path.slice(path.findIndex((p) => p.name === edge.to)) as Required<(typeof path)[number]>[]));
-      else visit(edge.to);
-    }
-    path.pop();
-    state.set(name, 'done');
+    path.push({ name, edges: edgesOf(nodes.get(name)!.spec), next: 0 });
   };
-  for (const start of nodes.keys()) if (!state.has(start)) visit(start);
+  for (const start of nodes.keys()) {
+    if (state.has(start)) continue;
+    enter(start);
+    while (path.length > 0) {
+      const top = path[path.length - 1]!;
+      const edge = top.edges[top.next++];
+      if (!edge) {
+        state.set(top.name, 'done');
+        path.pop();
+        continue;
+      }
+      if (!nodes.has(edge.to) || state.get(edge.to) === 'done') continue;
+      top.edge = edge;
+      if (state.get(edge.to) === 'visiting') out.push(cycleProblem(nodes, path.slice(path.findIndex((p) => p.name === edge.to)).map((p) => ({ name: p.name, edge: p.edge! }))));
+      else enter(edge.to);
+    }
+  }
   return out;
 }
 
