@@ -1,6 +1,11 @@
-/** Rules about what an environment is built on: the base must exist, not loop, and not be newly archived. */
+/**
+ * Rules about what an environment is built on: the base must exist, not
+ * loop, and not be newly archived. An environment a stage is built on (to
+ * copy from) must exist too, and counts for loops: copying from an
+ * environment built on you (or copying from you) could never be built.
+ */
 import { problem, type Problem } from '../model/problem.js';
-import { baseOf, type EnvironmentSpec } from '../model/spec.js';
+import { baseOf, stageEnvironments, type EnvironmentSpec } from '../model/spec.js';
 import type { SourceMap } from '../schema/index.js';
 import { position } from '../schema/index.js';
 
@@ -22,6 +27,11 @@ export function checkBases(nodes: Map<string, BaseNode>, known: Set<string>, pre
     if (from !== undefined && known.has(from)) {
       out.push(problem(position(node.source, '/renamedFrom', 'value'), 'error', 'renamed-from-exists',
         `renamedFrom: "${from}" still exists; a rename removes the old file in the same change (or drop renamedFrom for a copy)`));
+    }
+    for (const s of stageEnvironments(node.spec)) {
+      if (known.has(s.environment)) continue;
+      out.push(problem(position(node.source, `/stages/${s.stage}/base/environment`, 'value'), 'error', 'stage-environment-unknown',
+        `stage "${node.spec.stages![s.stage]!.name}" is built on environment "${s.environment}", which does not exist${suggest(s.environment, known)}`));
     }
     const base = baseOf(node.spec);
     if (base.kind === 'image') {
@@ -53,42 +63,66 @@ export function checkBases(nodes: Map<string, BaseNode>, known: Set<string>, pre
 /** How many names a cycle's message shows; a loop can run through every environment. */
 const CYCLE_SHOWN = 8;
 
+interface Edge { to: string; pointer: string; copy: boolean }
+
+/** What an environment needs built first: its base environment, then each environment a stage is built on. */
+function edgesOf(spec: EnvironmentSpec): Edge[] {
+  const base = baseOf(spec);
+  return [
+    ...(base.kind === 'environment' ? [{ to: base.environment, pointer: '/base/environment', copy: false }] : []),
+    ...stageEnvironments(spec).map((s) => ({ to: s.environment, pointer: `/stages/${s.stage}/base/environment`, copy: true })),
+  ];
+}
+
 /**
  * One error per cycle, at the member whose name sorts first (so the same
  * loop is reported at the same place however it is walked), naming the loop
- * from there, at most CYCLE_SHOWN names of it. Each environment is walked
- * once: linear in the number of environments.
+ * from there, at most CYCLE_SHOWN names of it. A depth-first walk that
+ * visits each environment and edge once: linear in their number.
  */
 function cycles(nodes: Map<string, BaseNode>): Problem[] {
   const out: Problem[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
+  // The walk's own stack (a chain of bases can be longer than the call stack): each entry's edge leads to the next.
+  const path: { name: string; edges: Edge[]; next: number; edge?: Edge }[] = [];
+  const enter = (name: string) => {
+    state.set(name, 'visiting');
+    path.push({ name, edges: edgesOf(nodes.get(name)!.spec), next: 0 });
+  };
   for (const start of nodes.keys()) {
-    const path: string[] = [];
-    let name: string | undefined = start;
-    while (name !== undefined && nodes.has(name) && state.get(name) !== 'done') {
-      if (state.get(name) === 'visiting') {
-        out.push(cycleProblem(nodes, path.slice(path.indexOf(name))));
-        break;
+    if (state.has(start)) continue;
+    enter(start);
+    while (path.length > 0) {
+      const top = path[path.length - 1]!;
+      const edge = top.edges[top.next++];
+      if (!edge) {
+        state.set(top.name, 'done');
+        path.pop();
+        continue;
       }
-      state.set(name, 'visiting');
-      path.push(name);
-      const base = baseOf(nodes.get(name)!.spec);
-      name = base.kind === 'environment' ? base.environment : undefined;
+      if (!nodes.has(edge.to) || state.get(edge.to) === 'done') continue;
+      top.edge = edge;
+      if (state.get(edge.to) === 'visiting') out.push(cycleProblem(nodes, path.slice(path.findIndex((p) => p.name === edge.to)).map((p) => ({ name: p.name, edge: p.edge! }))));
+      else enter(edge.to);
     }
-    for (const p of path) state.set(p, 'done');
   }
   return out;
 }
 
-function cycleProblem(nodes: Map<string, BaseNode>, loop: string[]): Problem {
+function cycleProblem(nodes: Map<string, BaseNode>, loop: { name: string; edge: Edge }[]): Problem {
   let first = 0;
-  for (let i = 1; i < loop.length; i++) if (loop[i]! < loop[first]!) first = i;
+  for (let i = 1; i < loop.length; i++) if (loop[i]!.name < loop[first]!.name) first = i;
   const ring = [...loop.slice(first), ...loop.slice(0, first)];
-  const shown = ring.length <= CYCLE_SHOWN ? [...ring, ring[0]!]
-    : [...ring.slice(0, CYCLE_SHOWN - 1), `… (${ring.length - CYCLE_SHOWN} more)`, ring[ring.length - 1]!, ring[0]!];
-  const node = nodes.get(ring[0]!)!;
-  return problem(position(node.source, '/base/environment', 'value'), 'error', 'base-cycle',
-    `bases form a cycle of ${ring.length === 1 ? 'one environment' : `${ring.length} environments`}: ${shown.join(' → ')}`);
+  const names = ring.map((r) => r.name);
+  const shown = names.length <= CYCLE_SHOWN ? [...names, names[0]!]
+    : [...names.slice(0, CYCLE_SHOWN - 1), `… (${names.length - CYCLE_SHOWN} more)`, names[names.length - 1]!, names[0]!];
+  const size = names.length === 1 ? 'one environment' : `${names.length} environments`;
+  const copies = ring.filter((r) => r.edge.copy).map((r) => `${r.name} copies from ${r.edge.to}`);
+  const node = nodes.get(names[0]!)!;
+  // A loop of bases alone keeps its words; one through a stage says which copy closes it.
+  return problem(position(node.source, ring[0]!.edge.pointer, 'value'), 'error', 'base-cycle', copies.length === 0
+    ? `bases form a cycle of ${size}: ${shown.join(' → ')}`
+    : `bases and the environments stages are built on form a cycle of ${size}: ${shown.join(' → ')} (${copies.join('; ')}); an environment cannot copy from one built on it`);
 }
 
 function suggest(name: string, known: Set<string>): string {

@@ -1,8 +1,8 @@
 /**
  * Build stages: each stage's instructions pass through the same checks as
  * the final ones (checkInstructions, located inside `stages[i].instructions`),
- * stage names are unique, a stage's base is an image, the default or an
- * earlier stage, and every `COPY --from=` / `RUN --mount=…,from=` names an
+ * stage names are unique, a stage's base is an image, the default, an
+ * earlier stage or another environment (checked in bases.ts), and every `COPY --from=` / `RUN --mount=…,from=` names an
  * earlier stage or an image pinned by digest. Anything else the builder would
  * read as an image name and pull: a typo of a stage name, `docker.io/evil/x`,
  * a `$VARIABLE` decided at build time.
@@ -37,7 +37,7 @@ export function checkStages(env: LoadedEnvironment, stages: readonly StageSpec[]
     }
     problems.push(...checkStageBase(stage, i, earlier, source));
     const pointer = `/stages/${i}/instructions`;
-    const found = checkInstructions(env, stage.instructions, builder, pointer);
+    const found = checkInstructions(env, stage.instructions ?? '', builder, pointer);
     problems.push(...found.problems, ...checkFroms(found.instructions, earlier, names, locator(env, pointer)));
     endsCleanly &&= found.endsCleanly;
   });
@@ -53,6 +53,8 @@ function checkStageBase(stage: StageSpec, i: number, earlier: string[], source: 
     return [problem(position(source, `/stages/${i}/base/stage`, 'value'), 'error', 'stage-base-unknown',
       `stage "${stage.name}" is built on stage "${base.stage}", which is not an earlier stage${known(earlier)}`)];
   }
+  // Another environment: whether it exists, and loops through it, are check/bases.ts's (it sees every environment).
+  if ('environment' in base) return [];
   if (!/[:@]/.test(base.image.split('/').pop() ?? '') || /:latest$/.test(base.image)) {
     return [problem(position(source, `/stages/${i}/base/image`, 'value'), 'warning', 'base-image-unpinned',
       `stage base image "${base.image}" names no version; pin a tag or @sha256 digest so rebuilds start from the same image`)];

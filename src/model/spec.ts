@@ -17,8 +17,10 @@ export type BaseSpec =
 /** A build stage: `FROM <base> AS <name>` and its instructions, rendered before the final FROM. */
 export interface StageSpec {
   name: string;
-  base: 'default' | { image: string } | { stage: string };
-  instructions: string;
+  /** `{ environment }`: another environment's image, resolved as a base environment is (digest from the ledger). */
+  base: 'default' | { image: string } | { stage: string } | { environment: string; revision?: number | 'active' };
+  /** None for a stage that is only something to copy from. */
+  instructions?: string;
 }
 
 export interface HttpProxy {
@@ -96,6 +98,12 @@ export type ResolvedBase =
 /** The image reference a default or custom base is built FROM (as written, tag or digest); undefined for a base environment. */
 export function baseImageOf(base: ResolvedBase, defaultImage: string): string | undefined {
   return base.kind === 'default' ? defaultImage : base.kind === 'image' ? base.image : undefined;
+}
+
+/** Environments the stages are built on, with the revision each names: an environment copying from them builds after them. */
+export function stageEnvironments(spec: EnvironmentSpec): { stage: number; environment: string; revision: number | 'active' }[] {
+  return (spec.stages ?? []).flatMap((s, stage) => (typeof s.base === 'object' && 'environment' in s.base
+    ? [{ stage, environment: s.base.environment, revision: s.base.revision ?? 'active' }] : []));
 }
 
 export function baseOf(spec: EnvironmentSpec): ResolvedBase {

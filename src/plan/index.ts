@@ -6,7 +6,7 @@
 import type { CheckedEnvironment } from '../check/index.js';
 import { activeBuild, isRetried, latestAttempts, succeededBuild, type BuildRecord, type Ledger } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
-import { baseImageOf, baseOf } from '../model/spec.js';
+import { baseImageOf, baseOf, stageEnvironments } from '../model/spec.js';
 import { imageName, renderEnvironment } from '../render/index.js';
 import type { Revision } from '../revisions/number.js';
 
@@ -74,11 +74,20 @@ export function planBuilds(input: PlanInput): Plan {
       : base.kind === 'environment' ? digestOf(base.environment, base.revision)
         : imageRef?.includes('@') ? imageRef.split('@')[1] : input.imageDigests?.get(imageRef!);
     const digestUnknown = imageRef !== undefined && !imageRef.includes('@') && input.unknownImages?.has(imageRef) === true;
-    const key = basePending || (base.kind === 'environment' && baseDigest === undefined) || digestUnknown
+    // Environments a stage copies from: like a base environment, by digest, the one being built first.
+    const copied = stageEnvironments(env.spec).map((s) => {
+      const p = s.revision === 'active' ? planned.get(s.environment) : undefined;
+      return { ...s, pending: p?.action === 'build', digest: p?.action === 'reuse' ? p.reuse!.digest : p?.action === 'build' ? undefined : digestOf(s.environment, s.revision) };
+    });
+    const copyPending = copied.filter((c) => c.pending).map((c) => c.environment);
+    const resolveBase = (b: string, revision: number | 'active') => {
+      if (base.kind === 'environment' && b === base.environment && revision === base.revision) return `${imageName(input.config, b)}@${baseDigest}`;
+      return `${imageName(input.config, b)}@${copied.find((c) => c.environment === b && c.revision === revision)!.digest}`;
+    };
+    const key = basePending || (base.kind === 'environment' && baseDigest === undefined) || digestUnknown || copied.some((c) => c.digest === undefined)
       ? null
       : renderEnvironment(env, {
-        config: input.config, all: byName,
-        resolveBase: (b) => `${imageName(input.config, b)}@${baseDigest}`,
+        config: input.config, all: byName, resolveBase,
         ...(input.imageDigests ? { imageDigests: input.imageDigests } : {}),
       }).contentKey;
 
@@ -87,13 +96,15 @@ export function planBuilds(input: PlanInput): Plan {
     // A shared folder (`context:`) changed outside the environment's files: no new revision, but the
     // latest one's image is out of date, as when its base image moved (so the same revision is rebuilt).
     const sharedChanged = env.shared !== undefined && key !== null && last?.status === 'succeeded' && last.contentKey !== undefined && last.contentKey !== key;
-    const reason = whyBuild(last, basePending, baseDigest) ?? (sharedChanged ? 'shared context changed' : undefined);
+    // What a stage copies from is in no field of the record but the key: a new image of it changes the key.
+    const copiedChanged = copyPending.length > 0 || (copied.length > 0 && key !== null && last?.status === 'succeeded' && last.contentKey !== undefined && last.contentKey !== key);
+    const reason = whyBuild(last, basePending || copiedChanged, baseDigest) ?? (sharedChanged ? 'shared context changed' : undefined);
     if (!reason) continue;
     const earlier = key === null ? undefined : builds.find((b) => b.status === 'succeeded' && b.contentKey === key && b.digest);
     const build: PlannedBuild = {
       environment: name, revision: rev.number, commit: rev.commit,
       action: earlier ? 'reuse' : 'build', reason, contentKey: key,
-      after: basePending ? [baseName!] : [],
+      after: [...new Set([...(basePending ? [baseName!] : []), ...copyPending])],
     };
     if (earlier) build.reuse = { revision: earlier.revision, digest: earlier.digest! };
     planned.set(name, build);
@@ -124,6 +135,7 @@ export function dependencyOrder(envs: CheckedEnvironment[]): string[] {
     const env = byName.get(name)!;
     const base = baseOf(env.spec);
     if (base.kind === 'environment' && byName.has(base.environment)) visit(base.environment);
+    for (const s of stageEnvironments(env.spec)) if (byName.has(s.environment)) visit(s.environment);
     state.set(name, 'done');
     out.push(name);
   };
@@ -131,7 +143,7 @@ export function dependencyOrder(envs: CheckedEnvironment[]): string[] {
   return out;
 }
 
-/** Connected parts of the base graph among planned builds, each in dependency order. */
+/** Connected parts of the base graph (stages' environments included) among planned builds, each in dependency order. */
 function groupsOf(builds: PlannedBuild[]): string[][] {
   const parent = new Map(builds.map((b) => [b.environment, b.environment]));
   const find = (x: string): string => (parent.get(x) === x ? x : find(parent.get(x)!));

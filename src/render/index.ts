@@ -48,6 +48,7 @@ export interface RenderOptions {
   config: Config;
   /** All checked environments by name, for the base chain. */
   all: Map<string, CheckedEnvironment>;
+  /** For the base environment and every environment a stage is built on (each by its name). */
   resolveBase?: BaseResolver;
   revision?: RevisionInfo;
   /** Image reference for the run spec, when built. */
@@ -58,7 +59,7 @@ export interface RenderOptions {
 
 export function renderEnvironment(env: CheckedEnvironment, opts: RenderOptions): Rendered {
   const from = fromOf(env, opts);
-  const stages = renderedStages(env, opts.config);
+  const stages = renderedStages(env, opts.config, opts.resolveBase ?? tagResolver(opts.config));
   const input = { env, from, stages, ...(opts.revision ? { revision: opts.revision } : {}), ...(opts.config.source ? { source: opts.config.source } : {}) };
   const build = renderBuildPart(input);
   const syntax = renderSyntax(input); // '' without a directive: the key stays as before

@@ -81,8 +81,8 @@ function renderWith(loaded: LoadedEnvironment | undefined, config: Config, pick:
   const base = baseOf(checked.spec);
   const digest = pick(base);
   try {
-    const rendered = renderEnvironment(checked, { config, all: new Map([[checked.name, checked]]), ...baseOptions(checked, config, digest) });
-    return { spec, rendered, keyResolved: isResolved(base, config, ctx, digest), base, context };
+    const rendered = renderEnvironment(checked, { config, all: new Map([[checked.name, checked]]), ...baseOptions(checked, config, digest, ctx) });
+    return { spec, rendered, keyResolved: isResolved(base, config, ctx, digest, checked), base, context };
   } catch (err) {
     if (err instanceof RenderError) return { spec, context }; // a revision that cannot render has no Dockerfile or key
     throw err;

@@ -13,8 +13,8 @@ import type { CheckedEnvironment } from '../check/index.js';
 import { readLedger } from '../git/ledger.js';
 import { activeBuild, latestAttempts, succeededBuild, type BuildRecord, type Ledger } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
-import { baseImageOf, baseOf, type ResolvedBase } from '../model/spec.js';
-import { imageName, renderEnvironment, tagResolver, type Rendered, type RenderOptions } from '../render/index.js';
+import { baseImageOf, baseOf, stageEnvironments, type ResolvedBase } from '../model/spec.js';
+import { imageName, renderEnvironment, tagResolver, type BaseResolver, type Rendered, type RenderOptions } from '../render/index.js';
 import type { Repository } from './index.js';
 import { baseImageLookups } from './plan.js';
 
@@ -49,8 +49,7 @@ export function revisionBuild(ledger: Ledger, environment: string, revision: num
 export function baseDigest(base: ResolvedBase, config: Config, ctx: KeyContext, built?: BuildRecord): string | undefined {
   if (built?.baseDigest) return built.baseDigest;
   if (base.kind === 'environment') {
-    const ledger = ctx.ledger.get(base.environment);
-    return (base.revision === 'active' ? activeBuild(ledger) : succeededBuild(ledger?.builds ?? [], base.revision))?.digest;
+    return environmentDigest(ctx.ledger, base.environment, base.revision);
   }
   const ref = baseImageOf(base, config.defaultBase.image)!;
   return ref.includes('@') ? undefined : ctx.imageDigests?.get(ref);
@@ -64,18 +63,39 @@ export function baseDigest(base: ResolvedBase, config: Config, ctx: KeyContext, 
  * lacks), unless its registry could not be asked: then plan leaves the key
  * unknown.
  */
-export function isResolved(base: ResolvedBase, config: Config, ctx: KeyContext | undefined, digest: string | undefined): boolean {
+export function isResolved(base: ResolvedBase, config: Config, ctx: KeyContext | undefined, digest: string | undefined, env?: CheckedEnvironment): boolean {
+  // An environment a stage copies from is, like a base environment, only ever built on by digest.
+  if (env && stageEnvironments(env.spec).some((s) => !ctx || environmentDigest(ctx.ledger, s.environment, s.revision) === undefined)) return false;
   if (digest !== undefined) return true;
   if (base.kind === 'environment') return false;
   return !ctx?.unknownImages?.has(baseImageOf(base, config.defaultBase.image)!);
 }
 
-/** Render options naming `env`'s base by `digest`, or by its tag without one. */
-export function baseOptions(env: CheckedEnvironment, config: Config, digest: string | undefined): Pick<RenderOptions, 'resolveBase' | 'imageDigests'> {
-  if (digest === undefined) return { resolveBase: tagResolver(config) };
+/** The digest of an environment's active (or pinned revision's) built image, as the ledger has it. */
+export function environmentDigest(ledger: Ledger, environment: string, revision: number | 'active'): string | undefined {
+  const entry = ledger.get(environment);
+  return (revision === 'active' ? activeBuild(entry) : succeededBuild(entry?.builds ?? [], revision))?.digest;
+}
+
+/**
+ * Render options naming `env`'s base by `digest`, or by its tag without one.
+ * An environment a stage is built on is named as the ledger knows it now
+ * (`ctx`), else by tag: a build records no digest of what it copied from, so
+ * a past revision's key is shown against that environment's image today.
+ */
+export function baseOptions(env: CheckedEnvironment, config: Config, digest: string | undefined, ctx?: KeyContext): Pick<RenderOptions, 'resolveBase' | 'imageDigests'> {
   const base = baseOf(env.spec);
-  if (base.kind === 'environment') return { resolveBase: (name) => `${imageName(config, name)}@${digest}` };
-  return { imageDigests: new Map([[baseImageOf(base, config.defaultBase.image)!, digest]]) };
+  const tag = tagResolver(config);
+  const stage: BaseResolver = (name, revision) => {
+    const found = ctx ? environmentDigest(ctx.ledger, name, revision) : undefined;
+    return found ? `${imageName(config, name)}@${found}` : tag(name, revision);
+  };
+  if (digest === undefined) return { resolveBase: stage };
+  if (base.kind === 'environment') {
+    const own = base;
+    return { resolveBase: (name, revision) => (name === own.environment && revision === own.revision ? `${imageName(config, name)}@${digest}` : stage(name, revision)) };
+  }
+  return { resolveBase: stage, imageDigests: new Map([[baseImageOf(base, config.defaultBase.image)!, digest]]) };
 }
 
 export interface ResolvedRender extends Rendered {
@@ -89,6 +109,6 @@ export function renderResolved(envs: CheckedEnvironment[], config: Config, ctx: 
   return envs.filter((e) => !names || names.has(e.name)).map((e) => {
     const base = baseOf(e.spec);
     const digest = baseDigest(base, config, ctx);
-    return { ...renderEnvironment(e, { config, all, ...baseOptions(e, config, digest) }), keyResolved: isResolved(base, config, ctx, digest) };
+    return { ...renderEnvironment(e, { config, all, ...baseOptions(e, config, digest, ctx) }), keyResolved: isResolved(base, config, ctx, digest, e) };
   });
 }
