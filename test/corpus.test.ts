@@ -33,6 +33,8 @@ interface Expected {
   /** Source lines (1-based) of instructions after the final FROM left out of the case (see GAPS.md). */
   omitted?: number[];
   builder?: 'auto' | 'buildah' | 'docker';
+  /** Source stages the case joins with the stage after them (that stage's `FROM <name>` dropped): the final image cannot stand on a named stage. */
+  joined?: string[];
   /** Free text: problems whose expectation may change with work merged in parallel. */
   note?: string;
 }
@@ -91,6 +93,17 @@ function stagesOf(list: string[]): Stage[] {
   return out;
 }
 
+/** Each stage named in `joined` and the stage after it as one, named as the later one. */
+function joinStages(stages: Stage[], joined: string[]): Stage[] {
+  const out: Stage[] = [];
+  for (const st of stages) {
+    const prev = out[out.length - 1];
+    if (prev?.name !== undefined && joined.includes(prev.name)) out[out.length - 1] = { name: st.name, instructions: [...prev.instructions, ...st.instructions] };
+    else out.push({ name: st.name, instructions: [...st.instructions] });
+  }
+  return out;
+}
+
 /** The `# syntax=` directive on a Dockerfile's first lines (parser directives come before anything else). */
 const syntaxOf = (text: string) => /^(?:#[^\n]*\n|\s*\n)*?#\s*syntax\s*=\s*(\S+)/i.exec(text)?.[1];
 
@@ -119,7 +132,7 @@ describe('corpus: real public Dockerfiles converted to environments', () => {
       const all = instructionsOf(source);
       const lastFrom = all.map((x) => /^FROM\s/.test(x.text)).lastIndexOf(true);
       // Source stages: instructions from each FROM on, the case's omitted lines left out.
-      const sourceStages = stagesOf(all.filter((x) => !(expected.omitted ?? []).includes(x.line)).map((x) => x.text));
+      const sourceStages = joinStages(stagesOf(all.filter((x) => !(expected.omitted ?? []).includes(x.line)).map((x) => x.text)), expected.joined ?? []);
       const kept = sourceStages[sourceStages.length - 1]!.instructions;
       const final = () => run.environments.find((e) => e.name === name);
 
