@@ -2,13 +2,15 @@
  * corpus: real public Dockerfiles (test/corpus/<case>/source.Dockerfile, each
  * named in its SOURCE.md) converted as a user would into environment.yaml.
  * Each case validates with exactly its expected problems (expected.json),
- * renders the source's instructions after FROM in the same order, and counts
- * its own layers (RUN/COPY/ADD) and, where the base's layers are known, the total.
+ * renders the source's instructions of every stage in the same order (the
+ * stages by name, the `# syntax=` line first), and counts the final stage's
+ * own layers (RUN/COPY/ADD) and, where the base's layers are known, the total.
  */
 import { expect } from 'chai';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { substituteArgs } from '../src/model/build-args.js';
 import { renderEnvironment } from '../src/render/index.js';
 import { check, config, type Files } from './helpers.js';
 
@@ -31,6 +33,8 @@ interface Expected {
   /** Source lines (1-based) of instructions after the final FROM left out of the case (see GAPS.md). */
   omitted?: number[];
   builder?: 'auto' | 'buildah' | 'docker';
+  /** Source stages the case joins with the stage after them (that stage's `FROM <name>` dropped): the final image cannot stand on a named stage. */
+  joined?: string[];
   /** Free text: problems whose expectation may change with work merged in parallel. */
   note?: string;
 }
@@ -76,6 +80,33 @@ export function instructionsOf(text: string): Instruction[] {
 
 const isLayer = (t: string) => /^(RUN|COPY|ADD)\s/.test(t);
 
+interface Stage { name: string | undefined; instructions: string[] }
+
+/** The stages of a Dockerfile's instruction list: each FROM starts one, named by its `AS name`; what is before the first FROM is not a stage. */
+function stagesOf(list: string[]): Stage[] {
+  const out: Stage[] = [];
+  for (const text of list) {
+    const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?$/i.exec(text);
+    if (from) out.push({ name: from[1], instructions: [] });
+    else out[out.length - 1]?.instructions.push(text);
+  }
+  return out;
+}
+
+/** Each stage named in `joined` and the stage after it as one, named as the later one. */
+function joinStages(stages: Stage[], joined: string[]): Stage[] {
+  const out: Stage[] = [];
+  for (const st of stages) {
+    const prev = out[out.length - 1];
+    if (prev?.name !== undefined && joined.includes(prev.name)) out[out.length - 1] = { name: st.name, instructions: [...prev.instructions, ...st.instructions] };
+    else out.push({ name: st.name, instructions: [...st.instructions] });
+  }
+  return out;
+}
+
+/** The `# syntax=` directive on a Dockerfile's first lines (parser directives come before anything else). */
+const syntaxOf = (text: string) => /^(?:#[^\n]*\n|\s*\n)*?#\s*syntax\s*=\s*(\S+)/i.exec(text)?.[1];
+
 const cases = readdirSync(root).filter((n) => statSync(join(root, n)).isDirectory()).sort();
 
 describe('corpus: real public Dockerfiles converted to environments', () => {
@@ -100,27 +131,43 @@ describe('corpus: real public Dockerfiles converted to environments', () => {
       const source = readFileSync(join(dir, 'source.Dockerfile'), 'utf8');
       const all = instructionsOf(source);
       const lastFrom = all.map((x) => /^FROM\s/.test(x.text)).lastIndexOf(true);
-      const kept = all.slice(lastFrom + 1).filter((x) => !(expected.omitted ?? []).includes(x.line)).map((x) => x.text);
+      // Source stages: instructions from each FROM on, the case's omitted lines left out.
+      const sourceStages = joinStages(stagesOf(all.filter((x) => !(expected.omitted ?? []).includes(x.line)).map((x) => x.text)), expected.joined ?? []);
+      const kept = sourceStages[sourceStages.length - 1]!.instructions;
+      const final = () => run.environments.find((e) => e.name === name);
 
       it('validates with exactly the expected problems', () => {
         expect(run.all.map((p) => `${p.rule} ${p.line}:${p.col}`)).to.deep.equal(expected.problems);
       });
 
-      it('renders the source instructions after FROM, in order', () => {
-        const env = run.environments.find((e) => e.name === name);
+      it('renders the source instructions of every stage, in order, and its # syntax= line first', () => {
+        const env = final();
         expect(env, 'checked').to.not.equal(undefined);
         const rendered = renderEnvironment(env!, { config: cfg, all: new Map([[name, env!]]) });
+        expect(syntaxOf(rendered.dockerfile), 'syntax directive').to.equal(syntaxOf(source));
+        if (syntaxOf(source) !== undefined) expect(rendered.dockerfile.split('\n')[0]).to.match(/^# syntax=/);
         const got = instructionsOf(rendered.dockerfile).map((x) => x.text);
         expect(got[0]).to.match(/^FROM /);
         expect(got[got.length - 1]).to.match(/^LABEL /);
-        expect(got.slice(1, -1)).to.deep.equal(kept);
+        // envctl declares each build argument after every FROM (the source declared them before the first): taken off, then compared.
+        const declared = Object.keys(env!.spec.buildArgs ?? {}).sort().map((a) => `ARG ${a}`);
+        const stages = stagesOf(got.slice(0, -1));
+        expect(stages.map((st) => st.name)).to.deep.equal([...(env!.spec.stages ?? []).map((st) => st.name), undefined]);
+        expect(stages.length, 'stages').to.equal(sourceStages.length);
+        stages.forEach((st, i) => {
+          expect(st.instructions.slice(0, declared.length), `${st.name ?? 'final'} declares the build arguments`).to.deep.equal(declared);
+          expect(st.instructions.slice(declared.length), `stage ${st.name ?? 'final'}`).to.deep.equal(sourceStages[i]!.instructions);
+        });
+        // Named stages keep the source's names; the final stage is never named (its name would be unused).
+        sourceStages.slice(0, -1).forEach((st, i) => expect(stages[i]!.name, `stage ${i}`).to.equal(st.name));
       });
 
-      it('counts its own layers, and the total where the base is known', () => {
-        const env = run.environments.find((e) => e.name === name)!;
+      it('counts the final stage\'s own layers, and the total where the base is known', () => {
+        const env = final()!;
+        expect(lastFrom).to.be.at.least(0);
         const own = kept.filter(isLayer).length;
         expect(env.layers.own).to.equal(own);
-        const image = (env.spec.base as { image: string }).image;
+        const image = substituteArgs((env.spec.base as { image: string }).image, (env.spec.buildArgs ?? {}) as Record<string, string>).value ?? '';
         const base = IMAGE_LAYERS.get(image);
         expect(env.layers.total).to.equal(base === undefined ? undefined : base + own);
       });

@@ -59,20 +59,37 @@ export const UNKNOWN_IMAGE_LAYERS = 1;
 const SCRATCH = 'scratch';
 
 /**
+ * The key of a count read for one platform of an image (an index holds a
+ * manifest per platform, and their layers differ). `imageLayers` holds such
+ * keys beside plain references, which count for every platform: a platform
+ * and a reference contain no space, so the two cannot be mistaken.
+ */
+export const imageLayerKey = (ref: string, platform: string): string => `${platform} ${ref}`;
+
+/**
  * Counts by normalised reference (model/reference.ts), so `ubuntu:noble` in
  * a spec finds `docker.io/library/ubuntu:noble` in envctl.yaml. Registry
- * counts win over declared ones, declared ones over `defaultBase.layers`.
+ * counts win over declared ones, declared ones over `defaultBase.layers`;
+ * a registry's count for the platform asked over one for any platform.
  */
-function imageCounter(config: Config, imageLayers: Map<string, number>): (ref: string) => number | undefined {
+function imageCounter(config: Config, imageLayers: Map<string, number>): (ref: string, platform: string) => number | undefined {
   const byRef = new Map<string, number>();
   byRef.set(normaliseReference(config.defaultBase.image), config.defaultBase.layers);
   for (const [ref, n] of Object.entries(config.imageLayers)) byRef.set(normaliseReference(ref), n);
-  for (const [ref, n] of imageLayers) byRef.set(normaliseReference(ref), n);
-  return (ref) => (ref === SCRATCH ? 0 : byRef.get(normaliseReference(ref)));
+  for (const [key, n] of imageLayers) {
+    const space = key.indexOf(' ');
+    byRef.set(space < 0 ? normaliseReference(key) : imageLayerKey(normaliseReference(key.slice(space + 1)), key.slice(0, space)), n);
+  }
+  return (ref, platform) => {
+    if (ref === SCRATCH) return 0;
+    const normal = normaliseReference(ref);
+    return byRef.get(imageLayerKey(normal, platform)) ?? byRef.get(normal);
+  };
 }
 
 /**
- * `imageLayers`: counts read from registry manifests, by reference. Walks
+ * `imageLayers`: counts read from registry manifests, by reference or by
+ * imageLayerKey (an environment's image is counted for its platform). Walks
  * each chain once, without recursion and keeping only CHAIN_SHOWN steps per
  * count, so a chain of 10,000 environments costs linear time and memory.
  */
@@ -123,7 +140,7 @@ export function countLayers(envs: Map<string, LayerInput>, config: Config, image
         if (total === undefined) result.uncounted = parent?.uncounted ?? { kind: 'environment', name: base.environment };
       } else {
         const ref = base.kind === 'image' ? base.image : config.defaultBase.image;
-        const n = imageCount(ref);
+        const n = imageCount(ref, env.spec.platform ?? config.platform);
         result = { own, base: n, total: n === undefined ? undefined : n + own, atLeast: own + (n ?? UNKNOWN_IMAGE_LAYERS), chain: [ref], chainLength: 1 };
         if (n === undefined) {
           result.unknownImage = ref;

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkConsumers, type CheckedConsumer } from '../check/consumers.js';
 import { checkEnvironments, type CheckedEnvironment } from '../check/index.js';
+import { imageLayerKey } from '../check/layers.js';
 import { readWorkTree } from '../files/worktree.js';
 import { entriesAt, openObjects, resolveCommit } from '../git/history.js';
 import { specValueAt } from '../git/spec-value.js';
@@ -110,31 +111,43 @@ export async function validateRepository(repo: Repository, opts: ValidateOptions
 }
 
 /**
- * Layer counts of every image something is built FROM directly, looked up
- * concurrently. Validation works offline: a registry that cannot be asked
- * leaves the count unknown, and `trouble` says why, so the warning tells
- * "could not ask" from "not there" (anything but a registry's failure is
- * thrown).
+ * Layer counts of every image something is built FROM directly, for each
+ * platform it is built for (an environment's `platform:`, else envctl.yaml's),
+ * looked up concurrently and keyed by imageLayerKey. Validation works
+ * offline: a registry that cannot be asked leaves the count unknown, and
+ * `trouble` (by reference) says why, so the warning tells "could not ask"
+ * from "not there" (anything but a registry's failure is thrown).
  */
 async function registryLayerCounts(config: Config, loaded: LoadedEnvironment[]): Promise<{ counts: Map<string, number>; trouble: Map<string, string> }> {
-  const refs = new Set<string>([config.defaultBase.image]);
+  const asks = new Map<string, { ref: string; platform: string }>();
+  const ask = (ref: string, platform: string) => asks.set(imageLayerKey(ref, platform), { ref, platform });
+  ask(config.defaultBase.image, config.platform);
   for (const env of loaded) {
+    const platform = rawPlatform(env) ?? config.platform;
     const image = rawBaseImage(env);
-    if (image !== undefined) refs.add(image);
+    if (image !== undefined) ask(image, platform);
+    else if (rawBaseEnvironment(env) === undefined) ask(config.defaultBase.image, platform);
   }
   const counts = new Map<string, number>();
   const trouble = new Map<string, string>();
   const access = registryAccess(config);
-  await Promise.all([...refs].map(async (ref) => {
+  await Promise.all([...asks].map(async ([key, { ref, platform }]) => {
     try {
-      const n = await layerCount(ref, { platform: config.platform, access });
-      if (n !== undefined) counts.set(ref, n);
+      const n = await layerCount(ref, { platform, access });
+      if (n !== undefined) counts.set(key, n);
     } catch (err) {
       if (!(err instanceof RegistryError)) throw err;
       trouble.set(ref, errorLine(err));
     }
   }));
   return { counts, trouble };
+}
+
+/** The platform a loaded file names, read defensively (its spec may not have passed the schema). */
+function rawPlatform(env: LoadedEnvironment): string | undefined {
+  const data = env.data;
+  const platform = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>).platform : undefined;
+  return typeof platform === 'string' ? platform : undefined;
 }
 
 /**

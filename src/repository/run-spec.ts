@@ -36,6 +36,8 @@ export interface ResolvedRunSpec extends Omit<RunSpec, 'workspaceTools'> {
   revision: number;
   /** Built image: `<registry>/<prefix><name>@sha256:…`. */
   image: string;
+  /** The platform the image was built for: the revision's `platform:`, else envctl.yaml's. */
+  platform: string;
   workspaceTools: Record<string, ResolvedTool>;
 }
 
@@ -70,7 +72,7 @@ export async function resolveRunSpec(root: string, config: Config, req: RunSpecR
   const digest = succeededBuild(ledger.get(req.environment)?.builds ?? [], revision)!.digest!;
   const rendered = renderRunSpec(env, chainOf(env, all), `${imageName(config, env.name)}@${digest}`, revision);
   const spec = req.run ? withCommand(rendered, req.run) : rendered;
-  return { ...spec, revision, workspaceTools: resolveTools(spec.workspaceTools, req.session ?? {}) };
+  return { ...spec, revision, platform: env.spec.platform ?? config.platform, workspaceTools: resolveTools(spec.workspaceTools, req.session ?? {}) };
 }
 
 /** The revision to run: the one whose image a child was built on, else active, or pinned (which must have an image). */
@@ -96,7 +98,7 @@ function pick(ledger: Ledger, name: string, revision: number | 'active', builtOn
 export async function podFor(root: string, config: Config, spec: ResolvedRunSpec, opts: Omit<PodOptions, 'user'>): Promise<PodManifest> {
   let user: PodOptions['user'];
   if (spec.username) {
-    const passwd = await withEmbeddedRegistry(root, config.registry, () => readImageFile(spec.image, 'etc/passwd', { access: registryAccess(config), platform: config.platform }));
+    const passwd = await withEmbeddedRegistry(root, config.registry, () => readImageFile(spec.image, 'etc/passwd', { access: registryAccess(config), platform: spec.platform }));
     user = passwd ? passwdEntry(passwd.toString('utf8'), spec.username) : undefined;
     if (!user) throw inputError('user-unknown', `${spec.environment} runs as ${spec.username}, but the image's /etc/passwd has no such user`, { data: { name: spec.environment, username: spec.username } });
   }

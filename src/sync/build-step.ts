@@ -77,7 +77,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   }
   // The size is a figure for the catalog; the image is pushed. A registry that does not answer about it now
   // leaves the record without one rather than failing a good build.
-  const size = await imageSize(`${imageName(config, step.environment)}@${record.digest}`, { access: ctx.access, platform: config.platform })
+  const size = await imageSize(`${imageName(config, step.environment)}@${record.digest}`, { access: ctx.access, platform: env.spec.platform ?? config.platform })
     .catch((err: unknown) => {
       if (err instanceof RegistryError) return undefined;
       throw err;

@@ -1,0 +1,2 @@
+#!/bin/bash
+# stand-in for rapidsai/docker entrypoint.sh

@@ -1,0 +1,176 @@
+/**
+ * An environment's own `platform:` (else envctl.yaml's): it is part of the
+ * content key, the builder is asked to build for it, the registry is asked
+ * for its base image's layers on it (an index holds a manifest per
+ * platform), and a change of it alone is a new revision key.
+ */
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildahArgs } from '../src/builder/buildah.js';
+import type { BuildRequest } from '../src/builder/types.js';
+import { loadConfig } from '../src/config/index.js';
+import type { BuildRecord } from '../src/ledger/model.js';
+import { renderEnvironment } from '../src/render/index.js';
+import { revisionKeys } from '../src/repository/history.js';
+import { openRepository, validateRepository } from '../src/repository/index.js';
+import type { HeadPlan } from '../src/repository/plan.js';
+import { registryAccess } from '../src/registry/client.js';
+import { revisionsOf } from '../src/store/revision-index.js';
+import { buildStep } from '../src/sync/build-step.js';
+import { commit, git } from './fixtures/repo.js';
+import { check, config, removeDir, tempDir, writeTree, yaml } from './helpers.js';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+/** Pinned by digest: rendering and building ask no registry for it. */
+const PINNED = `127.0.0.1:1/busybox:1@${DIGEST}`;
+
+function env(...head: string[]): string {
+  return yaml('owner: "@acme/team"', ...head, `base: { image: "${PINNED}" }`, 'instructions: |', '  RUN echo one');
+}
+
+const keyOf = (text: string) => {
+  const run = check({ 'environments/e.yaml': text });
+  const e = run.environments[0]!;
+  return renderEnvironment(e, { config: config(), all: new Map([['e', e]]) }).contentKey;
+};
+
+describe('platform: an environment builds for its own platform', () => {
+  it('the content key differs by platform; naming envctl.yaml\'s own platform keys as leaving it out', () => {
+    const plain = keyOf(env());
+    expect(keyOf(env('platform: linux/arm64'))).to.not.equal(plain);
+    expect(keyOf(env('platform: linux/arm64'))).to.not.equal(keyOf(env('platform: linux/arm64/v8')));
+    expect(keyOf(env('platform: linux/amd64'))).to.equal(plain);
+  });
+
+  it('the build step asks the builder for the environment\'s platform, and buildah is run with it', async () => {
+    const root = await tempDir('envctl-platform-');
+    try {
+      const requests: BuildRequest[] = [];
+      const run = check({ 'environments/e.yaml': env('platform: linux/arm64') });
+      // The registry is a closed loopback port: the image size is left out, not a failure.
+      const cfg = config({ registry: { address: '127.0.0.1:1' } });
+      const plan = { environments: run.environments, ledger: new Map(), imageDigests: new Map() } as unknown as HeadPlan;
+      const record = { id: 'x', revision: 1, commit: 'c', contentKey: '', status: 'building', startedAt: new Date().toISOString(), image: '127.0.0.1:1/envctl/e:1' } as BuildRecord;
+      const builder = { version: 'fake 1', buildAndPush: async (req: BuildRequest) => { requests.push(req); return DIGEST; } };
+      const ctx = { root, config: cfg, plan, done: new Map(), progress: () => undefined, access: registryAccess(cfg) };
+      await buildStep({ environment: 'e', revision: 1, commit: 'c', action: 'build', reason: 'new revision', contentKey: null, after: [] } as never, ctx as never, record, builder, new AbortController().signal);
+      expect(requests.map((r) => r.platform)).to.deep.equal(['linux/arm64']);
+      expect(record.digest).to.equal(DIGEST);
+      const bud = buildahArgs(requests[0]!, '/d', { storage: 'vfs', root: true }).bud;
+      expect(bud[bud.indexOf('--platform') + 1]).to.equal('linux/arm64');
+    } finally {
+      await removeDir(root);
+    }
+  });
+});
+
+/** An OCI distribution stand-in on loopback serving one image as an index of two platforms with different layer counts, anonymously. */
+class IndexRegistry {
+  private server: Server | undefined;
+  private readonly blobs = new Map<string, { type: string; body: string }>();
+  readonly asked: string[] = [];
+  port = 0;
+
+  constructor(tag: string, platforms: { os: string; architecture: string; layers: number }[]) {
+    const sha = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+    const manifests = platforms.map(({ os, architecture, layers }) => {
+      const body = JSON.stringify({
+        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(`${os}/${architecture}`), size: 2 },
+        layers: Array.from({ length: layers }, (_, i) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(`${architecture} ${i}`), size: 1 })),
+      });
+      this.blobs.set(sha(body), { type: 'application/vnd.oci.image.manifest.v1+json', body });
+      return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(body), size: body.length, platform: { os, architecture } };
+    });
+    this.blobs.set(tag, { type: 'application/vnd.oci.image.index.v1+json', body: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }) });
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(req.url ?? '');
+    const blob = m ? this.blobs.get(decodeURIComponent(m[2]!)) : undefined;
+    if (m) this.asked.push(decodeURIComponent(m[2]!));
+    if (!blob) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': blob.type, 'content-length': Buffer.byteLength(blob.body) });
+    res.end(blob.body);
+  }
+}
+
+describe('platform: base image layers are counted for each environment\'s platform', function () {
+  this.timeout(20_000);
+  const registry = new IndexRegistry('1', [{ os: 'linux', architecture: 'amd64', layers: 3 }, { os: 'linux', architecture: 'arm64', layers: 120 }]);
+  let dir = '';
+
+  before(async () => {
+    await registry.start();
+    dir = await tempDir('envctl-platform-layers-');
+  });
+
+  after(async () => {
+    await registry.stop();
+    if (dir) await removeDir(dir);
+  });
+
+  it('two environments on one image, one for arm64: each counts its own platform\'s layers', async () => {
+    const image = `${registry.address}/py/img:1`;
+    const on = (...head: string[]) => yaml('owner: "@acme/team"', ...head, `base: { image: "${image}" }`, 'instructions: |', '  RUN echo one', '  RUN echo two');
+    await writeTree(dir, {
+      'envctl.yaml': yaml(`registry: { address: "${registry.address}" }`),
+      'environments/x86.yaml': on(),
+      'environments/arm.yaml': on('platform: linux/arm64'),
+    });
+    const result = await validateRepository(await openRepository(dir));
+    const layers = (name: string) => result.environments.find((e) => e.name === name)!.layers;
+    expect(layers('x86')).to.include({ base: 3, total: 5 });
+    expect(layers('arm')).to.include({ base: 120, total: 122 });
+    expect(result.problems.filter((p) => p.rule === 'layer-limit-near').map((p) => p.file)).to.deep.equal(['environments/arm.yaml']);
+    expect(result.problems.filter((p) => p.rule === 'layer-count-unknown' && p.file.startsWith('environments/'))).to.deep.equal([]);
+  });
+});
+
+describe('platform: a change of an environment\'s platform alone is a new revision key', function () {
+  this.timeout(20_000);
+
+  it('keys differ when only platform: changes, and return when it is changed back', async () => {
+    const dir = await tempDir('envctl-platform-rev-');
+    try {
+      const text = yaml('registry: { address: "127.0.0.1:1" }');
+      await git(dir, 'init', '-q', '-b', 'main');
+      await commit(dir, { 'envctl.yaml': text, '.gitignore': '.envctl/\n' }, 'Initial commit');
+      await commit(dir, { 'environments/e.yaml': env() }, 'Add e');
+      await commit(dir, { 'environments/e.yaml': env('platform: linux/arm64') }, 'e: arm64');
+      await commit(dir, { 'environments/e.yaml': env() }, 'e: back');
+      const cfg = loadConfig(new TextEncoder().encode(text)).config;
+      const list = await revisionsOf(dir, cfg, 'e');
+      expect(list.map((r) => r.number)).to.deep.equal([1, 2, 3]);
+      const keys = (await revisionKeys(dir, cfg, list)).map((k) => k?.contentKey);
+      expect(keys[0]).to.match(/^sha256:[0-9a-f]{64}$/);
+      expect(keys[1]).to.not.equal(keys[0]);
+      expect(keys[2]).to.equal(keys[0]);
+      // Asked again, from the key memo under .envctl/cache: the same answers.
+      expect((await revisionKeys(dir, cfg, list)).map((k) => k?.contentKey)).to.deep.equal(keys);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+});
