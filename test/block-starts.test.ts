@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
+import { DockerfileParser } from 'dockerfile-ast';
 import { blockStarts, parseBlock, parseDockerfile, type ParsedBlock } from '../src/check/dockerfile.js';
 
 const PREAMBLE = 'FROM scratch\n';
@@ -109,5 +110,21 @@ describe('plain-block fast path (check/dockerfile.ts)', () => {
       { keyword: 'RUN', word: 'RUN', line: 0, col: 0, endLine: 1 },
       { keyword: 'COPY', word: 'COPY', line: 2, col: 0, endLine: 2 },
     ]);
+  });
+
+  it('keeps recent parses: a repeated text reads as a fresh parse, and the cache stays bounded', () => {
+    const read = (text: string) => parseDockerfile(text).getInstructions().map((i) => [i.getKeyword(), i.getRange(), i.getArguments().map((a) => a.getValue())]);
+    const fresh = (text: string) => DockerfileParser.parse(text).getInstructions().map((i) => [i.getKeyword(), i.getRange(), i.getArguments().map((a) => a.getValue())]);
+    const text = `${PREAMBLE}COPY --from=build --chown=1:1 /a /b\nRUN echo x`;
+    const first = parseDockerfile(text);
+    expect(parseDockerfile(text)).to.equal(first); // the same parse, served again
+    // A reader that shifts the arguments it is given (as dockerfile-ast's flag handling does) changes nothing for the next.
+    (first.getInstructions()[1] as unknown as { getRawArguments(): unknown[] }).getRawArguments().shift();
+    expect(read(text)).to.deep.equal(fresh(text));
+    for (let i = 0; i < 600; i++) expect(read(`${PREAMBLE}RUN echo ${i}`)).to.deep.equal(fresh(`${PREAMBLE}RUN echo ${i}`));
+    expect(parseDockerfile(text), 'dropped after 600 newer texts').to.not.equal(first);
+    expect(read(text)).to.deep.equal(fresh(text));
+    const long = `${PREAMBLE}RUN ${'x'.repeat(5000)}`;
+    expect(parseDockerfile(long), 'a long text is not kept').to.not.equal(parseDockerfile(long));
   });
 });

@@ -32,8 +32,30 @@ if (!(tokenise as { envctlMemo?: true }).envctlMemo) {
   proto.getRawArguments = memo;
 }
 
+/**
+ * Recent parses by text, least recently used dropped first. The same
+ * instruction recurs across environments (a shared apt-get RUN, a COPY of
+ * requirements.txt) and stages.ts parses each RUN and COPY again on its own;
+ * a parse is never changed by its readers, so one serves them all. Bounded
+ * in entries and text length, so it holds about a megabyte at most.
+ */
+const RECENT = 256;
+const CACHED_TEXT = 4096;
+const recent = new Map<string, Dockerfile>();
+
 export function parseDockerfile(text: string): Dockerfile {
-  return DockerfileParser.parse(text);
+  const hit = recent.get(text);
+  if (hit) {
+    recent.delete(text);
+    recent.set(text, hit);
+    return hit;
+  }
+  const parsed = DockerfileParser.parse(text);
+  if (text.length <= CACHED_TEXT) {
+    if (recent.size >= RECENT) recent.delete(recent.keys().next().value!);
+    recent.set(text, parsed);
+  }
+  return parsed;
 }
 
 /** An instruction as dockerfile-ast starts it: 0-based block line and column of its keyword, last block line. */
@@ -66,7 +88,8 @@ export function parseBlock(body: string, preamble: string, sentinel: string, fas
         if (!s) return undefined;
         if (!parsed.has(line)) {
           // Alone after the preamble: a plain instruction's flags and arguments depend on its own lines only.
-          parsed.set(line, parseDockerfile(preamble + lines.slice(s.line, s.endLine + 1).join('\n')).getInstructions()[1]);
+          // Trimmed as stages.ts parses it for its --from, so the two share one parse.
+          parsed.set(line, parseDockerfile(preamble + lines.slice(s.line, s.endLine + 1).join('\n').trim()).getInstructions()[1]);
         }
         return parsed.get(line);
       },
