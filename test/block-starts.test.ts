@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { DockerfileParser } from 'dockerfile-ast';
+import { checkAgreement } from '../src/check/agreement.js';
 import { blockStarts, parseBlock, parseDockerfile, type ParsedBlock } from '../src/check/dockerfile.js';
 
 const PREAMBLE = 'FROM scratch\n';
@@ -47,7 +48,16 @@ function same(text: string): boolean {
   expect(asBefore(body).every((s) => s.line === s.kwLine && s.col === s.kwCol), body).to.equal(true);
   const fast = blockStarts(body);
   if (fast === undefined) return false;
-  expect(summary(parseBlock(body, PREAMBLE, SENTINEL)), JSON.stringify(body)).to.deep.equal(summary(full));
+  const block = parseBlock(body, PREAMBLE, SENTINEL);
+  expect(block.plain).to.equal(true);
+  expect(summary(block), JSON.stringify(body)).to.deep.equal(summary(full));
+  // Every builder reads a plain block as its starts say: the readings' agreement, computed, is the shortcut's.
+  const sentinelLine = body.split('\n').length - 1;
+  const locate = (line: number, col: number) => ({ file: 'f', line, col });
+  for (const builder of ['auto', 'buildah', 'docker'] as const) {
+    expect(checkAgreement(body + SENTINEL, sentinelLine, block.starts, builder, locate, true), `${builder} ${JSON.stringify(body)}`)
+      .to.deep.equal(checkAgreement(body + SENTINEL, sentinelLine, full.starts, builder, locate));
+  }
   return true;
 }
 

@@ -64,6 +64,8 @@ export interface BlockStart { keyword: string; word: string; line: number; col: 
 export interface ParsedBlock {
   /** The instructions before the sentinel, in order. */
   starts: BlockStart[];
+  /** Read by the fast path: a plain block, which every reader reads alike (agreement.ts). */
+  plain: boolean;
   /** The sentinel came out as an instruction of its own, at its line. */
   sentinelClean: boolean;
   /** dockerfile-ast's instruction starting (keyword) at 0-based block line `line`, when there is one. */
@@ -82,6 +84,7 @@ export function parseBlock(body: string, preamble: string, sentinel: string, fas
     const parsed = new Map<number, Instruction | undefined>();
     return {
       starts: simple,
+      plain: true,
       sentinelClean: true,
       instructionAt(line) {
         const s = byLine.get(line);
@@ -112,7 +115,7 @@ function fullParse(body: string, preamble: string, sentinel: string): ParsedBloc
     starts.push({ keyword: ins.getKeyword().toUpperCase(), word: ins.getKeyword(), line: kw.line - 1, col: kw.character, endLine: ins.getRange().end.line - 1 });
     at.set(kw.line - 1, ins);
   }
-  return { starts, sentinelClean, instructionAt: (line) => at.get(line) };
+  return { starts, plain: false, sentinelClean, instructionAt: (line) => at.get(line) };
 }
 
 /** Printable ASCII lines; no tab, "\r" or other space dockerfile-ast and the builders may weigh differently. */

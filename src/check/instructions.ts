@@ -57,7 +57,7 @@ export function checkInstructions(env: LoadedEnvironment, text: string, builder:
   const astAt = new Map<number, Instruction | undefined>();
   const instructionAt = (line: number) => (astAt.has(line) ? astAt.get(line) : block.instructionAt(line));
 
-  const agreed = checkAgreement(body + SENTINEL, sentinelLine - 1, ast, builder, locate);
+  const agreed = checkAgreement(body + SENTINEL, sentinelLine - 1, ast, builder, locate, block.plain);
   problems.push(...agreed.problems);
   for (const extra of agreed.builderOnly) {
     // A line only a builder reads as an instruction: checked (and counted) all the same.
