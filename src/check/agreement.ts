@@ -44,7 +44,8 @@ export function readingsFor(builder: Config['builder']): ReadingName[] {
  * `text` is the block as rendered followed by the sentinel line at
  * `sentinelLine` (0-based); `ast` holds dockerfile-ast's instructions before it.
  */
-export function checkAgreement(text: string, sentinelLine: number, ast: AstStart[], builder: Config['builder'], locate: (line: number, col: number) => Location): Agreement {
+export function checkAgreement(text: string, sentinelLine: number, ast: AstStart[], builder: Config['builder'], locate: (line: number, col: number) => Location, plain = false): Agreement {
+  if (plain) return plainAgreement(ast);
   const problems: Problem[] = [];
   const names = readingsFor(builder);
   const readings = names.map((name) => read(text, name));
@@ -111,6 +112,24 @@ export function checkAgreement(text: string, sentinelLine: number, ast: AstStart
       'write it so that every reading agrees (no heredoc, no "\\\\" at the end of a line)'));
   }
   return { endsCleanly, builderOnly, problems, keywords, builderKeyword };
+}
+
+/**
+ * A plain block (check/dockerfile.ts blockStarts: printable ASCII, no "<<",
+ * continuations only by a single trailing "\\", never into a blank line, a
+ * comment or the sentinel) reads the same to both builders and to
+ * dockerfile-ast: the same lines start the same words, nothing is a heredoc,
+ * and the sentinel stands alone. What the readings would give is then the
+ * starts themselves (test/block-starts.test.ts holds it equal to reading).
+ */
+function plainAgreement(ast: AstStart[]): Agreement {
+  const keywords: Agreement['keywords'] = new Map();
+  const builderKeyword = new Map<number, string>();
+  for (const a of ast) {
+    keywords.set(a.line, [{ keyword: a.keyword, word: a.word, col: a.col, inRefusedHeredoc: false }]);
+    builderKeyword.set(a.line, a.keyword);
+  }
+  return { endsCleanly: true, builderOnly: [], problems: [], keywords, builderKeyword };
 }
 
 function isHeredocKeyword(l: LogicalLine): boolean {

@@ -8,7 +8,7 @@ import type { LoadedEnvironment } from '../load/environments.js';
 import type { Config } from '../model/config.js';
 import { checkAgreement, type AstStart } from './agreement.js';
 import { checkCopy } from './copy-sources.js';
-import { parseDockerfile } from './dockerfile.js';
+import { parseBlock, parseDockerfile } from './dockerfile.js';
 import { lint, type ParsedInstruction, type Where } from './lint.js';
 import { problem, type Location, type Problem } from '../model/problem.js';
 
@@ -45,27 +45,19 @@ export function checkInstructions(env: LoadedEnvironment, text: string, builder:
   const trimmed = text.replace(/\s+$/, '');
   const body = trimmed === '' ? '' : `${trimmed}\n`;
   const sentinelLine = (PREAMBLE + body).split('\n').length - 1;
-  const dockerfile = parseDockerfile(PREAMBLE + body + SENTINEL);
+  const block = parseBlock(body, PREAMBLE, SENTINEL);
   const instructions: ParsedInstruction[] = [];
   const lines = text.split('\n');
-  const all = dockerfile.getInstructions();
-  const tail = all[all.length - 1];
-  const astClean = tail !== undefined && tail.getRange().start.line === sentinelLine && tail.getKeyword() === 'LABEL';
-
-  const ast: AstStart[] = [];
-  const astAt = new Map<number, Instruction>();
-  for (const ins of all) {
-    const start = ins.getRange().start;
-    if (start.line === 0 || start.line >= sentinelLine) continue; // the preamble and the sentinel
-    const blockLine = start.line; // preamble is line 0, so block line n (1-based) is parser line n
-    const keyword = ins.getKeyword().toUpperCase();
-    instructions.push({ keyword, text: instructionText(lines, ins), blockLine, blockCol: start.character });
-    const kw = ins.getInstructionRange().start;
-    ast.push({ keyword, word: ins.getKeyword(), line: kw.line - 1, col: kw.character, endLine: ins.getRange().end.line - 1 });
-    astAt.set(kw.line - 1, ins);
+  const astClean = block.sentinelClean;
+  const ast: AstStart[] = block.starts;
+  for (const s of ast) {
+    // Parser line n is block line n - 1 (0-based): blockLine (1-based) is the keyword's parser line.
+    instructions.push({ keyword: s.keyword, text: lines.slice(s.line, s.endLine + 1).join('\n').trim(), blockLine: s.line + 1, blockCol: s.col });
   }
+  const astAt = new Map<number, Instruction | undefined>();
+  const instructionAt = (line: number) => (astAt.has(line) ? astAt.get(line) : block.instructionAt(line));
 
-  const agreed = checkAgreement(body + SENTINEL, sentinelLine - 1, ast, builder, locate);
+  const agreed = checkAgreement(body + SENTINEL, sentinelLine - 1, ast, builder, locate, block.plain);
   problems.push(...agreed.problems);
   for (const extra of agreed.builderOnly) {
     // A line only a builder reads as an instruction: checked (and counted) all the same.
@@ -84,8 +76,8 @@ export function checkInstructions(env: LoadedEnvironment, text: string, builder:
           'FROM is not allowed in instructions: the base decides it; set `base:` to an image or another environment'));
       } else if (!KNOWN.has(keyword)) {
         if (!inRefusedHeredoc) problems.push(problem(at(), 'error', 'instructions-unknown', `unknown instruction "${word}"`));
-      } else if ((keyword === 'COPY' || keyword === 'ADD') && astAt.get(line)?.getKeyword().toUpperCase() === keyword) {
-        problems.push(...checkCopy(env, astAt.get(line)!, keyword, at, builder));
+      } else if ((keyword === 'COPY' || keyword === 'ADD') && instructionAt(line)?.getKeyword().toUpperCase() === keyword) {
+        problems.push(...checkCopy(env, instructionAt(line)!, keyword, at, builder));
       }
     }
   }
@@ -109,10 +101,4 @@ export function locator(env: LoadedEnvironment, pointer = '/instructions'): (lin
     if (pos.literalIndent === undefined) return start;
     return { file: env.file, line: start.line + line, col: pos.literalIndent + 1 + col };
   };
-}
-
-/** Parser lines count the preamble, so parser line n is block line n - 1 (0-based). */
-function instructionText(lines: string[], ins: Instruction): string {
-  const r = ins.getRange();
-  return lines.slice(r.start.line - 1, r.end.line).join('\n').trim();
 }

@@ -12,8 +12,21 @@ import { baseOf, type EnvironmentSpec } from '../model/spec.js';
 import { position, type SourceMap } from '../schema/index.js';
 import { readDockerArguments, type Reading, type Unreadable } from './docker-args.js';
 
+/** Compiled patterns: a policy has a handful, asked about for every environment. */
+const compiledPatterns = new Map<string, RegExp>();
+
+function patternRegExp(p: string): RegExp {
+  let re = compiledPatterns.get(p);
+  if (!re) {
+    re = new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`);
+    if (compiledPatterns.size >= 1024) compiledPatterns.clear(); // patterns come from config: bounded all the same
+    compiledPatterns.set(p, re);
+  }
+  return re;
+}
+
 export function allowedBy(patterns: string[], name: string): boolean {
-  return patterns.some((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`).test(name));
+  return patterns.some((p) => patternRegExp(p).test(name));
 }
 
 export interface PolicyNode {

@@ -2,21 +2,28 @@ import type { Location } from '../model/problem.js';
 
 /** Maps character offsets to 1-based line and column. */
 export class LineIndex {
-  private readonly starts: number[] = [0];
+  /** Built on the first lookup: clean files are never located. */
+  private lineStarts: number[] | undefined;
 
-  constructor(readonly text: string) {
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  constructor(readonly text: string) {}
+
+  private get starts(): number[] {
+    if (this.lineStarts) return this.lineStarts;
+    const starts = [0];
+    for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
+    return (this.lineStarts = starts);
   }
 
   locate(file: string, offset: number): Location {
+    const starts = this.starts;
     let lo = 0;
-    let hi = this.starts.length - 1;
+    let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if ((this.starts[mid] ?? 0) <= offset) lo = mid;
+      if ((starts[mid] ?? 0) <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { file, line: lo + 1, col: offset - (this.starts[lo] ?? 0) + 1 };
+    return { file, line: lo + 1, col: offset - (starts[lo] ?? 0) + 1 };
   }
 
 }
