@@ -82,6 +82,8 @@ interface FromValue { value: string; line: number; col: number }
 
 /** Each --from value with its place in the block (0-based line and column). */
 function fromValues(ins: ParsedInstruction): FromValue[] {
+  // Only COPY and RUN carry --from, and only as a flag: most instructions have none, and need no second parse.
+  if ((ins.keyword !== 'COPY' && ins.keyword !== 'RUN') || !ins.text.includes('--')) return [];
   // Parsed alone after a FROM, as instructions.ts parses the block: parser line 1 is the instruction's first line.
   const parsed = parseDockerfile(`FROM scratch\n${ins.text}`).getInstructions()[1];
   if (!parsed || !('getFlags' in parsed)) return [];
