@@ -5,7 +5,6 @@
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -15,6 +14,7 @@ import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
+import { storageConf } from './fixtures/storage.js';
 
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 /** Written by the RUN step from $NAME alone: found in a layer only if the value reached the build. */
@@ -41,8 +41,7 @@ describe('build arguments with buildah: base tag and RUN from buildArgs', functi
   it('builds FROM the reference the arguments resolve, and RUN writes the argument\'s value into the image', async () => {
     const storage = await tempDir('envctl-args-storage-');
     cleanup.push(storage);
-    const conf = join(storage, 'storage.conf');
-    await writeFile(conf, ['[storage]', 'driver = "vfs"', `graphroot = ${JSON.stringify(join(storage, 'graph'))}`, `runroot = ${JSON.stringify(join(storage, 'run'))}`, ''].join('\n'));
+    const conf = await storageConf(storage);
     const dir = await tempDir('envctl-args-');
     cleanup.push(dir);
     await git(dir, 'init', '-q', '-b', 'main');

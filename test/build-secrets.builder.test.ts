@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { loadConfig } from '../src/config/index.js';
@@ -17,6 +17,7 @@ import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
+import { storageConf } from './fixtures/storage.js';
 
 const PORT = await freePort();
 const CONFIG_TEXT = yaml(`registry: { address: "127.0.0.1:${PORT}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', 'storage: vfs');
@@ -55,8 +56,7 @@ describe('build secrets: with buildah and a real registry', function () {
     await pushBusybox(`127.0.0.1:${PORT}/test/busybox:1`);
     // Buildah storage of this test's own.
     storage = await tempDir('envctl-secrets-storage-');
-    await writeFile(join(storage, 'storage.conf'), ['[storage]', 'driver = "vfs"', `graphroot = ${JSON.stringify(join(storage, 'graph'))}`, `runroot = ${JSON.stringify(join(storage, 'run'))}`, ''].join('\n'));
-    process.env.CONTAINERS_STORAGE_CONF = join(storage, 'storage.conf');
+    process.env.CONTAINERS_STORAGE_CONF = await storageConf(storage);
     dir = await tempDir('envctl-secrets-');
     await git(dir, 'init', '-q', '-b', 'main');
     await commit(dir, { 'envctl.yaml': CONFIG_TEXT, '.gitignore': '.envctl/\n', 'environments/a.yaml': spec('one') }, 'a with a build secret');

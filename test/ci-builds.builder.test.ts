@@ -9,7 +9,7 @@
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
@@ -19,6 +19,7 @@ import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
 import { giveToRootless, runRootless } from './fixtures/rootless.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
+import { storageConf } from './fixtures/storage.js';
 
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 
@@ -44,9 +45,7 @@ describe('builds on CI runners: registry cache, missing bases, pruning, rootless
   async function freshStorage(): Promise<string> {
     const dir = await tempDir('envctl-runner-storage-');
     cleanup.push(dir);
-    const conf = join(dir, 'storage.conf');
-    await writeFile(conf, ['[storage]', 'driver = "overlay"', `graphroot = ${JSON.stringify(join(dir, 'graph'))}`, `runroot = ${JSON.stringify(join(dir, 'run'))}`, ''].join('\n'));
-    return conf;
+    return storageConf(dir, 'overlay');
   }
 
   async function repo(config: string[], files: Record<string, string>): Promise<string> {

@@ -6,37 +6,18 @@
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { readLedger } from '../src/git/ledger.js';
 import type { RunningRegistry } from '../src/registry/embedded.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
+import { layerTar, storageConf, tarFiles } from './fixtures/storage.js';
 
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
-
-/** Path → content of every regular file in a tar (512-byte headers; ustar prefix joined). */
-function tarFiles(tar: Buffer): Map<string, string> {
-  const files = new Map<string, string>();
-  for (let at = 0; at + 512 <= tar.length;) {
-    const header = tar.subarray(at, at + 512);
-    const field = (from: number, len: number) => header.subarray(from, from + len).toString('utf8').replace(/\0.*$/s, '');
-    const name = field(0, 100);
-    if (name === '') break;
-    const prefix = field(345, 155);
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1);
-    const path = (prefix ? `${prefix}/${name}` : name).replace(/^\.?\//, '');
-    if (type === '0' || type === '') files.set(path, tar.subarray(at + 512, at + 512 + size).toString('utf8'));
-    else files.set(path, `<type ${type}>`);
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
 
 describe('copying from another environment with buildah: one sync builds the source, then the copier on its digest', function () {
   this.timeout(900_000);
@@ -59,8 +40,7 @@ describe('copying from another environment with buildah: one sync builds the sou
   it('environment b copies a file from environment a\'s image; a second sync builds nothing', async () => {
     const storage = await tempDir('envctl-stages-env-storage-');
     cleanup.push(storage);
-    const storageConf = join(storage, 'storage.conf');
-    await writeFile(storageConf, ['[storage]', 'driver = "vfs"', `graphroot = ${JSON.stringify(join(storage, 'graph'))}`, `runroot = ${JSON.stringify(join(storage, 'run'))}`, ''].join('\n'));
+    const conf = await storageConf(storage);
     const dir = await tempDir('envctl-stages-env-');
     cleanup.push(dir);
     await git(dir, 'init', '-q', '-b', 'main');
@@ -78,7 +58,7 @@ describe('copying from another environment with buildah: one sync builds the sou
       ),
     }, 'environments');
 
-    const env = { CONTAINERS_STORAGE_CONF: storageConf };
+    const env = { CONTAINERS_STORAGE_CONF: conf };
     const sync = await execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false, all: true, env });
     expect(sync.exitCode, String(sync.all)).to.equal(0);
     const { ledger } = await readLedger(dir, 'envctl-state');
@@ -94,7 +74,7 @@ describe('copying from another environment with buildah: one sync builds the sou
     const files = new Map<string, string>();
     for (const layer of manifest.layers) {
       const bytes = Buffer.from(await (await fetch(`${base}/blobs/${layer.digest}`)).arrayBuffer());
-      for (const [path, text] of tarFiles(layer.mediaType.includes('gzip') ? gunzipSync(bytes) : bytes)) files.set(path, text);
+      for (const [path, text] of tarFiles(layerTar(bytes))) files.set(path, text);
     }
     expect(files.get('opt/from-a')).to.equal('made-in-a\n');
     expect(files.has('a-only'), [...files.keys()].join(' ')).to.equal(false);

@@ -6,37 +6,17 @@
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { readLedger } from '../src/git/ledger.js';
 import type { RunningRegistry } from '../src/registry/embedded.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
+import { layerTar, storageConf, tarFiles } from './fixtures/storage.js';
 
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
-
-/** Path → content of every regular file in a tar (512-byte headers; ustar prefix joined). */
-function tarFiles(tar: Buffer): Map<string, string> {
-  const files = new Map<string, string>();
-  for (let at = 0; at + 512 <= tar.length;) {
-    const header = tar.subarray(at, at + 512);
-    const field = (from: number, len: number) => header.subarray(from, from + len).toString('utf8').replace(/\0.*$/s, '');
-    const name = field(0, 100);
-    if (name === '') break;
-    const prefix = field(345, 155);
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1);
-    const path = (prefix ? `${prefix}/${name}` : name).replace(/^\.?\//, '');
-    if (type === '0' || type === '') files.set(path, tar.subarray(at + 512, at + 512 + size).toString('utf8'));
-    else files.set(path, `<type ${type}>`);
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
 
 describe('build stages with buildah: only the final stage makes the image', function () {
   this.timeout(600_000);
@@ -59,8 +39,7 @@ describe('build stages with buildah: only the final stage makes the image', func
   it('the final stage copies the builder stage\'s file; the builder\'s other files are not in the pushed image', async () => {
     const storage = await tempDir('envctl-stages-storage-');
     cleanup.push(storage);
-    const storageConf = join(storage, 'storage.conf');
-    await writeFile(storageConf, ['[storage]', 'driver = "vfs"', `graphroot = ${JSON.stringify(join(storage, 'graph'))}`, `runroot = ${JSON.stringify(join(storage, 'run'))}`, ''].join('\n'));
+    const conf = await storageConf(storage);
     const dir = await tempDir('envctl-stages-');
     cleanup.push(dir);
     await git(dir, 'init', '-q', '-b', 'main');
@@ -81,7 +60,7 @@ describe('build stages with buildah: only the final stage makes the image', func
       'environments/twostage/source.txt': 'from-the-context\n',
     }, 'environments');
 
-    const sync = await execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false, all: true, env: { CONTAINERS_STORAGE_CONF: storageConf } });
+    const sync = await execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false, all: true, env: { CONTAINERS_STORAGE_CONF: conf } });
     expect(sync.exitCode, String(sync.all)).to.equal(0);
     const dockerfile = await (await import('node:fs/promises')).readFile(join(dir, '.envctl', 'build', 'twostage', 'Dockerfile'), 'utf8');
     expect(dockerfile).to.match(new RegExp(`FROM 127\\.0\\.0\\.1:${port}/test/busybox:1 AS build\n`));
@@ -92,7 +71,7 @@ describe('build stages with buildah: only the final stage makes the image', func
     const files = new Map<string, string>();
     for (const layer of manifest.layers) {
       const bytes = Buffer.from(await (await fetch(`${base}/blobs/${layer.digest}`)).arrayBuffer());
-      for (const [path, text] of tarFiles(layer.mediaType.includes('gzip') ? gunzipSync(bytes) : bytes)) files.set(path, text);
+      for (const [path, text] of tarFiles(layerTar(bytes))) files.set(path, text);
     }
     expect(files.get('opt/app')).to.equal('built-by-stage\nfrom-the-context\n');
     expect(files.has('bin/busybox'), [...files.keys()].join(' ')).to.equal(true);
