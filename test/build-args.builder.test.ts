@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { readLedger } from '../src/git/ledger.js';
-import type { RunningRegistry } from '../src/registry/embedded.js';
-import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
-import { startRegistry } from './fixtures/registry.js';
-import { freePort, removeDir, tempDir, yaml } from './helpers.js';
+import { suiteRegistry } from './fixtures/registry.js';
+import { tempDir, yaml } from './helpers.js';
 import { storageConf } from './fixtures/storage.js';
 
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
@@ -22,21 +20,8 @@ const VALUE = 'value-from-build-arg-7f3a';
 
 describe('build arguments with buildah: base tag and RUN from buildArgs', function () {
   this.timeout(600_000);
-  let port: number;
-  let registry: RunningRegistry;
-  const cleanup: string[] = [];
-
-  before(async () => {
-    port = await freePort();
-    const data = await tempDir('envctl-registry-');
-    cleanup.push(data);
-    registry = await startRegistry(data, port);
-    await pushBusybox(`127.0.0.1:${port}/test/busybox:1.36`);
-  });
-  after(async () => {
-    await registry.stop();
-    for (const d of cleanup) await removeDir(d);
-  });
+  const lab = suiteRegistry('test/busybox:1.36');
+  const cleanup = lab.dirs;
 
   it('builds FROM the reference the arguments resolve, and RUN writes the argument\'s value into the image', async () => {
     const storage = await tempDir('envctl-args-storage-');
@@ -46,12 +31,12 @@ describe('build arguments with buildah: base tag and RUN from buildArgs', functi
     cleanup.push(dir);
     await git(dir, 'init', '-q', '-b', 'main');
     await commit(dir, {
-      'envctl.yaml': yaml(`registry: { address: "127.0.0.1:${port}" }`, 'builder: buildah'),
+      'envctl.yaml': yaml(`registry: { address: "127.0.0.1:${lab.port}" }`, 'builder: buildah'),
       '.gitignore': '.envctl/\n',
       'environments/args.yaml': yaml(
         'owner: a',
         'base:',
-        `  image: "127.0.0.1:${port}/test/busybox:\${BUSYBOX_VERSION}"`,
+        `  image: "127.0.0.1:${lab.port}/test/busybox:\${BUSYBOX_VERSION}"`,
         'buildArgs:',
         '  BUSYBOX_VERSION: "1.36"',
         `  NAME: "${VALUE}"`,
@@ -65,12 +50,12 @@ describe('build arguments with buildah: base tag and RUN from buildArgs', functi
     expect(sync.exitCode, String(sync.all)).to.equal(0);
 
     const dockerfile = await execa(process.execPath, [BIN, 'render', 'args'], { cwd: dir, reject: false, all: true, env: { ENVCTL_OFFLINE: '1' } });
-    expect(String(dockerfile.all)).to.contain(`FROM 127.0.0.1:${port}/test/busybox:1.36`);
+    expect(String(dockerfile.all)).to.contain(`FROM 127.0.0.1:${lab.port}/test/busybox:1.36`);
     expect(String(dockerfile.all)).to.not.contain(VALUE); // the value comes from --build-arg, never the Dockerfile
 
     const record = (await readLedger(dir, 'envctl-state')).ledger.get('args')!.builds.at(-1)!;
     expect(record.status).to.equal('succeeded');
-    const base = `http://127.0.0.1:${port}/v2/envctl/args`;
+    const base = `http://127.0.0.1:${lab.port}/v2/envctl/args`;
     const manifest = await (await fetch(`${base}/manifests/${record.digest}`, {
       headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
     })).json() as { layers: { digest: string; mediaType: string }[] };

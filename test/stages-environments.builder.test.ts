@@ -10,32 +10,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
-import type { RunningRegistry } from '../src/registry/embedded.js';
-import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
-import { startRegistry } from './fixtures/registry.js';
-import { freePort, removeDir, tempDir, yaml } from './helpers.js';
+import { suiteRegistry } from './fixtures/registry.js';
+import { tempDir, yaml } from './helpers.js';
 import { layerTar, storageConf, tarFiles } from './fixtures/storage.js';
 
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 
 describe('copying from another environment with buildah: one sync builds the source, then the copier on its digest', function () {
   this.timeout(900_000);
-  let port: number;
-  let registry: RunningRegistry;
-  const cleanup: string[] = [];
-
-  before(async () => {
-    port = await freePort();
-    const data = await tempDir('envctl-registry-');
-    cleanup.push(data);
-    registry = await startRegistry(data, port);
-    await pushBusybox(`127.0.0.1:${port}/test/busybox:1`);
-  });
-  after(async () => {
-    await registry.stop();
-    for (const d of cleanup) await removeDir(d);
-  });
+  const lab = suiteRegistry('test/busybox:1');
+  const cleanup = lab.dirs;
 
   it('environment b copies a file from environment a\'s image; a second sync builds nothing', async () => {
     const storage = await tempDir('envctl-stages-env-storage-');
@@ -45,7 +30,7 @@ describe('copying from another environment with buildah: one sync builds the sou
     cleanup.push(dir);
     await git(dir, 'init', '-q', '-b', 'main');
     await commit(dir, {
-      'envctl.yaml': yaml(`registry: { address: "127.0.0.1:${port}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', 'builder: buildah'),
+      'envctl.yaml': yaml(`registry: { address: "127.0.0.1:${lab.port}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', 'builder: buildah'),
       '.gitignore': '.envctl/\n',
       'environments/a.yaml': yaml('owner: a', 'instructions: |', '  RUN mkdir -p /opt/made && echo made-in-a > /opt/made/file && echo a-only > /a-only'),
       'environments/b.yaml': yaml(
@@ -67,9 +52,9 @@ describe('copying from another environment with buildah: one sync builds the sou
     expect([a.status, b.status]).to.deep.equal(['succeeded', 'succeeded']);
     expect(Date.parse(b.startedAt)).to.be.at.least(Date.parse(a.endedAt!));
     const dockerfile = await readFile(join(dir, '.envctl', 'build', 'b', 'Dockerfile'), 'utf8');
-    expect(dockerfile).to.contain(`FROM 127.0.0.1:${port}/envctl/a@${a.digest} AS froma\n`);
+    expect(dockerfile).to.contain(`FROM 127.0.0.1:${lab.port}/envctl/a@${a.digest} AS froma\n`);
 
-    const base = `http://127.0.0.1:${port}/v2/envctl/b`;
+    const base = `http://127.0.0.1:${lab.port}/v2/envctl/b`;
     const manifest = await (await fetch(`${base}/manifests/${b.digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).json() as { layers: { digest: string; mediaType: string }[] };
     const files = new Map<string, string>();
     for (const layer of manifest.layers) {

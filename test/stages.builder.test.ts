@@ -9,32 +9,17 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
-import type { RunningRegistry } from '../src/registry/embedded.js';
-import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
-import { startRegistry } from './fixtures/registry.js';
-import { freePort, removeDir, tempDir, yaml } from './helpers.js';
+import { suiteRegistry } from './fixtures/registry.js';
+import { tempDir, yaml } from './helpers.js';
 import { layerTar, storageConf, tarFiles } from './fixtures/storage.js';
 
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 
 describe('build stages with buildah: only the final stage makes the image', function () {
   this.timeout(600_000);
-  let port: number;
-  let registry: RunningRegistry;
-  const cleanup: string[] = [];
-
-  before(async () => {
-    port = await freePort();
-    const data = await tempDir('envctl-registry-');
-    cleanup.push(data);
-    registry = await startRegistry(data, port);
-    await pushBusybox(`127.0.0.1:${port}/test/busybox:1`);
-  });
-  after(async () => {
-    await registry.stop();
-    for (const d of cleanup) await removeDir(d);
-  });
+  const lab = suiteRegistry('test/busybox:1');
+  const cleanup = lab.dirs;
 
   it('the final stage copies the builder stage\'s file; the builder\'s other files are not in the pushed image', async () => {
     const storage = await tempDir('envctl-stages-storage-');
@@ -44,7 +29,7 @@ describe('build stages with buildah: only the final stage makes the image', func
     cleanup.push(dir);
     await git(dir, 'init', '-q', '-b', 'main');
     await commit(dir, {
-      'envctl.yaml': yaml(`registry: { address: "127.0.0.1:${port}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', 'builder: buildah'),
+      'envctl.yaml': yaml(`registry: { address: "127.0.0.1:${lab.port}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', 'builder: buildah'),
       '.gitignore': '.envctl/\n',
       'environments/twostage/environment.yaml': yaml(
         'owner: a',
@@ -63,10 +48,10 @@ describe('build stages with buildah: only the final stage makes the image', func
     const sync = await execa(process.execPath, [BIN, 'sync'], { cwd: dir, reject: false, all: true, env: { CONTAINERS_STORAGE_CONF: conf } });
     expect(sync.exitCode, String(sync.all)).to.equal(0);
     const dockerfile = await (await import('node:fs/promises')).readFile(join(dir, '.envctl', 'build', 'twostage', 'Dockerfile'), 'utf8');
-    expect(dockerfile).to.match(new RegExp(`FROM 127\\.0\\.0\\.1:${port}/test/busybox:1 AS build\n`));
+    expect(dockerfile).to.match(new RegExp(`FROM 127\\.0\\.0\\.1:${lab.port}/test/busybox:1 AS build\n`));
 
     const digest = (await readLedger(dir, 'envctl-state')).ledger.get('twostage')!.builds.at(-1)!.digest!;
-    const base = `http://127.0.0.1:${port}/v2/envctl/twostage`;
+    const base = `http://127.0.0.1:${lab.port}/v2/envctl/twostage`;
     const manifest = await (await fetch(`${base}/manifests/${digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).json() as { layers: { digest: string; mediaType: string }[] };
     const files = new Map<string, string>();
     for (const layer of manifest.layers) {
