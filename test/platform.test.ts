@@ -6,8 +6,7 @@
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildahArgs } from '../src/builder/buildah.js';
 import type { BuildRequest } from '../src/builder/types.js';
 import { loadConfig } from '../src/config/index.js';
@@ -21,6 +20,7 @@ import { revisionsOf } from '../src/store/revision-index.js';
 import { buildStep } from '../src/sync/build-step.js';
 import { commit, git } from './fixtures/repo.js';
 import { check, config, removeDir, tempDir, writeTree, yaml } from './helpers.js';
+import { LoopbackServer } from './fixtures/loopback.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 /** Pinned by digest: rendering and building ask no registry for it. */
@@ -67,13 +67,12 @@ describe('platform: an environment builds for its own platform', () => {
 });
 
 /** An OCI distribution stand-in on loopback serving one image as an index of two platforms with different layer counts, anonymously. */
-class IndexRegistry {
-  private server: Server | undefined;
+class IndexRegistry extends LoopbackServer {
   private readonly blobs = new Map<string, { type: string; body: string }>();
   readonly asked: string[] = [];
-  port = 0;
 
   constructor(tag: string, platforms: { os: string; architecture: string; layers: number }[]) {
+    super();
     const sha = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
     const manifests = platforms.map(({ os, architecture, layers }) => {
       const body = JSON.stringify({
@@ -87,22 +86,10 @@ class IndexRegistry {
     this.blobs.set(tag, { type: 'application/vnd.oci.image.index.v1+json', body: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }) });
   }
 
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
 
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected override handle(req: IncomingMessage, res: ServerResponse): void {
     const m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(req.url ?? '');
     const blob = m ? this.blobs.get(decodeURIComponent(m[2]!)) : undefined;
     if (m) this.asked.push(decodeURIComponent(m[2]!));

@@ -9,8 +9,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { authFiles, authFileText, credentialLookup, type Credentials } from '../src/registry/auth.js';
 import { errorLine } from '../src/model/errors.js';
@@ -19,6 +18,7 @@ import { layerCount } from '../src/registry/manifest.js';
 import { resolveDigest, tagManifest } from '../src/registry/tag.js';
 import { config, removeDir, tempDir } from './helpers.js';
 import { refusedWith } from './fixtures/registry-errors.js';
+import { LoopbackServer } from './fixtures/loopback.js';
 
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -269,23 +269,19 @@ interface Seen {
   query: URLSearchParams;
 }
 
-class TokenRegistry {
+class TokenRegistry extends LoopbackServer {
   readonly seen: Seen[] = [];
   /** Basic credentials /token demands; undefined: anonymous tokens. */
   expect: Credentials | undefined;
   /** Bumped to invalidate every token issued so far. */
   generation = 1;
   readonly tags = new Map<string, string>();
-  private server: Server | undefined;
-  port = 0;
 
   constructor(expect?: Credentials) {
+    super();
     this.expect = expect;
   }
 
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
 
   /** Tokens name what they grant: `token-<generation>-<scope>`. */
   token(scope: string): string {
@@ -296,18 +292,9 @@ class TokenRegistry {
     return this.seen.filter((s) => s.path === '/token');
   }
 
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected override handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', `http://${this.address}`);
     this.seen.push({ path: url.pathname, method: req.method ?? '', authorization: req.headers.authorization, query: url.searchParams });
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {

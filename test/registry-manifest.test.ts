@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { RegistryError } from '../src/registry/client.js';
@@ -14,6 +14,7 @@ import { resolveDigest } from '../src/registry/tag.js';
 import { isLoopback, parseReference } from '../src/registry/reference.js';
 import { openRepository, validateRepository } from '../src/repository/index.js';
 import { removeDir, tempDir, writeTree, yaml } from './helpers.js';
+import { LoopbackServer } from './fixtures/loopback.js';
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -63,7 +64,7 @@ interface Request {
   query: URLSearchParams;
 }
 
-class FakeRegistry {
+class FakeRegistry extends LoopbackServer {
   readonly images = new Map<string, Image>();
   readonly requests: Request[] = [];
   /** When false, /token refuses and tokens handed out before are revoked, so no manifest can be read. */
@@ -71,29 +72,15 @@ class FakeRegistry {
   /** Set: every manifest request after the token is answered with this status (a registry in trouble). */
   failWith: number | undefined;
   private readonly blobs = new Map<string, Blob>();
-  private server: Server | undefined;
-  port = 0;
 
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
 
-  async start(): Promise<void> {
-    this.server = createHttpServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
 
   manifestRequests(): Request[] {
     return this.requests.filter((r) => r.path.includes('/manifests/'));
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected override handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', `http://${this.address}`);
     this.requests.push({
       method: req.method ?? '',
