@@ -54,8 +54,8 @@ export function gitdirOf(dir: string): string {
   return existsSync(common) ? resolve(gitdir, readFileSync(common, 'utf8').trim()) : gitdir;
 }
 
-/** The work tree's own git folder: `.git`, or where a linked worktree's `.git` file points. */
-function ownGitdir(dir: string): string {
+/** The work tree's own git folder (where its index is): `.git`, or where a linked worktree's `.git` file points. */
+export function ownGitdir(dir: string): string {
   const dotgit = join(dir, '.git');
   try {
     const m = /^gitdir: (.+)$/m.exec(readFileSync(dotgit, 'utf8'));

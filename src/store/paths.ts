@@ -12,11 +12,10 @@
  * link (or a link planted under it) would send caches, build folders, logs
  * and their `rm -rf` outside the repository.
  */
-import { readFileSync } from 'node:fs';
 import { lstat, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { trackedFiles } from '../git/commit.js';
-import { gitdirOf, resolveCommit } from '../git/history.js';
+import { gitdirOf, ownGitdir, resolveCommit } from '../git/history.js';
 import { ObjectStore, parseCommit, parseTree } from '../git/objects.js';
 import { EnvctlError } from '../model/errors.js';
 import { STATE_DIR } from '../model/tree.js';
@@ -86,7 +85,7 @@ const checked = new Map<string, string>();
 
 async function notTracked(root: string): Promise<void> {
   const gitdir = gitdirOf(root);
-  const index = await stat(join(ownGitdirOf(root), 'index')).then((s) => `${s.ino}:${s.size}:${s.mtimeMs}`, () => 'none');
+  const index = await stat(join(ownGitdir(root), 'index')).then((s) => `${s.ino}:${s.size}:${s.mtimeMs}`, () => 'none');
   const head = await resolveCommit(root, 'HEAD').catch(() => undefined);
   const key = `${index}\0${head ?? ''}`;
   if (checked.get(root) === key) return;
@@ -108,18 +107,6 @@ function inHeadTree(gitdir: string, head: string): boolean {
   } finally {
     store.close();
   }
-}
-
-/** The work tree's own git folder, where its index is: `.git`, or for a linked worktree the folder its `.git` file names. */
-function ownGitdirOf(root: string): string {
-  const dotgit = join(root, '.git');
-  try {
-    const m = /^gitdir: (.+)$/m.exec(readFileSync(dotgit, 'utf8'));
-    if (m) return resolve(root, m[1]!.trim());
-  } catch {
-    // a folder: the usual case
-  }
-  return dotgit;
 }
 
 /** The log paths a record may name (ledger/results.ts): what `statePaths.log` makes. */
