@@ -195,6 +195,17 @@ describe('sync: build, push and record with buildah and a real registry', functi
     expect(again?.baseDigest).to.match(/^sha256:/);
   });
 
+  it('--jobs with --prune (as in CI): a pushed image is removed only once no other build of the sync stands on its base', async () => {
+    // Removing an image removes its unnamed parents, the base pulled by digest among them, which the other group
+    // may be about to build on (seen in CI as "creating build container: …: image not known").
+    await commit(dir, { 'environments/g.yaml': A('echo g > /g'), 'environments/h.yaml': A('sleep 1; echo h > /h') }, 'g and h');
+    const r = await execa(process.execPath, [BIN, 'sync', '--jobs', '2', '--prune'], { cwd: dir, reject: false });
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect([ledger.get('g')?.active, ledger.get('h')?.active]).to.deep.equal([1, 1]);
+    expect(r.stdout + r.stderr).to.contain('pushed images pruned');
+  });
+
   it('--jobs builds independent groups at once and records them in plan order', async () => {
     await commit(dir, { 'environments/d.yaml': A('echo d > /d'), 'environments/e.yaml': A('echo e > /e') }, 'd and e');
     const r = await execa(process.execPath, [BIN, 'sync', '--jobs', '2'], { cwd: dir, reject: false });

@@ -81,7 +81,8 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
       progress({ environment: step.environment, revision: step.revision, state: record.status, message });
     };
 
-    // Groups share nothing, so up to `jobs` of them build at once; within a group, bases first.
+    // Groups share no environment, so up to `jobs` of them build at once; within a group, bases first.
+    // (They may share buildah's cached steps: LocalStorage waits for running builds before it removes an image.)
     const queue = [...plan.groups];
     const worker = async () => {
       for (let group = queue.shift(); group; group = queue.shift()) {

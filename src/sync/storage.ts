@@ -28,6 +28,9 @@ export class LocalStorage {
   /** Bytes used as last measured, and whether anything has changed since (a prune). */
   private last: number | undefined;
   removedContainers = 0;
+  /** Builds of this sync running now (--jobs), and pushed images waiting for them to end before removal. */
+  private inFlight = 0;
+  private readonly deferred: string[] = [];
 
   private constructor(readonly root: string, readonly driver: StorageDriver, readonly why: string, readonly prune: boolean) {}
 
@@ -50,10 +53,13 @@ export class LocalStorage {
   /** Around one build: the note a later sync needs if this one is killed. */
   async building<T>(environment: string, build: () => Promise<T>): Promise<T> {
     await noteBuildStart(this.root, { environment, driver: this.driver, before: await containerIds(this.driver) });
+    this.inFlight++;
     try {
       return await build();
     } finally {
+      this.inFlight--;
       await noteBuildEnd(this.root, environment);
+      if (this.inFlight === 0 && this.deferred.length > 0) await this.remove(this.deferred.splice(0));
       await this.measure();
     }
   }
@@ -61,13 +67,21 @@ export class LocalStorage {
   /** After a pushed build, when pruning and nothing left in its group builds on it. */
   async pushed(image: string, neededLater: boolean): Promise<void> {
     if (!this.prune || neededLater) return;
-    await removeImages(this.driver, [image]);
+    // Removing an image removes its unnamed parents (the cached steps) too, and another group building now
+    // (--jobs) may be standing on one of them, the same step on the same base: wait until none is building.
+    if (this.inFlight > 0) this.deferred.push(image);
+    else await this.remove([image]);
+  }
+
+  private async remove(images: string[]): Promise<void> {
+    await removeImages(this.driver, images);
     this.last = undefined;
   }
 
   async report(repositories: string[]): Promise<StorageReport> {
     // The sweep removes unnamed layers of every build in this storage: never while another sync on this
     // machine is building (its base, pulled by digest, has no name either); that sync sweeps when it ends.
+    if (this.deferred.length > 0) await this.remove(this.deferred.splice(0));
     const swept = this.prune && (await buildNotes(this.root)).live.every((n) => n.pid === process.pid);
     if (swept) await pruneRepositories(this.driver, repositories);
     // Measured after the last build already, unless pruning has changed it since (or nothing was built).
