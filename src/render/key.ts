@@ -32,8 +32,8 @@ export function contentKey(input: KeyInput): string {
   const context = keyed(input.context);
   const shared = keyed((input.shared ?? []).map((file) => ({ path: file.path, file })));
   // Secrets by id and variable name, never by value: a rotated token rebuilds nothing.
-  const secrets = [...(input.secrets ?? [])].map(({ id, env }) => ({ id, env })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const args = Object.entries(input.buildArgs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const secrets = [...(input.secrets ?? [])].map(({ id, env }) => ({ id, env })).sort((a, b) => byCodeUnits(a.id, b.id));
+  const args = Object.entries(input.buildArgs ?? {}).sort(([a], [b]) => byCodeUnits(a, b));
   // Only an environment that shares folders, declares secrets or gives build arguments hashes those fields:
   // every other key stays as it was.
   const canonical = JSON.stringify({
@@ -48,7 +48,12 @@ export function contentKey(input: KeyInput): string {
 function keyed(files: { path: string; file: SourceFile }[]): { path: string; executable: boolean; sha256: string }[] {
   return files
     .map(({ path, file }) => ({ path, executable: file.executable, sha256: sha256(file.bytes) }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    .sort((a, b) => byCodeUnits(a.path, b.path));
+}
+
+/** Plain code-unit order, never the locale's: a key must be the same on every machine. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function shortKey(key: string): string {
