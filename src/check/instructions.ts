@@ -42,9 +42,9 @@ export function checkInstructions(env: LoadedEnvironment, text: string, builder:
   const locate = locator(env, pointer);
   const where: Where = (i) => locate(i.blockLine - 1, i.blockCol);
   // Read as rendered: render drops trailing white space (render/dockerfile.ts instructionsBlock).
-  const trimmed = text.replace(/\s+$/, '');
+  const trimmed = text.trimEnd(); // the same white space as /\s+$/, without the regular expression's rescans
   const body = trimmed === '' ? '' : `${trimmed}\n`;
-  const sentinelLine = (PREAMBLE + body).split('\n').length - 1;
+  const sentinelLine = 1 + newlines(body); // the preamble's line, then the body's
   const block = parseBlock(body, PREAMBLE, SENTINEL);
   const instructions: ParsedInstruction[] = [];
   const lines = text.split('\n');
@@ -52,7 +52,8 @@ export function checkInstructions(env: LoadedEnvironment, text: string, builder:
   const ast: AstStart[] = block.starts;
   for (const s of ast) {
     // Parser line n is block line n - 1 (0-based): blockLine (1-based) is the keyword's parser line.
-    instructions.push({ keyword: s.keyword, text: lines.slice(s.line, s.endLine + 1).join('\n').trim(), blockLine: s.line + 1, blockCol: s.col });
+    const own = s.line === s.endLine ? lines[s.line]! : lines.slice(s.line, s.endLine + 1).join('\n');
+    instructions.push({ keyword: s.keyword, text: own.trim(), blockLine: s.line + 1, blockCol: s.col });
   }
   const astAt = new Map<number, Instruction | undefined>();
   const instructionAt = (line: number) => (astAt.has(line) ? astAt.get(line) : block.instructionAt(line));
@@ -90,6 +91,12 @@ export function checkInstructions(env: LoadedEnvironment, text: string, builder:
   }
   problems.push(...lint(instructions, lines, where, locate));
   return { instructions, where, endsCleanly, problems };
+}
+
+function newlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** Maps (0-based line in the block at `pointer`: the final instructions or a stage's, 0-based column) to a location in the YAML file. */

@@ -78,12 +78,18 @@ export function checkFroms(instructions: readonly ParsedInstruction[], earlier: 
   return out;
 }
 
+/** Keyword, blanks, then a first argument that is neither a dash, a blank nor the escape character. */
+const NO_FLAGS = /^[A-Za-z]+[ \t]+[^-\s\\]/;
+
 interface FromValue { value: string; line: number; col: number }
 
 /** Each --from value with its place in the block (0-based line and column). */
 function fromValues(ins: ParsedInstruction): FromValue[] {
   // Only COPY and RUN carry --from, and only as a flag: most instructions have none, and need no second parse.
   if ((ins.keyword !== 'COPY' && ins.keyword !== 'RUN') || !ins.text.includes('--')) return [];
+  // Flags lead: a first argument on the keyword's own line that cannot start "--" means there are none
+  // (`RUN pip install --no-cache-dir …`, most RUNs), and no second parse is needed.
+  if (NO_FLAGS.test(ins.text)) return [];
   // Parsed alone after a FROM, as instructions.ts parses the block: parser line 1 is the instruction's first line.
   const parsed = parseDockerfile(`FROM scratch\n${ins.text}`).getInstructions()[1];
   if (!parsed || !('getFlags' in parsed)) return [];
