@@ -11,6 +11,8 @@ import { buildahArgs } from '../src/builder/buildah.js';
 import type { BuildRequest } from '../src/builder/types.js';
 import { loadConfig } from '../src/config/index.js';
 import type { BuildRecord } from '../src/ledger/model.js';
+import { checkBuild } from '../src/ledger/results.js';
+import { planBuilds } from '../src/plan/index.js';
 import { renderEnvironment } from '../src/render/index.js';
 import { revisionKeys } from '../src/repository/history.js';
 import { openRepository, validateRepository } from '../src/repository/index.js';
@@ -42,6 +44,22 @@ describe('platform: an environment builds for its own platform', () => {
     expect(keyOf(env('platform: linux/arm64'))).to.not.equal(plain);
     expect(keyOf(env('platform: linux/arm64'))).to.not.equal(keyOf(env('platform: linux/arm64/v8')));
     expect(keyOf(env('platform: linux/amd64'))).to.equal(plain);
+  });
+
+  it('an environment on its own platform is tagged with it; one on envctl.yaml\'s platform by its revision alone', () => {
+    const run = check({ 'environments/arm.yaml': env('platform: linux/arm64/v8'), 'environments/site.yaml': env('platform: linux/amd64'), 'environments/plain.yaml': env() });
+    const latest = new Map(['arm', 'site', 'plain'].map((n) => [n, { number: 2, commit: 'c'.repeat(40) }])) as never;
+    const plan = planBuilds({ config: config(), environments: run.environments, latest, ledger: new Map() });
+    expect(Object.fromEntries(plan.builds.map((b) => [b.environment, b.tag]))).to.deep.equal({ arm: '2-linux-arm64-v8', site: '2', plain: '2' });
+  });
+
+  it('a results entry may carry the platform after the revision in its tag, and nothing else', () => {
+    const entry = (image: string) => ({ id: `2-${new Date().toISOString()}-abcdef`, revision: 2, commit: 'c'.repeat(40), contentKey: DIGEST, status: 'succeeded', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z', image, digest: DIGEST });
+    expect(checkBuild({ environment: 'arm', record: entry('r.example/envctl/arm:2-linux-arm64') }, true)).to.not.be.a('string');
+    expect(checkBuild({ environment: 'arm', record: entry('r.example/envctl/arm:2') }, true)).to.not.be.a('string');
+    for (const bad of ['r.example/envctl/arm:3-linux-arm64', 'r.example/envctl/arm:2-latest', 'r.example/envctl/arm:2-linux-arm64-v8-x', 'r.example/envctl/other:2-linux-arm64']) {
+      expect(checkBuild({ environment: 'arm', record: entry(bad) }, true), bad).to.be.a('string');
+    }
   });
 
   it('the build step asks the builder for the environment\'s platform, and buildah is run with it', async () => {

@@ -11,6 +11,7 @@
  */
 import { NAME_PATTERN } from '../load/spec-file.js';
 import { EnvctlError } from '../model/errors.js';
+import { isRevisionTag } from '../render/index.js';
 import { FAILURE_KINDS, upgradeRecord, type BuildRecord, type BuildStatus, type Failure, type FailureKind } from './model.js';
 
 export const RESULTS_FORMAT = 'envctl-results/2';
@@ -197,9 +198,9 @@ function recordProblem(r: Record<string, unknown>, environment: string): string 
   if (r.status === 'succeeded' && r.digest === undefined) return 'a succeeded build without an image digest';
   if (r.image !== undefined) {
     if (typeof r.image !== 'string' || !IMAGE.test(r.image)) return `image ${quoted(r.image)} is not an image reference`;
-    // Sync tags each build <registry>/<prefix><environment>:<revision>: an entry naming another image is not this environment's.
+    // Sync tags each build <registry>/<prefix><environment>:<revision>[-<platform>]: an entry naming another image is not this environment's.
     const colon = r.image.lastIndexOf(':');
-    if (!r.image.slice(0, colon).endsWith(environment) || r.image.slice(colon + 1) !== String(r.revision)) return `image ${quoted(r.image)} is not this environment's at revision ${r.revision}`;
+    if (!r.image.slice(0, colon).endsWith(environment) || !isRevisionTag(r.image.slice(colon + 1), r.revision as number)) return `image ${quoted(r.image)} is not this environment's at revision ${r.revision}`;
   }
   if (r.status !== 'succeeded') {
     const f = r.failure as { kind?: unknown; code?: unknown; host?: unknown } | undefined;

@@ -7,7 +7,7 @@ import type { CheckedEnvironment } from '../check/index.js';
 import { activeBuild, isRetried, latestAttempts, succeededBuild, type BuildRecord, type Ledger } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
 import { baseImageOf, baseOf, stageEnvironments } from '../model/spec.js';
-import { imageName, renderEnvironment } from '../render/index.js';
+import { imageName, imageTag, renderEnvironment } from '../render/index.js';
 import type { Revision } from '../revisions/number.js';
 
 export type BuildReason = 'new revision' | 'base changed' | 'shared context changed' | 'retry' | 'interrupted';
@@ -22,6 +22,8 @@ export interface PlannedBuild {
   /** Content key as far as it is known now; null while a base in this plan is still to be built. */
   contentKey: string | null;
   reuse?: { revision: number; digest: string };
+  /** The image's tag (render/index.ts imageTag): the revision, with the environment's own platform after it. */
+  tag: string;
   /** Environments in this plan that must finish first. */
   after: string[];
 }
@@ -103,7 +105,7 @@ export function planBuilds(input: PlanInput): Plan {
     const earlier = key === null ? undefined : builds.find((b) => b.status === 'succeeded' && b.contentKey === key && b.digest);
     const build: PlannedBuild = {
       environment: name, revision: rev.number, commit: rev.commit,
-      action: earlier ? 'reuse' : 'build', reason, contentKey: key,
+      action: earlier ? 'reuse' : 'build', reason, contentKey: key, tag: imageTag(rev.number, env.spec.platform, input.config),
       after: [...new Set([...(basePending ? [baseName!] : []), ...copyPending])],
     };
     if (earlier) build.reuse = { revision: earlier.revision, digest: earlier.digest! };

@@ -40,6 +40,21 @@ export function cacheRepository(config: Config, environment: string): string {
   return config.cache.repository.split('{image}').join(imageName(config, environment)).split('{environment}').join(environment);
 }
 
+/**
+ * The tag of an environment's image at a revision: the revision number, with
+ * the platform after it when the environment names its own (`3-linux-arm64`),
+ * so an image for another platform than the site's is told apart by its tag
+ * alone (`docker pull …:3` on the site's platform never gets an arm64 image).
+ */
+export function imageTag(revision: number, platform: string | undefined, config: Pick<Config, 'platform'>): string {
+  return platform === undefined || platform === config.platform ? String(revision) : `${revision}-${platform.split('/').join('-')}`;
+}
+
+/** A tag `imageTag` could have made for `revision`: the number, maybe with a platform after it. */
+export function isRevisionTag(tag: string, revision: number): boolean {
+  return tag === String(revision) || new RegExp(`^${revision}-[a-z0-9]+-[a-z0-9_]+(?:-[a-z0-9]+)?$`).test(tag);
+}
+
 export function tagResolver(config: Config): BaseResolver {
   return (environment, revision) => `${imageName(config, environment)}:${revision}`;
 }

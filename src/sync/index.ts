@@ -124,7 +124,7 @@ function newRecord(step: PlannedBuild, config: Config): BuildRecord {
   return {
     id: `${step.revision}-${startedAt}-${randomBytes(3).toString('hex')}`,
     revision: step.revision, commit: step.commit, contentKey: step.contentKey ?? '', status: 'building', startedAt,
-    image: `${imageName(config, step.environment)}:${step.revision}`,
+    image: `${imageName(config, step.environment)}:${step.tag}`,
   };
 }
 
@@ -176,7 +176,7 @@ async function attempt(step: PlannedBuild, ctx: StepContext, builder: Builder | 
 
 async function reuse(step: PlannedBuild, ctx: StepContext, record: BuildRecord): Promise<void> {
   ctx.progress({ environment: step.environment, revision: step.revision, state: 'reusing', message: `reusing revision ${step.reuse!.revision}'s image` });
-  record.digest = await tagManifest(imageName(ctx.config, step.environment), step.reuse!.digest, String(step.revision), ctx.access);
+  record.digest = await tagManifest(imageName(ctx.config, step.environment), step.reuse!.digest, step.tag, ctx.access);
   record.reusedFrom = step.reuse!.revision;
   record.builder = 'reused';
   const earlier = ctx.plan.ledger.get(step.environment)?.builds.find((b) => b.digest === step.reuse!.digest);
