@@ -152,6 +152,8 @@ function copySources(ins: Instruction): string[] | undefined {
  * for a file named "arr[0].txt").
  */
 export function shellWords(text: string): string[] {
+  // Most COPY lines hold no quote and no backslash: then the words are the runs of non-space.
+  if (!/["'\\]/.test(text)) return text.split(/\s+/).filter((w) => w !== '');
   const out: string[] = [];
   let word = '';
   let inWord = false;

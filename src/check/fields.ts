@@ -11,15 +11,15 @@ export function checkVariables(spec: EnvironmentSpec, source: SourceMap): Proble
   const out: Problem[] = [];
   for (const [name, value] of Object.entries(spec.variables ?? {})) {
     if (isSecret(value)) continue;
-    const pointer = `/variables/${escapePointer(name)}`;
+    const pointer = () => `/variables/${escapePointer(name)}`; // built only for a problem: most variables have none
     const text = String(value);
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(text)) {
-      out.push(problem(position(source, pointer, 'value'), 'error', 'variable-value',
+      out.push(problem(position(source, pointer(), 'value'), 'error', 'variable-value',
         `variable ${name} holds a line break or control character; Dockerfile ENV and docker run take one line`));
     }
     if (SECRET_NAME.test(name) && text !== '') {
-      out.push(problem(position(source, pointer, 'value'), 'warning', 'variable-secret-value',
+      out.push(problem(position(source, pointer(), 'value'), 'warning', 'variable-secret-value',
         `variable ${name} looks like a secret but its value is written here, so it lands in git and the image; write \`${name}: { secret: true }\` and provide it at run time`));
     }
   }
