@@ -55,4 +55,42 @@ describe('record: results files into the ledger', function () {
     expect(missing.code).to.not.equal(0);
     expect(missing.err).to.contain('no results file or folder nope.json');
   });
+
+  it('recording the same results again (a re-run of the record job) makes no second commit and says so', async () => {
+    await writeFile(join(dir, 'r.json'), formatResults(added, [{ environment: 'a', record: rec('a1', 1, 'succeeded') }, { environment: 'b', record: rec('b1', 1, 'succeeded') }]));
+    const first = await envctl(dir, 'record', 'r.json');
+    expect(first.code, first.err).to.equal(0);
+    const head = await git(dir, 'rev-parse', 'envctl-state');
+    const again = await envctl(dir, 'record', 'r.json');
+    expect([again.code, again.err]).to.deep.equal([0, 'nothing new to record (2 builds already recorded in envctl-state)']);
+    expect(await git(dir, 'rev-parse', 'envctl-state')).to.equal(head);
+    expect(await git(dir, 'rev-list', '--count', 'envctl-state')).to.equal('1');
+  });
+
+  it('results partly recorded before: the commit holds and counts only the new ones', async () => {
+    const a1 = rec('a1', 1, 'succeeded');
+    await writeFile(join(dir, 'one.json'), formatResults(added, [{ environment: 'a', record: a1 }]));
+    expect((await envctl(dir, 'record', 'one.json')).code).to.equal(0);
+    // The same record with its keys in another order is the same record.
+    const reordered = Object.fromEntries(Object.entries(a1).reverse()) as unknown as BuildRecord;
+    await writeFile(join(dir, 'both.json'), formatResults(added, [{ environment: 'a', record: reordered }, { environment: 'b', record: rec('b2', 2, 'failed') }]));
+    const r = await envctl(dir, 'record', 'both.json');
+    expect(r.code).to.equal(1);
+    expect(r.err).to.match(/^recorded 1 build \(1 failed\) in envctl-state [0-9a-f]{7}; 1 already recorded$/);
+    expect(await git(dir, 'rev-list', '--count', 'envctl-state')).to.equal('2');
+    const message = await git(dir, 'log', '-1', '--format=%B', 'envctl-state');
+    expect(message).to.contain('envctl sync: 0 built or reused, 1 failed');
+    expect(message).to.contain('b revision 2: failed');
+    expect(message).to.not.contain('a revision 1');
+  });
+
+  it('a record whose content changed since (same id) is recorded again, not called already recorded', async () => {
+    await writeFile(join(dir, 'one.json'), formatResults(added, [{ environment: 'a', record: rec('a1', 1, 'succeeded') }]));
+    expect((await envctl(dir, 'record', 'one.json')).code).to.equal(0);
+    await writeFile(join(dir, 'one.json'), formatResults(added, [{ environment: 'a', record: { ...rec('a1', 1, 'succeeded'), endedAt: '2026-01-01T00:05:00Z' } }]));
+    const r = await envctl(dir, 'record', 'one.json');
+    expect(r.err).to.match(/^recorded 1 build \(0 failed\) in envctl-state [0-9a-f]{7}$/);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    expect(ledger.get('a')?.builds.map((b) => b.endedAt)).to.deep.equal(['2026-01-01T00:05:00Z']);
+  });
 });

@@ -1,4 +1,4 @@
-import { refusedLine } from '../ledger/results.js';
+import { refusedLine, safePath } from '../ledger/results.js';
 import { plural } from '../model/words.js';
 import { openRepository } from '../repository/index.js';
 import { recordResults, type RecordStep } from '../sync/record.js';
@@ -14,9 +14,15 @@ The final job of a CI matrix: each matrix job ran envctl sync --only GROUP
 state branch. A folder stands for the .json files in it. Every entry is
 checked (an environment of this repository at its commit, well-formed
 fields); a bad entry or an unreadable file is named and left out, the rest
-recorded. Exit 1 when a build failed or anything was left out.
+recorded. Results the ledger already holds as they are are not recorded
+again (a re-run of the record job makes no second commit). Exit 1 when a
+build failed or anything was left out.
   --push REMOTE  push the state branch to REMOTE afterwards (another sync's
-                 records are merged in if it pushed first)
+                 records are merged in if it pushed first); a push the
+                 remote refuses (a ruleset, branch protection) is still
+                 reported on GitHub as "ledger not updated", the remote's
+                 words are shown and the exit is 1; run the same record
+                 again once the push is allowed
   --github       per environment a commit status envctl/<name> on the synced
                  commit (GITHUB_SHA) and, for each image, a deployment whose
                  URL is the image by digest (GITHUB_TOKEN, GITHUB_REPOSITORY,
@@ -34,13 +40,21 @@ recorded. Exit 1 when a build failed or anything was left out.
     for (const u of result.unreadable) io.err(`envctl record: ${u.message}; nothing in it is recorded`);
     for (const r of result.refused) io.err(`envctl record: ${refusedLine(r)}`);
     if (result.builds === 0) io.out('nothing to record: no builds in the results');
+    if (result.pushError) {
+      // The results files are the only copy the remote can get them from: they stay, and CI keeps them as an artifact.
+      io.err(`envctl record: ${repo.config.stateBranch} on ${args.values.push} does not have these results; they stay in ${args.positionals.map(safePath).join(' ')}: run this record again once the push is allowed`);
+      throw result.pushError;
+    }
     return result.failed > 0 || result.refused.length > 0 || result.unreadable.length > 0 ? 1 : 0;
   },
 };
 
 function stepText(s: RecordStep): string {
-  if (s.step === 'recorded') return `recorded ${plural(s.builds, 'build')} (${s.failed} failed) in ${s.branch} ${s.commit.slice(0, 7)}`;
+  if (s.step === 'recorded') return `recorded ${plural(s.builds, 'build')} (${s.failed} failed) in ${s.branch} ${s.commit.slice(0, 7)}${s.already > 0 ? `; ${s.already} already recorded` : ''}`;
+  if (s.step === 'unchanged') return `nothing new to record (${plural(s.already, 'build')} already recorded in ${s.branch})`;
   if (s.step === 'pushed') return `pushed ${s.branch} to ${s.remote}`;
+  if (s.step === 'push-failed') return `${s.branch} not pushed to ${s.remote}: ${s.refused ? 'the remote refused it' : 'the push failed'}; reporting anyway`;
+  if (s.step === 'report-failed') return `GitHub: not reported: ${s.message}`;
   return `GitHub: ${plural(s.statuses, 'commit status', 'commit statuses')}, ${plural(s.deployments, 'deployment')}`;
 }
 

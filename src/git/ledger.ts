@@ -63,28 +63,81 @@ export function readLedgerAt(gitdir: string, commit: string): Ledger {
 }
 
 export interface RecordOptions {
-  /** First line of the ledger commit's message; the records are listed below it. */
-  summary: string;
+  /** First line of the ledger commit's message (or made from the records it adds); the records are listed below it. */
+  summary: string | ((added: BuildRecord[]) => string);
   /** Give up waiting for another writer's lock after this long. */
   lockTimeoutMs?: number;
+}
+
+export interface LedgerWrite {
+  /** The branch's head afterwards: the new commit, or the unchanged head when nothing was new. */
+  commit: string;
+  /** Whether a commit was made. */
+  created: boolean;
+  /** The records the commit added (or changed); how many the ledger already held as they are. */
+  added: BuildRecord[];
+  already: number;
 }
 
 const AUTHOR = { name: 'envctl', email: 'envctl@users.noreply.invalid' };
 
 /**
  * Adds `records` (by environment) to the ledger in one commit on `branch`
- * and returns that commit. Safe against concurrent writers.
+ * and returns that commit. Safe against concurrent writers. Records the
+ * ledger already holds as they are are not written again; when that is all
+ * of them, no commit is made and the branch's head is returned.
  */
 export async function recordBuilds(dir: string, branch: string, records: Map<string, BuildRecord[]>, opts: RecordOptions): Promise<string> {
+  return (await addToLedger(dir, branch, records, opts)).commit;
+}
+
+/** recordBuilds, saying whether it made a commit and how many records were new. */
+export async function addToLedger(dir: string, branch: string, records: Map<string, BuildRecord[]>, opts: RecordOptions): Promise<LedgerWrite> {
   const gitdir = gitdirOf(dir);
   for (let attempt = 0; ; attempt++) {
     const old = await refValue(gitdir, branch);
     const current = old === undefined ? new Map<string, EnvironmentLedger>() : readLedgerAt(gitdir, old);
-    const commit = await writeLedgerCommit(gitdir, old ? [old] : [], current, records, opts.summary);
+    const { fresh, already } = newRecords(current, records);
+    // A re-run of the record job: an empty commit would claim builds it did not add.
+    if (old !== undefined && fresh.size === 0) return { commit: old, created: false, added: [], already };
+    const added = [...fresh.values()].flat();
+    const summary = typeof opts.summary === 'string' ? opts.summary : opts.summary(added);
+    const commit = await writeLedgerCommit(gitdir, old ? [old] : [], current, fresh, summary);
     await pausePoint('ledger-objects-written');
-    if (await compareAndSwap(gitdir, branch, old, commit, opts.lockTimeoutMs ?? 30_000)) return commit;
+    if (await compareAndSwap(gitdir, branch, old, commit, opts.lockTimeoutMs ?? 30_000)) return { commit, created: true, added, already };
     if (attempt > 50) throw externalError('git', 'ledger-contended', `could not update ${branch}: it kept changing under us`, { data: { branch } });
   }
+}
+
+/**
+ * The records that would change the ledger, by environment, and how many
+ * it already holds: the same id with the same fields (compared in a fixed
+ * key order), or an id whose merge (mergeLedgers: the further-advanced
+ * attempt wins) leaves the environment's file as it is.
+ */
+function newRecords(current: Ledger, records: Map<string, BuildRecord[]>): { fresh: Map<string, BuildRecord[]>; already: number } {
+  const fresh = new Map<string, BuildRecord[]>();
+  let already = 0;
+  for (const [name, list] of records) {
+    const before = current.get(name);
+    const held = new Map((before?.builds ?? []).map((r) => [r.id, canonical(r)]));
+    const unseen = list.filter((r) => held.get(r.id) !== canonical(r));
+    const unchanged = before !== undefined && (unseen.length === 0 || formatLedgerFile(mergeLedgers(before, { ...before, builds: unseen })) === formatLedgerFile(before));
+    if (unchanged) already += list.length;
+    else {
+      fresh.set(name, unseen);
+      already += list.length - unseen.length;
+    }
+  }
+  return { fresh, already };
+}
+
+/** A record as JSON with its keys sorted: the same record read from a results file or the ledger compares equal. */
+function canonical(r: BuildRecord): string {
+  const sort = (v: unknown): unknown => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sort(x)]))
+    : v);
+  return JSON.stringify(sort(r));
 }
 
 async function writeLedgerCommit(gitdir: string, parents: string[], current: Ledger, records: Map<string, BuildRecord[]>, summary: string): Promise<string> {

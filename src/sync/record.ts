@@ -3,11 +3,18 @@
  * builds to a results file (sync with `record: false`); this writes them all
  * into the ledger in one commit, optionally pushes the state branch, and
  * reports them on GitHub (commit statuses, deployments).
+ *
+ * A push that fails (a ruleset refusing the state branch, say) does not
+ * stop the report: the images are in the registry, so the statuses and
+ * deployments still go out, saying the ledger was not updated, and the
+ * push's error is handed back for the caller to end with. The local ledger
+ * commit stays; results the ledger already holds are not recorded again,
+ * so the same record run once the push is allowed pushes that one commit.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { recordBuilds } from '../git/ledger.js';
-import { pushLedger } from '../git/remote.js';
+import { addToLedger } from '../git/ledger.js';
+import { pushLedger, PushFailed, PushRefused } from '../git/remote.js';
 import { githubClient, reportBuilds, runUrl } from '../github/index.js';
 import { entriesAt, openObjects } from '../git/history.js';
 import { ObjectStoreError } from '../git/objects.js';
@@ -15,7 +22,7 @@ import {
   parseResults, recordsByEnvironment, refuseDuplicates, refuseWhere, ResultsFormatError, RESULTS_MAX_BYTES, safePath, summaryOf,
   type ReadResults, type RefusedBuild,
 } from '../ledger/results.js';
-import { inputError } from '../model/errors.js';
+import { EnvctlError, errorLine, inputError } from '../model/errors.js';
 import type { Repository } from '../repository/index.js';
 
 export interface RecordOptions {
@@ -31,15 +38,26 @@ export interface RecordOptions {
 }
 
 export type RecordStep =
-  | { step: 'recorded'; builds: number; failed: number; branch: string; commit: string }
+  /** `builds` new records in a new commit; `already` were in the ledger as they are. */
+  | { step: 'recorded'; builds: number; failed: number; already: number; branch: string; commit: string }
+  /** Every result was in the ledger as it is: no commit. */
+  | { step: 'unchanged'; already: number; branch: string }
   | { step: 'pushed'; branch: string; remote: string }
-  | { step: 'reported'; statuses: number; deployments: number };
+  | { step: 'push-failed'; branch: string; remote: string; refused: boolean }
+  | { step: 'reported'; statuses: number; deployments: number }
+  /** Reporting failed after the push did: the push's error is the one handed back, this one is told. */
+  | { step: 'report-failed'; message: string };
 
 export interface RecordResult {
   builds: number;
   failed: number;
-  /** The ledger commit; absent when the results held no builds. */
+  /** The ledger's head after recording (the existing head when nothing was new); absent when the results held no builds. */
   commit?: string;
+  /** Whether a ledger commit was made, and how many of the builds the ledger already held as they are. */
+  created?: boolean;
+  already?: number;
+  /** The push failed (PushRefused: the remote's rules refused it); the ledger commit is local only, GitHub was still told. */
+  pushError?: PushFailed;
   /** Entries not recorded, each with its reason (refusedLine words it); the rest were. */
   refused: RefusedBuild[];
   /** Results files not read at all, with the reason. */
@@ -67,21 +85,37 @@ export async function recordResults(repo: Repository, opts: RecordOptions): Prom
   const failed = builds.filter((b) => b.record.status === 'failed').length;
   if (builds.length === 0) return { builds: 0, failed: 0, refused, unreadable };
   const branch = repo.config.stateBranch;
-  const commit = await recordBuilds(repo.root, branch, recordsByEnvironment(all), { summary: summaryOf(builds.map((b) => b.record), head) });
-  progress({ step: 'recorded', builds: builds.length, failed, branch, commit });
+  const write = await addToLedger(repo.root, branch, recordsByEnvironment(all), { summary: (added) => summaryOf(added, head) });
+  const { commit, created, already } = write;
+  if (created) progress({ step: 'recorded', builds: write.added.length, failed: write.added.filter((r) => r.status === 'failed').length, already, branch, commit });
+  else progress({ step: 'unchanged', already, branch });
+  let pushError: PushFailed | undefined;
   if (opts.push !== undefined) {
-    await pushLedger(repo.root, branch, opts.push);
-    progress({ step: 'pushed', branch, remote: opts.push });
+    try {
+      await pushLedger(repo.root, branch, opts.push);
+      progress({ step: 'pushed', branch, remote: opts.push });
+    } catch (err) {
+      if (!(err instanceof PushFailed)) throw err;
+      pushError = err;
+      progress({ step: 'push-failed', branch, remote: opts.push, refused: err instanceof PushRefused });
+    }
   }
   if (opts.github) {
     const { env, log } = opts.github;
     const sha = env.GITHUB_SHA ?? head;
     if (!sha) throw inputError('github-sha-missing', 'reporting to GitHub needs the synced commit: set GITHUB_SHA', { data: { option: 'github' } });
     const logUrl = runUrl(env);
-    const done = await reportBuilds(githubClient({ env, log }), sha, builds, logUrl ? { logUrl } : {});
-    progress({ step: 'reported', statuses: done.statuses, deployments: done.deployments });
+    const ledgerNote = pushError === undefined ? {} : { ledgerNotUpdated: pushError instanceof PushRefused ? 'push refused' : 'push failed' };
+    try {
+      const done = await reportBuilds(githubClient({ env, log }), sha, builds, { ...(logUrl ? { logUrl } : {}), ...ledgerNote });
+      progress({ step: 'reported', statuses: done.statuses, deployments: done.deployments });
+    } catch (err) {
+      // The push's failure is the one to end with; GitHub's is told, not lost.
+      if (pushError === undefined || !(err instanceof EnvctlError)) throw err;
+      progress({ step: 'report-failed', message: `${errorLine(err)}${err.hint ? `; ${err.hint}` : ''}` });
+    }
   }
-  return { builds: builds.length, failed, commit, refused, unreadable };
+  return { builds: builds.length, failed, commit, created, already, refused, unreadable, ...(pushError ? { pushError } : {}) };
 }
 
 /**
