@@ -72,6 +72,8 @@ describe('merge flow: sync.yml played end to end, then a git revert', function (
       github: { sha, ref: 'refs/heads/main', repository: REPOSITORY, repository_owner: 'acme', actor: 'envctl-bot', token: TOKEN, event_name: 'push', event: {} },
       env: { GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: REPOSITORY, GITHUB_SHA: sha, GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: String(runs.length + 1) },
       envOverrides: { ENVCTL_REGISTRY: REGISTRY },
+      // The site job is optional: this repository publishes its catalog.
+      vars: { ENVCTL_SITE: 'true' },
     });
     runs.push(result);
     sites.push(await readFile(join(artifacts, 'github-pages', 'index.html'), 'utf8').catch(() => ''));

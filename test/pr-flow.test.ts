@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PLAN_MARKER } from '../src/github/comment.js';
 import { loadWorkflow, runWorkflow, type JobResult, type Workflow } from './fixtures/actions.js';
@@ -33,6 +33,7 @@ interface Played {
   artifacts: string;
   /** GitHub requests made while pull-request.yml ran */
   requestsDuringValidate: number;
+  runId: number;
 }
 
 const logOf = (runs: JobResult[] | undefined) => (runs ?? []).flatMap((r) => r.log).join('\n');
@@ -48,20 +49,24 @@ describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the p
   const scratch: string[] = [];
   let runId = 0;
 
-  /** Pushes `branch`, plays pull-request.yml for its head as pull request `number`, then plan-comment.yml for that run. */
-  /** `pullHead`: where GitHub says the pull request is when the comment is posted (default: the pushed head). */
-  async function play(branch: string, number: number, pullHead?: string): Promise<Played> {
+  /**
+   * Pushes `branch`, plays pull-request.yml for its head as pull request `number`, then plan-comment.yml for that run.
+   * `pullHead`: where GitHub says the pull request is when the comment is posted (default: the pushed head).
+   * `again`: "Re-run failed jobs" of an earlier play (same run id, same artifacts); `workflow` instead of pull-request.yml.
+   */
+  async function play(branch: string, number: number, pullHead?: string, again?: { of?: Played; workflow?: Workflow; conclusion?: string }): Promise<Played> {
     await git(work, 'push', '-q', '-f', 'origin', branch);
     const head = await git(work, 'rev-parse', branch);
     const main = await git(origin, 'rev-parse', 'main');
-    const artifacts = await tempDir('envctl-pr-artifacts-');
-    scratch.push(artifacts);
-    const id = ++runId;
+    const artifacts = again?.of?.artifacts ?? await tempDir('envctl-pr-artifacts-');
+    if (!again?.of) scratch.push(artifacts);
+    const id = again?.of?.runId ?? ++runId;
     // The workflow's ENVCTL_REGISTRY names ghcr.io; tests stay on loopback (nothing listens on port 1).
     const common = { actionPath: ROOT, origin, artifacts, envOverrides: { ENVCTL_REGISTRY: '127.0.0.1:1' } };
     const before = gh.requests.length;
-    const pullRequest = await runWorkflow(pullRequestWf, {
+    const pullRequest = await runWorkflow(again?.workflow ?? pullRequestWf, {
       ...common,
+      ...(again?.of ? { previous: again.of.pullRequest } : {}),
       github: {
         event_name: 'pull_request', sha: head, ref: `refs/pull/${number}/merge`, base_ref: 'main', head_ref: branch,
         repository: REPOSITORY, repository_owner: 'acme', actor: 'contributor', token: TOKEN,
@@ -76,11 +81,11 @@ describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the p
       ...common,
       github: {
         event_name: 'workflow_run', sha: main, ref: 'refs/heads/main', repository: REPOSITORY, repository_owner: 'acme', actor: 'contributor', token: TOKEN,
-        event: { workflow_run: { id, event: 'pull_request', name: 'pull-request', head_branch: branch, head_sha: head, conclusion: overall(pullRequest.validate) } },
+        event: { workflow_run: { id, event: 'pull_request', name: 'pull-request', head_branch: branch, head_sha: head, conclusion: again?.conclusion ?? overall(pullRequest.validate) } },
       },
       env: { GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: REPOSITORY, GITHUB_SHA: main, GITHUB_EVENT_NAME: 'workflow_run', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: String(100 + id) },
     });
-    return { pullRequest, comment, artifacts, requestsDuringValidate };
+    return { pullRequest, comment, artifacts, requestsDuringValidate, runId: id };
   }
 
   const overall = (runs: JobResult[] | undefined) => (runs?.some((r) => r.result === 'failure') ? 'failure' : 'success');
@@ -123,6 +128,22 @@ describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the p
     it('the validate job succeeds, without a single GitHub call (its token is read-only)', () => {
       expect(first.pullRequest.validate!.map((r) => r.result)).to.deep.equal(['success'], logOf(first.pullRequest.validate));
       expect(first.requestsDuringValidate).to.equal(0);
+    });
+
+    it('the validate job sets up Node, restores the npm cache and runs npm ci once, though it calls the action three times', () => {
+      const log = logOf(first.pullRequest.validate);
+      expect(log.match(/^player: npm ci\b.*$/gm)).to.deep.equal([`player: npm ci --prefix ${ROOT} --prefer-offline --no-audit --no-fund`]);
+      expect(log.match(/^player: uses actions\/setup-node@\S+ .*$/gm)).to.have.length(1);
+      const cache = log.match(/^player: uses actions\/cache@\S+ (.*)$/m);
+      expect(cache, 'the npm cache is restored').to.not.equal(null);
+      expect(JSON.parse(cache![1]!)).to.deep.include({ path: '~/.npm' });
+      expect(JSON.parse(cache![1]!).key).to.match(/^envctl-npm-Linux-node22-[0-9a-f]{64}$/);
+    });
+
+    it('runs on refs/pull/7/merge, as GitHub does: the head merged into main', async () => {
+      const [first_, second] = (await git(origin, 'rev-list', '--parents', '-n', '1', 'refs/pull/7/merge')).split(' ').slice(1);
+      expect(first_).to.equal(await git(origin, 'rev-parse', 'main'));
+      expect(second).to.equal(await git(work, 'rev-parse', 'topic'));
     });
 
     it('the artifact holds the plan as Markdown and the pull request number', async () => {
@@ -211,6 +232,64 @@ describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the p
       expect(gh.comments.get(7)).to.have.length(1);
       expect(gh.requestsTo('create-comment')).to.have.length(2);
       expect(gh.requestsTo('update-comment')).to.have.length(1);
+    });
+
+    it('"Re-run failed jobs" runs validate again and uploads its plan again over the first (overwrite: true)', async () => {
+      const again = await play('broken', 8, undefined, { of: played });
+      expect(failedSteps(again.pullRequest.validate![0]!)).to.deep.equal(['validate']);
+      expect(existsSync(join(played.artifacts, 'envctl-plan', 'plan.md'))).to.equal(true);
+      expect(again.comment.comment!.map((r) => r.result)).to.deep.equal(['success'], logOf(again.comment.comment));
+      expect(gh.comments.get(8)).to.have.length(1);
+    });
+
+    it('without overwrite: true the re-run\'s upload would fail, as upload-artifact@v4 answers 409', async () => {
+      const strict = structuredClone(pullRequestWf);
+      for (const step of strict.jobs.validate!.steps) if (step.with) delete step.with.overwrite;
+      const again = await play('broken', 8, undefined, { of: played, workflow: strict });
+      expect(failedSteps(again.pullRequest.validate![0]!)).to.deep.equal(['validate', 'actions/upload-artifact@v4']);
+      expect(logOf(again.pullRequest.validate)).to.include('(409) Conflict: an artifact with this name already exists');
+    });
+
+    it('a run cancelled by a newer push is not commented on', async () => {
+      const before = gh.requests.length;
+      const cancelled = await play('broken', 8, undefined, { conclusion: 'cancelled' });
+      expect(cancelled.comment.comment!.map((r) => r.result)).to.deep.equal(['skipped']);
+      expect(gh.requests.length).to.equal(before);
+    });
+  });
+
+  describe('main moved on after the branch was made', () => {
+    let played: Played;
+    const beta2 = env('title: Beta').replace('/built-on\n', '/built-on\n  RUN echo main > /main\n');
+
+    before(async () => {
+      await git(work, 'checkout', '-q', 'main');
+      await git(work, 'checkout', '-q', '-b', 'late', 'main');
+      await commit(work, { 'environments/alpha.yaml': env('title: Alpha').replace('/built-on\n', '/built-on\n  RUN echo late > /late\n') }, 'alpha: late');
+      // After the branch was made, main changes beta.
+      await git(work, 'checkout', '-q', 'main');
+      await commit(work, { 'environments/beta.yaml': beta2 }, 'beta: a RUN on main');
+      await git(work, 'push', '-q', 'origin', 'main');
+      await git(work, 'checkout', '-q', 'late');
+      played = await play('late', 9);
+    });
+
+    it('the plan is what merging would do: alpha changes, and beta (changed on main, not by the branch) is not in it', async () => {
+      expect(played.pullRequest.validate!.map((r) => r.result)).to.deep.equal(['success'], logOf(played.pullRequest.validate));
+      const plan = await readFile(join(played.artifacts, 'envctl-plan', 'plan.md'), 'utf8');
+      expect(plan).to.include('| alpha | 1 → 2 |');
+      expect(plan).to.include('+  RUN echo late > /late');
+      expect(plan).to.not.include('| beta |');
+      expect(plan).to.not.include('echo main');
+      const [parent1, parent2] = (await git(origin, 'rev-list', '--parents', '-n', '1', 'refs/pull/9/merge')).split(' ').slice(1);
+      expect([parent1, parent2]).to.deep.equal([await git(origin, 'rev-parse', 'main'), await git(work, 'rev-parse', 'late')]);
+    });
+
+    it('(the branch head alone would have shown beta undone: what checking out the head instead of the merge gets wrong)', async () => {
+      const out = join(await tempDir('envctl-pr-late-'), 'plan.md');
+      scratch.push(dirname(out));
+      await execa(process.execPath, [BIN, 'plan', '--base', 'main', '--markdown', out], { cwd: work, env: { ENVCTL_REGISTRY: '127.0.0.1:1' }, reject: false });
+      expect(await readFile(out, 'utf8')).to.include('| beta |');
     });
   });
 });

@@ -421,19 +421,20 @@ describe('GitHub workflows and action.yml', () => {
       const comment = steps.find((s) => s.uses === './' && s.with?.command === 'comment');
       expect(steps.indexOf(check!)).to.be.lessThan(steps.indexOf(comment!));
       const args = String(comment!.with?.args);
-      // From the artifact only the validated number; the commit comes from GitHub's own event.
-      expect([...args.matchAll(EXPRESSION)].map((m) => m[0].replace(/\s+/g, ''))).to.deep.equal([`\${{steps.${check!.id}.outputs.number}}`, '${{github.event.workflow_run.head_sha}}']);
+      // From the artifact only the validated number; the commit comes from GitHub's own event,
+      // the plan's folder from the runner (the artifact is downloaded outside the workspace).
+      expect([...args.matchAll(EXPRESSION)].map((m) => m[0].replace(/\s+/g, ''))).to.deep.equal(['${{runner.temp}}', `\${{steps.${check!.id}.outputs.number}}`, '${{github.event.workflow_run.head_sha}}']);
       expect(args).to.match(/--head-sha \$\{\{\s*github\.event\.workflow_run\.head_sha\s*\}\}/);
       expect(args).to.match(new RegExp(`--pr \\$\\{\\{\\s*steps\\.${check!.id}\\.outputs\\.number\\s*\\}\\}`));
 
       // The validating script itself, run on what a hostile artifact could hold.
       const dir = await tempDir('envctl-pr-number-');
       try {
-        await mkdir(join(dir, 'plan'));
+        await mkdir(join(dir, 'envctl-plan'));
         const run = async (content: string) => {
-          await writeFile(join(dir, 'plan', 'pr-number'), content);
+          await writeFile(join(dir, 'envctl-plan', 'pr-number'), content);
           await writeFile(join(dir, 'output'), '');
-          const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', check!.run!], { cwd: dir, reject: false, env: { GITHUB_OUTPUT: join(dir, 'output') } });
+          const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', check!.run!], { cwd: dir, reject: false, env: { GITHUB_OUTPUT: join(dir, 'output'), RUNNER_TEMP: dir } });
           return { exitCode: r.exitCode, outputs: parseOutputs(readFileSync(join(dir, 'output'), 'utf8')) };
         };
         expect(await run('7\n')).to.deep.equal({ exitCode: 0, outputs: { number: '7' } });

@@ -2,7 +2,7 @@
  * A built revision recorded as a GitHub deployment of `envctl/<environment>`,
  * so the repository's Environments page shows which image each one runs.
  */
-import { GitHubError, toId, truncate, type GitHubClient } from './client.js';
+import { GitHubError, httpUrl, toId, truncate, type GitHubClient } from './client.js';
 import { STATUS_DESCRIPTION_LIMIT } from './status.js';
 
 export type DeploymentState = 'success' | 'failure' | 'in_progress';
@@ -61,8 +61,8 @@ export async function recordDeployment(client: GitHubClient, d: DeploymentRecord
       ...params,
       deployment_id: deploymentId,
       state: d.state,
-      environment_url: environmentUrl(d.imageReference),
-      ...(d.logUrl ? { log_url: d.logUrl } : {}),
+      ...(environmentUrl(d.imageReference) ? { environment_url: environmentUrl(d.imageReference) } : {}),
+      ...(httpUrl(d.logUrl) ? { log_url: httpUrl(d.logUrl) } : {}),
       ...(description === undefined ? {} : { description }),
       auto_inactive: true,
     }));
@@ -70,9 +70,10 @@ export async function recordDeployment(client: GitHubClient, d: DeploymentRecord
 }
 
 /**
- * GitHub wants a URL here; the image reference behind https:// is one, keeps
- * the digest, and on ghcr.io leads to the package page.
+ * GitHub wants an http(s) URL here; the image reference behind https:// is
+ * one, keeps the digest, and on ghcr.io leads to the package page. Undefined
+ * (the field left out) when that would not be a URL GitHub takes.
  */
-export function environmentUrl(imageReference: string): string {
-  return /^[a-z]+:\/\//.test(imageReference) ? imageReference : `https://${imageReference}`;
+export function environmentUrl(imageReference: string): string | undefined {
+  return httpUrl(/^[a-z][a-z0-9+.-]*:\/\//i.test(imageReference) ? imageReference : `https://${imageReference}`);
 }

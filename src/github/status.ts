@@ -1,7 +1,7 @@
 /** Commit statuses, one context per environment: `envctl/<environment>`. */
-import { toId, truncate, type GitHubClient } from './client.js';
+import { httpUrl, toId, truncate, type GitHubClient } from './client.js';
 
-/** GitHub refuses longer status descriptions. */
+/** GitHub refuses longer status (and deployment status) descriptions: 422 Validation Failed. */
 export const STATUS_DESCRIPTION_LIMIT = 140;
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
@@ -10,7 +10,7 @@ export interface CommitStatus {
   environment: string;
   state: CommitState;
   description: string;
-  /** where the details are, e.g. the workflow run */
+  /** where the details are, e.g. the workflow run; left out unless an http(s) URL (GitHub would refuse the status) */
   targetUrl?: string;
 }
 
@@ -20,6 +20,7 @@ export function statusContext(environment: string): string {
 
 export async function setCommitStatus(client: GitHubClient, sha: string, status: CommitStatus): Promise<{ id: number; context: string }> {
   const context = statusContext(status.environment);
+  const targetUrl = httpUrl(status.targetUrl);
   const { data } = await client.call(`set the ${context} status of ${sha.slice(0, 12)}`, 'statuses: write', (o) =>
     o.request('POST /repos/{owner}/{repo}/statuses/{sha}', {
       owner: client.owner,
@@ -28,7 +29,7 @@ export async function setCommitStatus(client: GitHubClient, sha: string, status:
       state: status.state,
       context,
       description: truncate(status.description, STATUS_DESCRIPTION_LIMIT),
-      ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+      ...(targetUrl ? { target_url: targetUrl } : {}),
     }));
   return { id: toId(data.id), context };
 }
