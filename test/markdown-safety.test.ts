@@ -20,11 +20,11 @@ const render = (md: string) => gfm.parse(md, { async: false }) as string;
 /** The tags the comment itself writes; any other tag came from a value. */
 const OURS = new Set(['h3', 'h4', 'p', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'ul', 'li', 'code', 'pre', 'strong', 'em', 'details', 'summary']);
 
+/** Tags dropped, then every reference decoded in one pass (decoding twice would read `&#38;amp;` as `&`). */
+const NAMED_REFS: Record<string, string> = { lt: '<', gt: '>', quot: '"', amp: '&' };
 const decode = (html: string) => html
   .replace(/<[^>]*>/g, '')
-  .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
-  .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
-  .replace(/&amp;/g, '&');
+  .replace(/&(#\d+|lt|gt|quot|amp);/g, (_, r: string) => (r.startsWith('#') ? String.fromCodePoint(Number(r.slice(1))) : NAMED_REFS[r]!));
 /** What a reader sees: zero-width spaces are invisible. */
 const seen = (html: string) => decode(html).replace(/\u200b/g, '');
 /** Text as a browser lays it out: runs of white space are one space, none at the ends (GFM trims cells, headings and paragraphs too). */
@@ -49,7 +49,7 @@ function environment(name: string, overrides: Partial<EnvironmentReview> = {}): 
   return {
     environment: name, change: 'changed', revision: 2, previousRevision: 1,
     build: { action: 'build', contentKey: 'a'.repeat(64) }, layers: { total: 3, limit: 60 },
-    problems: [], rebuilds: [], specDiff: '', dockerfileDiff: '', rendered: true, ...overrides,
+    problems: [], rebuilds: [], reaches: [], specDiff: '', dockerfileDiff: '', rendered: true, ...overrides,
   };
 }
 
@@ -59,12 +59,19 @@ function hostile(v: string, diffLines = 3): Review {
   const problem = { file: `environments/${v}.yaml`, line: 1, col: 2, severity: 'error' as const, rule: v, message: v };
   return {
     target: v, change: `feature/${v}`, errors: 1, otherProblems: [],
-    environments: [environment(v, { rebuilds: [v, `${v}2`], problems: [problem], specDiff: diff, dockerfileDiff: diff })],
+    environments: [environment(v, {
+      rebuilds: [v, `${v}2`], problems: [problem], specDiff: diff, dockerfileDiff: diff,
+      reaches: [
+        { kind: 'project', name: v, owner: v, environment: v, pinned: null },
+        { kind: 'dataset', name: `${v}3`, owner: `@${v}`, environment: `${v}2`, pinned: null },
+        { kind: 'model', name: v, owner: v, environment: v, pinned: 4 },
+      ],
+    })],
   };
 }
 
 function expectSafe(v: string, diffLines = 3): void {
-  const md = reviewMarkdown(hostile(v, diffLines), { projects: new Map([[v, [v]]]) });
+  const md = reviewMarkdown(hostile(v, diffLines), { collapse: false });
   const html = render(md);
   expectInert(html);
   const vis = visibleControls(v).replace(/\u200b/g, '');
@@ -77,18 +84,35 @@ function expectSafe(v: string, diffLines = 3): void {
   expect(rows).to.have.length(1);
   const cells = all(rows[0]!, 'td').map(text);
   expect(cells).to.deep.equal([shown, '1 → 2', 'build', '3/60', laid(`${vis}, ${vis}2`), '1 error']);
-  expect(all(html, 'h4').map(text)).to.deep.equal([laid(`${vis} → revision 2`)]);
+  expect(all(html, 'h4').map(text)).to.deep.equal(['Who is affected', laid(`${vis} → revision 2`)]);
   expect(text(all(html, 'p')[0]!)).to.equal(laid(`Merging feature/${vis} into ${vis}.`));
-  // The list: four facts and the problem, each its own item.
+  // Who is affected: each consumer its own item, owners named (as code, so no one is mentioned), then the owners in one line.
+  const project = laid(`project ${vis}, owner ${vis}: follows ${vis}`);
+  const dataset = laid(`data set ${vis}3, owner @${vis}: on ${vis}2, which rebuilds after ${vis}`);
+  const model = laid(`model ${vis}, owner ${vis}: pinned to revision 4 of ${vis}, does not move`);
   const items = all(html, 'li').map(text);
-  expect(items).to.have.length(5);
-  expect(items[2]).to.equal(laid(`Rebuilds after it: ${vis}, ${vis}2`));
-  expect(items[3]).to.equal(laid(`Projects using it: ${vis}`));
-  expect(items[4]).to.equal(laid(`❌ environments/${vis}.yaml:1:2 ${vis} [${vis}]`));
+  expect(items.slice(0, 3)).to.deep.equal([project, dataset, model]);
+  const owners = [...new Set([v, `@${v}`])].sort().map((o) => visibleControls(o).replace(/\u200b/g, ''));
+  expect(all(html, 'p').map(text)).to.include(laid(`Owners to ask: ${owners.join(', ')}`));
+  // The environment's list: three facts, the three consumers and the problem, each its own item.
+  expect(items.slice(3)).to.have.length(7);
+  expect(items[5]).to.equal(laid(`Rebuilds after it: ${vis}, ${vis}2`));
+  expect(items.slice(6, 9)).to.deep.equal([`Reaches ${project}`, `Reaches ${dataset}`, `Reaches ${model}`]);
+  expect(items[9]).to.equal(laid(`❌ environments/${vis}.yaml:1:2 ${vis} [${vis}]`));
   // Both diffs whole, each in its own block (marked reads a lone CR as a line ending, as CommonMark does).
   const blocks = all(html, 'pre').map(seen);
   const diff = Array.from({ length: diffLines }, (_, i) => `+${v}${i}`).join('\n').replace(/\r\n?/g, '\n').replace(/\0/g, '\ufffd').replace(/\u200b/g, '');
   expect(blocks).to.deep.equal([`${diff}\n`, `${diff}\n`]);
+}
+
+/** Collapsed, the environment's title and summary sit in a <summary> as text: nothing of the value's making. */
+function expectSafeCollapsed(v: string): void {
+  const html = render(reviewMarkdown(hostile(v), { collapse: true }));
+  expectInert(html);
+  const vis = laid(visibleControls(v).replace(/\u200b/g, ''));
+  const summaries = all(html, 'summary').map((s) => laid(seen(s)));
+  expect(summaries[0]).to.equal(laid(`${vis} → revision 2: builds, 2 dependents rebuild, reaches 3 consumers, 1 error`));
+  expect(all(html, 'details')).to.have.length(1);
 }
 
 const VARIANTS = [
@@ -110,7 +134,10 @@ describe('plan comment: hostile values rendered by a GFM renderer', () => {
   });
 
   for (const v of VARIANTS) {
-    it(`keeps ${JSON.stringify(v)} inert in every place`, () => expectSafe(v));
+    it(`keeps ${JSON.stringify(v)} inert in every place`, () => {
+      expectSafe(v);
+      expectSafeCollapsed(v);
+    });
   }
 
   it('a long diff collapsed in <details> stays inside it', () => {
@@ -123,7 +150,10 @@ describe('plan comment: hostile values rendered by a GFM renderer', () => {
   it('random strings of Markdown, HTML, link and line-ending pieces', () => {
     const piece = fc.constantFrom('@', 'bob', '#', '1', '`', '``', '|', '\\', '<', '>', '&', 'amp;', '#64;', 'http', ':', '//', 'www', '.',
       'x.com', '\r', '\n', '\r\n', '\u2028', '*', '_', '~', '[', ']', '(', ')', '!', ' ', 'a', '<b>', '</details>', '-', '=', '\t', '"', "'", '$');
-    fc.assert(fc.property(fc.array(piece, { minLength: 1, maxLength: 14 }).map((a) => a.join('')), (v) => expectSafe(v)), { numRuns: 400 });
+    fc.assert(fc.property(fc.array(piece, { minLength: 1, maxLength: 14 }).map((a) => a.join('')), (v) => {
+      expectSafe(v);
+      expectSafeCollapsed(v);
+    }), { numRuns: 400 });
   });
 });
 

@@ -156,7 +156,7 @@ describe('envctl plan --base', function () {
     await writeFile(summary, '# before\n');
     const io = { out: () => undefined, err: () => undefined, cwd: dir, env: { GITHUB_STEP_SUMMARY: summary } };
     expect(await main(['plan', '--base', 'main', '--offline'], io)).to.equal(0);
-    expect(await readFile(summary, 'utf8')).to.match(/^# before\n### envctl plan/);
+    expect(await readFile(summary, 'utf8')).to.match(/^# before\n<!-- envctl-plan-meta head=[0-9a-f]{40} -->\n### envctl plan/); // the hidden meta line names the head
     const err: string[] = [];
     expect(await main(['plan', '--base', 'nope', '--offline'], { ...io, err: (t: string) => err.push(t) })).to.equal(2);
     expect(err.join('\n')).to.contain('no branch or commit "nope"');

@@ -1,6 +1,7 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../files/write.js';
 import { reviewMarkdown } from '../plan/markdown.js';
+import { workflowRunUrl } from '../plan/run-link.js';
 import type { Review } from '../plan/review.js';
 import { openRepository } from '../repository/index.js';
 import { planRepository } from '../repository/plan.js';
@@ -30,8 +31,10 @@ environment the revision it becomes, spec and Dockerfile diffs, layer count
 against the limit, problems, whether its build reuses an identical earlier
 image, and the environments built on it that will rebuild.
   --markdown FILE  also write the review as Markdown (the pull-request
-                   comment); under GitHub Actions it is added to the job
-                   summary ($GITHUB_STEP_SUMMARY) too
+                   comment, for envctl comment FILE); under GitHub Actions it
+                   is added to the job summary ($GITHUB_STEP_SUMMARY) too,
+                   and names the pull request's head commit (from
+                   $GITHUB_EVENT_PATH, else HEAD) and links the workflow run
   --offline        do not ask registries for layer counts or base digests
                    (also without --base: base images keyed by tag;
                    ENVCTL_OFFLINE=1 does the same)`,
@@ -76,13 +79,30 @@ image, and the environments built on it that will rebuild.
 };
 
 async function review(root: string, target: string, values: Record<string, unknown>, io: Io): Promise<number> {
-  const result = await reviewRepository(root, { target, offline: values.offline === true });
-  const markdown = reviewMarkdown(result);
+  const head = await eventHead(io.env.GITHUB_EVENT_PATH);
+  const result = await reviewRepository(root, { target, offline: values.offline === true, ...(head ? { head } : {}) });
+  const run = workflowRunUrl(io.env);
+  const markdown = reviewMarkdown(result, run ? { run } : {});
   if (typeof values.markdown === 'string') await writeFileAtomic(values.markdown.startsWith('/') ? values.markdown : `${io.cwd}/${values.markdown}`, markdown);
   if (io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, markdown);
   if (values.json) io.out(JSON.stringify(result, null, 2));
   else io.out(reviewText(result));
   return 0;
+}
+
+/**
+ * A pull_request event's head commit: the checkout there is GitHub's merge
+ * commit, but the pull request's head is what `comment` compares with.
+ */
+async function eventHead(path: string | undefined): Promise<string | undefined> {
+  if (!path) return undefined;
+  try {
+    const event = JSON.parse(await readFile(path, 'utf8')) as { pull_request?: { head?: { sha?: unknown } } };
+    const sha = event.pull_request?.head?.sha;
+    return typeof sha === 'string' && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
+  } catch {
+    return undefined; // no event file, or not JSON: HEAD stands in
+  }
 }
 
 function reviewText(r: Review): string {

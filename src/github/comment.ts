@@ -7,8 +7,9 @@
  * after the review. Theirs is left alone, never edited or deleted.
  */
 import { toId, type GitHubClient } from './client.js';
+import { PART_MARKER, PLAN_MARKER, partMarker } from '../plan/comment-split.js';
 
-export const PLAN_MARKER = '<!-- envctl:plan -->';
+export { PLAN_MARKER };
 /** GitHub refuses issue comment bodies longer than this. */
 export const MAX_COMMENT_LENGTH = 65536;
 
@@ -71,4 +72,65 @@ export function stickyBody(body: string, marker: string = PLAN_MARKER, limit: nu
   if ((cut.match(/^ {0,3}```/gm) ?? []).length % 2 === 1) cut += fence;
   if (!cut.includes(marker)) cut = `${marker}\n${cut}`;
   return cut + note;
+}
+
+export interface PlanCommentResult {
+  /** `emptied`: a part of an earlier, longer plan, now a one-line note. */
+  action: 'created' | 'updated' | 'unchanged' | 'emptied';
+  id: number;
+  url: string;
+}
+
+type Listed = { id: number; body?: string | null | undefined; html_url: string; user?: { login?: string } | null };
+
+/**
+ * The plan's comments (commentBodies' parts, in order) on a pull request:
+ * the token's own earlier plan comments are found by their markers (a
+ * comment with only the plan marker, from before plans were split, counts
+ * as part 1) and updated in place, part by part; parts beyond them are
+ * posted; own parts beyond the new count are emptied to a one-line note,
+ * marked after the last part, so a later longer plan takes them up again.
+ * Comments by anyone else are never touched.
+ */
+export async function upsertPlanComments(client: GitHubClient, issueNumber: number, bodies: string[]): Promise<PlanCommentResult[]> {
+  const on = `#${issueNumber}`;
+  const params = { owner: client.owner, repo: client.repo };
+  const comments: Listed[] = await client.call(`list the comments on ${on}`, ['pull-requests: read', 'issues: read'], (o) =>
+    o.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, per_page: 100 }));
+  const me = (await client.identity())?.login.toLowerCase();
+  const place = (c: Listed) => Number(PART_MARKER.exec(c.body ?? '')?.[1] ?? 1);
+  // Without an identity no comment is ours to edit; logins compare case-insensitively on GitHub.
+  const mine = me === undefined ? [] : comments
+    .filter((c) => c.body?.includes(PLAN_MARKER) && c.user?.login?.toLowerCase() === me)
+    .sort((a, b) => place(a) - place(b) || a.id - b.id);
+  const write: ['pull-requests: write', 'issues: write'] = ['pull-requests: write', 'issues: write'];
+  const n = bodies.length;
+  const results: PlanCommentResult[] = [];
+
+  const put = async (existing: Listed | undefined, body: string, changed: 'updated' | 'emptied'): Promise<PlanCommentResult> => {
+    if (existing) {
+      const id = toId(existing.id);
+      // GitHub may hand the body back with CRLF line ends.
+      if (existing.body?.replace(/\r\n/g, '\n') === body) return { action: 'unchanged', id, url: existing.html_url };
+      try {
+        const { data } = await client.call(`update comment ${id} on ${on}`, write, (o) =>
+          o.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...params, comment_id: id, body }));
+        return { action: changed, id: toId(data.id), url: data.html_url };
+      } catch (error) {
+        // deleted by someone between listing and editing: post a new one instead
+        if ((error as { status?: number }).status !== 404) throw error;
+        if (changed === 'emptied') return { action: 'unchanged', id, url: existing.html_url };
+      }
+    }
+    const { data } = await client.call(`comment on ${on}`, write, (o) =>
+      o.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, body }));
+    return { action: 'created', id: toId(data.id), url: data.html_url };
+  };
+
+  for (let i = 0; i < n; i++) results.push(await put(mine[i], bodies[i]!, 'updated'));
+  for (let i = n; i < mine.length; i++) {
+    const note = `${PLAN_MARKER}\n${partMarker(i + 1, n)}\n_Part of an earlier, longer plan; the plan is now ${n === 1 ? 'one comment' : `${n} comments`}._\n`;
+    results.push(await put(mine[i], note, 'emptied'));
+  }
+  return results;
 }

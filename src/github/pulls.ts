@@ -15,3 +15,15 @@ export async function checkPullRequestHead(client: GitHubClient, number: number,
       'a newer push has its own run, or the plan names a pull request it was not made for');
   }
 }
+
+/**
+ * The pull request's head when a plan was made for another commit (a push
+ * since: a newer run has its own plan; or an artifact naming another pull
+ * request), else undefined. `made` holds every commit the plan is said to
+ * be for (the run's, the plan's own); each must be the head.
+ */
+export async function planIsStale(client: GitHubClient, number: number, made: string[]): Promise<string | undefined> {
+  if (made.length === 0) return undefined;
+  const head = await pullRequestHead(client, number);
+  return made.every((sha) => sha === head) ? undefined : head;
+}

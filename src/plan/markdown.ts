@@ -1,57 +1,175 @@
 /**
  * A review as GitHub-flavoured Markdown: the pull-request comment and the
- * job summary. Long diffs are collapsed in <details>. Every value from a
- * spec, a branch or a message goes through one escaper for where it sits:
- * `fenced` (diffs), `codeSpan` (names, branches, positions) or
- * `markdownText` (running text, headings, table cells). None can add HTML,
- * a link, a mention, a line or a table cell to the comment.
+ * job summary. What matters comes first: one heading line with the totals
+ * (environments changed, dependents that rebuild, builds, reuses, the
+ * commit, the run), then the table, then who is affected (projects, models
+ * and data sets and their owners), then each environment's details. Every
+ * value from a spec, a branch or a message goes through one escaper for
+ * where it sits (markdown-escape.ts).
+ *
+ * The text carries hidden markers for comment-split.ts, which cuts it into
+ * comments GitHub accepts: a meta line first (head commit, run link), a
+ * line between blocks that can go to different comments, and each diff
+ * between markers so it can be left out for its summary. Each block is
+ * whole on its own: every <details> and fence it opens it closes.
  */
 import { errorCount, type Problem } from '../model/problem.js';
-import type { EnvironmentReview, Review } from './review.js';
+import type { EnvironmentReview, Reached, Review } from './review.js';
 import { noun, plural } from '../model/words.js';
+import { codeSpan, fenced, htmlText, markdownText } from './markdown-escape.js';
+import { RUN_URL } from './run-link.js';
+
+export { codeSpan, fenced, htmlText, markdownText, visibleControls } from './markdown-escape.js';
 
 /** Diffs longer than this many lines are collapsed. */
 const COLLAPSE_AFTER = 25;
+/** A comment longer than this (bytes), or with more environments than COLLAPSE_ENVIRONMENTS, shows each environment collapsed. */
+const COLLAPSE_BYTES = 16_000;
+const COLLAPSE_ENVIRONMENTS = 3;
+/** The head block names at most this many consumers; each environment's block names them all. */
+const HEAD_REACHES = 20;
+/** The table's rebuilds cell names at most this many. */
+const CELL_NAMES = 5;
 
-export function reviewMarkdown(review: Review, opts: { projects?: Map<string, string[]> } = {}): string {
-  const out: string[] = [];
-  const n = review.environments.length;
-  out.push(`### envctl plan: ${n === 0 ? 'no environment changes' : `${plural(n, 'environment')} ${noun(n, 'changes', 'change')}`}`);
-  out.push('', `Merging ${codeSpan(review.change)} into ${codeSpan(review.target)}.`);
-  if (review.errors > 0) out.push('', `**${plural(review.errors, 'error')}**: the validate check fails until ${noun(review.errors, 'it is', 'they are')} fixed.`);
-  if (n > 0) {
-    out.push('', '| environment | revision | build | layers | rebuilds | problems |', '| --- | --- | --- | --- | --- | --- |');
-    for (const e of review.environments) {
-      out.push(`| ${markdownText(e.environment)} | ${revisionCell(e)} | ${buildCell(e)} | ${layersCell(e)} | ${e.rebuilds.map(markdownText).join(', ') || '–'} | ${problemsCell(e.problems)} |`);
-    }
-  }
-  for (const e of review.environments) out.push('', ...environmentSection(e, opts.projects?.get(e.environment)));
-  if (review.otherProblems.length > 0) out.push('', '#### Other problems', '', ...problemList(review.otherProblems));
-  return `${out.join('\n')}\n`;
+export const BLOCK_MARKER = '<!-- envctl-plan-block -->';
+export const DIFF_END_MARKER = '<!-- /envctl-plan-diff -->';
+/** `<!-- envctl-plan-diff Spec diff, 40 lines -->`: the diff's summary, kept when the diff is left out. */
+export const DIFF_START = /^<!-- envctl-plan-diff ((?:Spec|Dockerfile) diff), (\d+) lines? -->$/;
+/** `<!-- envctl-plan-meta head=<sha> run=<url> -->`, the first line: what `comment` checks and links to. */
+export const META = /^<!-- envctl-plan-meta(?: head=([0-9a-f]{40}))?(?: run=(\S+))? -->$/;
+
+export interface MarkdownOptions {
+  /** The workflow run's page (plan/run-link.ts), linked in the heading. */
+  run?: string;
+  /** Each environment in a collapsed <details>; default: when the comment is long. */
+  collapse?: boolean;
 }
 
-function environmentSection(e: EnvironmentReview, projects: string[] | undefined): string[] {
-  const out = [`#### ${markdownText(e.environment)}${e.revision !== null ? ` → revision ${e.revision}` : ' (removed)'}`, ''];
+export interface PlanMeta {
+  head?: string;
+  run?: string;
+}
+
+/** The head commit and run link a plan's first line names (values checked again: the file may come from a fork's run). */
+export function planMeta(markdown: string): PlanMeta {
+  const m = META.exec(markdown.slice(0, markdown.indexOf('\n') >>> 0));
+  const out: PlanMeta = {};
+  if (m?.[1]) out.head = m[1];
+  if (m?.[2] && RUN_URL.test(m[2])) out.run = m[2];
+  return out;
+}
+
+export function reviewMarkdown(review: Review, opts: MarkdownOptions = {}): string {
+  const run = opts.run !== undefined && RUN_URL.test(opts.run) ? opts.run : undefined;
+  const head = headBlock(review, run);
+  const sections = (collapse: boolean) => review.environments.map((e) => environmentSection(e, collapse));
+  let blocks = sections(opts.collapse ?? false);
+  if (opts.collapse === undefined) {
+    const long = review.environments.length > COLLAPSE_ENVIRONMENTS || bytes([head, ...blocks].join('\n')) > COLLAPSE_BYTES;
+    if (long) blocks = sections(true);
+  }
+  if (review.otherProblems.length > 0) blocks.push(['#### Other problems', '', ...problemList(review.otherProblems)].join('\n'));
+  const meta = `<!-- envctl-plan-meta${review.head && /^[0-9a-f]{40}$/.test(review.head) ? ` head=${review.head}` : ''}${run ? ` run=${run}` : ''} -->`;
+  return `${[`${meta}\n${head}`, ...blocks].join(`\n\n${BLOCK_MARKER}\n\n`)}\n`;
+}
+
+export const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/** The totals a reviewer reads first. */
+export function totals(review: Review): { changed: number; dependents: number; builds: number; reuses: number } {
+  const changed = new Set(review.environments.map((e) => e.environment));
+  const dependents = new Set(review.environments.flatMap((e) => e.rebuilds).filter((n) => !changed.has(n)));
+  const own = review.environments.filter((e) => e.build?.action === 'build').length;
+  const reuses = review.environments.filter((e) => e.build?.action === 'reuse').length;
+  return { changed: changed.size, dependents: dependents.size, builds: own + dependents.size, reuses };
+}
+
+function heading(review: Review, run: string | undefined): string {
+  const t = totals(review);
+  const what = t.changed === 0 ? 'no environment changes'
+    : [
+      `${plural(t.changed, 'environment')} ${noun(t.changed, 'changes', 'change')}`,
+      `${plural(t.dependents, 'dependent')} ${noun(t.dependents, 'rebuilds', 'rebuild')}`,
+    ].join(', ') + `: ${plural(t.builds, 'build')}, ${plural(t.reuses, 'reuse')}`;
+  const parts = [`### envctl plan: ${what}`];
+  if (review.head && /^[0-9a-f]{40}$/.test(review.head)) parts.push(`for ${codeSpan(review.head.slice(0, 12))}`);
+  if (run) parts.push(`[workflow run](${run})`);
+  return parts.join(' · ');
+}
+
+function headBlock(review: Review, run: string | undefined): string {
+  const out = [heading(review, run)];
+  out.push('', `Merging ${codeSpan(review.change)} into ${codeSpan(review.target)}.`);
+  if (review.errors > 0) out.push('', `**${plural(review.errors, 'error')}**: the validate check fails until ${noun(review.errors, 'it is', 'they are')} fixed.`);
+  if (review.environments.length > 0) {
+    out.push('', '| environment | revision | build | layers | rebuilds | problems |', '| --- | --- | --- | --- | --- | --- |');
+    for (const e of review.environments) {
+      out.push(`| ${markdownText(e.environment)} | ${revisionCell(e)} | ${buildCell(e)} | ${layersCell(e)} | ${rebuildsCell(e.rebuilds)} | ${problemsCell(e.problems)} |`);
+    }
+  }
+  const reached = review.environments.flatMap((e) => e.reaches.map((r) => ({ via: e.environment, r })));
+  if (reached.length > 0) {
+    out.push('', '#### Who is affected', '');
+    for (const { via, r } of reached.slice(0, HEAD_REACHES)) out.push(`- ${reachedLine(r, via)}`);
+    if (reached.length > HEAD_REACHES) out.push(`- and ${reached.length - HEAD_REACHES} more, listed under each environment`);
+    out.push('', `Owners to ask: ${ownersOf(reached.map((x) => x.r)).map(codeSpan).join(', ')}`);
+  }
+  return out.join('\n');
+}
+
+/**
+ * `project `churn-analysis`, owner `@acme/analytics`: on `jupyter-vscode`, which rebuilds after `python-datascience``.
+ * Owners in code spans: named for the reviewer, never mentioned (a spec's owner field must not ping anyone).
+ */
+function reachedLine(r: Reached, changed: string): string {
+  const kind = r.kind === 'dataset' ? 'data set' : r.kind;
+  const how = r.pinned !== null ? `pinned to revision ${r.pinned} of ${codeSpan(r.environment)}, does not move`
+    : r.environment === changed ? `follows ${codeSpan(changed)}`
+      : `on ${codeSpan(r.environment)}, which rebuilds after ${codeSpan(changed)}`;
+  return `${kind} ${codeSpan(r.name)}, owner ${codeSpan(r.owner)}: ${how}`;
+}
+
+function ownersOf(reached: Reached[]): string[] {
+  return [...new Set(reached.map((r) => r.owner))].sort();
+}
+
+function environmentSection(e: EnvironmentReview, collapse: boolean): string {
+  const title = `${e.environment}${e.revision !== null ? ` → revision ${e.revision}` : ' (removed)'}`;
+  const out: string[] = [];
   if (e.build?.action === 'reuse') out.push(`- Build: none; reuses revision ${e.build.reusedRevision}'s image (identical build inputs)`);
   else if (e.build) out.push(`- Build: new image${e.build.contentKey ? ` (content key ${codeSpan(e.build.contentKey.slice(0, 12))})` : ', after its base'}`);
   else if (e.change !== 'removed') out.push('- Build: none needed');
   const known = e.layers.total ?? e.layers.atLeast;
   if (known !== undefined) out.push(`- Layers: ${e.layers.total === null ? 'at least ' : ''}${known} of ${e.layers.limit}${known > e.layers.limit ? ' (over the limit)' : ''}`);
   if (e.rebuilds.length > 0) out.push(`- Rebuilds after it: ${e.rebuilds.map(codeSpan).join(', ')}`);
-  if (projects) out.push(`- Projects using it: ${projects.length ? projects.map(codeSpan).join(', ') : 'none'}`);
+  if (e.reaches.length === 0) out.push('- Reaches no project, model or data set');
+  for (const r of e.reaches) out.push(`- Reaches ${reachedLine(r, e.environment)}`);
   if (e.problems.length > 0) out.push('', ...problemList(e.problems));
   if (!e.rendered) out.push('', '_The Dockerfile is rendered once the errors above are fixed._');
-  for (const [title, diff] of [['Spec diff', e.specDiff], ['Dockerfile diff', e.dockerfileDiff]] as const) {
-    if (diff) out.push('', ...collapsible(title, diff));
+  for (const [name, diff] of [['Spec diff', e.specDiff], ['Dockerfile diff', e.dockerfileDiff]] as const) {
+    if (diff) out.push('', ...collapsible(name, diff));
   }
-  return out;
+  if (!collapse) return [`#### ${markdownText(title)}`, '', ...out].join('\n');
+  return ['<details>', `<summary><strong>${htmlText(title)}</strong>: ${htmlText(summaryOf(e))}</summary>`, '', ...out, '', '</details>'].join('\n');
+}
+
+/** One line for a collapsed environment: what it builds, what rebuilds, its problems. */
+function summaryOf(e: EnvironmentReview): string {
+  const build = !e.build ? 'nothing to build' : e.build.action === 'reuse' ? `reuses revision ${e.build.reusedRevision}` : 'builds';
+  const parts = [build];
+  if (e.rebuilds.length > 0) parts.push(`${plural(e.rebuilds.length, 'dependent')} ${noun(e.rebuilds.length, 'rebuilds', 'rebuild')}`);
+  if (e.reaches.length > 0) parts.push(`reaches ${plural(e.reaches.length, 'consumer')}`);
+  const problems = problemsCell(e.problems);
+  if (problems !== '–') parts.push(problems);
+  return parts.join(', ');
 }
 
 function collapsible(title: string, diff: string): string[] {
   const lines = diff.replace(/\n$/, '').split('\n');
   const block = fenced(lines.join('\n'), 'diff');
-  if (lines.length <= COLLAPSE_AFTER) return [`**${title}**`, '', block];
-  return ['<details>', `<summary>${title} (${lines.length} lines)</summary>`, '', block, '', '</details>'];
+  const start = `<!-- envctl-plan-diff ${title}, ${plural(lines.length, 'line')} -->`;
+  if (lines.length <= COLLAPSE_AFTER) return [start, `**${title}**`, '', block, DIFF_END_MARKER];
+  return [start, '<details>', `<summary>${title} (${lines.length} lines)</summary>`, '', block, '', '</details>', DIFF_END_MARKER];
 }
 
 function problemList(problems: Problem[]): string[] {
@@ -64,6 +182,13 @@ const revisionCell = (e: EnvironmentReview) =>
 const buildCell = (e: EnvironmentReview) =>
   !e.build ? '–' : e.build.action === 'reuse' ? `reuse r${e.build.reusedRevision}` : 'build';
 
+/** A base with 300 dependents keeps its row readable: the first few names and the count of the rest. */
+function rebuildsCell(names: string[]): string {
+  if (names.length === 0) return '–';
+  const shown = names.slice(0, CELL_NAMES).map(markdownText).join(', ');
+  return names.length > CELL_NAMES ? `${shown} and ${names.length - CELL_NAMES} more` : shown;
+}
+
 /** `≥ 131/127`: a lower bound, the base image's layers unknown. */
 function layersCell(e: EnvironmentReview): string {
   const known = e.layers.total ?? e.layers.atLeast;
@@ -75,89 +200,4 @@ function problemsCell(problems: Problem[]): string {
   const errors = errorCount(problems);
   const warnings = problems.length - errors;
   return [errors ? plural(errors, 'error') : '', warnings ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ') || '–';
-}
-
-/**
- * A fenced code block whose fence is longer than any backtick run in the
- * text: a closing fence must be at least as long as the opening one (GFM
- * 4.5), so no line inside, whichever line ending starts it (CommonMark
- * counts a lone CR as one), can close the block. Inside a block nothing is
- * Markdown, HTML, an autolink or a mention.
- */
-export function fenced(text: string, lang = ''): string {
-  const fence = '`'.repeat(Math.max(3, longestRun(text, '`') + 1));
-  return `${fence}${lang}\n${text.replace(/\0/g, '\ufffd')}\n${fence}`;
-}
-
-/**
- * An inline code span for any value. Its fence is longer than any backtick
- * run inside (GFM 6.1: the span ends at a run of the same length); a value
- * that starts or ends with a backtick or space is padded with one space on
- * each side, which the renderer strips again. Line endings and other
- * controls are shown escaped: a line ending inside a span would let the next
- * line start a block (a table row, an HTML block) before the span closes.
- * Not for table cells: GFM splits a row at a pipe even inside a span.
- */
-export function codeSpan(value: string): string {
-  const s = visibleControls(value);
-  const fence = '`'.repeat(longestRun(s, '`') + 1);
-  if (s === '') return '` `'; // an empty span cannot be written: one space shows there is a value
-  // A span of spaces only is kept whole by the renderer: no padding to strip.
-  const pad = /[^ ]/.test(s) && /^[` ]|[` ]$/.test(s) ? ' ' : '';
-  return `${fence}${pad}${s}${pad}${fence}`;
-}
-
-/**
- * Plain inline text, table cells and headings included. Controls are shown
- * escaped (one line, always). `&`, `<`, `>`, `|` and `\` become numeric
- * references: no raw HTML or autolink in angle brackets, no cell split (a row
- * is split before references are decoded), and no backslash next to
- * anything we escape. The other marks that mean something mid-line are
- * backslash-escaped, which CommonMark makes literal: `` ` `` (code), `*` `_`
- * (emphasis), `~` (strikethrough), `[` `]` `(` `)` `!` (links, images,
- * footnotes), `#` (a heading's closing run) and `$` (GitHub's math). Text
- * never starts a line (controls are escaped), so line-start marks need
- * nothing. Mentions, issue references and bare-URL autolinks are found in the
- * rendered text (GitHub's filters; GFM's extended autolinks), where escapes
- * are already gone, so a zero-width space breaks their patterns instead:
- * after `@`, after `#` and `GH-` before a digit, between `:` and `//`, and in
- * `www.`.
- */
-export function markdownText(value: string): string {
-  // One pass, so the references made here are not escaped again.
-  return breakLinks(visibleControls(value))
-    .replace(/[!#$&()*<>[\\\]_`|~]/g, (c) => (REFERENCED.includes(c) ? `&#${c.charCodeAt(0)};` : `\\${c}`));
-}
-
-const REFERENCED = '&<>|\\';
-const ZWSP = '\u200b';
-
-function breakLinks(s: string): string {
-  return s
-    .replace(/@/g, `@${ZWSP}`)
-    .replace(/(#|\bGH-)(?=\d)/gi, `$1${ZWSP}`)
-    .replace(/:(?=\/\/)/g, `:${ZWSP}`)
-    .replace(/\b(www)\./gi, `$1${ZWSP}.`);
-}
-
-/**
- * C0 and C1 controls, DEL, the Unicode line and paragraph separators and the
- * bidirectional overrides shown as `\n`, `\r`, `\t` or `\uXXXX`: none can end
- * a line or reorder what a reviewer reads.
- */
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-export function visibleControls(s: string): string {
-  return s.replace(CONTROLS, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function longestRun(s: string, mark: string): number {
-  let longest = 0;
-  let run = 0;
-  for (const c of s) {
-    run = c === mark ? run + 1 : 0;
-    if (run > longest) longest = run;
-  }
-  return longest;
 }

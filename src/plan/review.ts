@@ -16,6 +16,7 @@ import { errorCount, type Problem } from '../model/problem.js';
 import { baseOf } from '../model/spec.js';
 import { renderEnvironment, tagResolver } from '../render/index.js';
 import type { Revision } from '../revisions/number.js';
+import { environmentOf, type Consumer, type ConsumerKind } from '../model/project.js';
 import { planBuilds, type PlannedBuild } from './index.js';
 
 export interface ReviewSide {
@@ -37,6 +38,21 @@ export interface ReviewInput {
   imageDigests?: Map<string, string>;
   /** Base images whose registry could not be asked (see PlanInput.unknownImages). */
   unknownImages?: Set<string>;
+  /** The change's projects, models and data sets: who each changed environment reaches. */
+  consumers?: Consumer[];
+  /** The commit the change was planned at (a pull request's head), when known. */
+  head?: string;
+}
+
+/** A project, model or data set a change reaches, through the environment it uses. */
+export interface Reached {
+  kind: ConsumerKind;
+  name: string;
+  owner: string;
+  /** The environment it uses: the changed one or one that rebuilds because of it. */
+  environment: string;
+  /** The revision it is pinned to (its image does not move), or null: it follows the active revision. */
+  pinned: number | null;
 }
 
 export interface EnvironmentReview {
@@ -52,6 +68,8 @@ export interface EnvironmentReview {
   problems: Problem[];
   /** Environments built on this one's active revision that rebuild after it. */
   rebuilds: string[];
+  /** Consumers of this environment and of every one in `rebuilds`, by environment (this one first), then kind and name. */
+  reaches: Reached[];
   specDiff: string;
   /** Empty when nothing rendered differs, or when the change cannot be rendered (see `rendered`). */
   dockerfileDiff: string;
@@ -66,6 +84,8 @@ export interface Review {
   /** Problems in the change that are not in any one environment (envctl.yaml, unknown files). */
   otherProblems: Problem[];
   errors: number;
+  /** The commit the change was planned at, when known. */
+  head?: string;
 }
 
 export function reviewChange(input: ReviewInput): Review {
@@ -100,6 +120,7 @@ export function reviewChange(input: ReviewInput): Review {
   const environments = changed.map((name): EnvironmentReview => {
     const env = after.get(name);
     const planned = caused.find((b) => b.environment === name);
+    const rebuilds = dependentsOf(name, mergedPlan.builds, change.environments).filter((n) => !changed.includes(n));
     return {
       environment: name,
       change: !env && !change.texts.has(name) ? 'removed' : !before.has(name) && !target.texts.has(name) ? 'added' : 'changed',
@@ -108,7 +129,8 @@ export function reviewChange(input: ReviewInput): Review {
       build: planned ? buildOf(planned) : null,
       layers: layersOf(env, config),
       problems: change.problems.filter((p) => belongsTo(p, name, env, config)),
-      rebuilds: dependentsOf(name, mergedPlan.builds, change.environments).filter((n) => !changed.includes(n)),
+      rebuilds,
+      reaches: reachedThrough([name, ...rebuilds], input.consumers ?? []),
       specDiff: patch(`${name} spec`, target.label, change.label, target.texts.get(name) ?? '', change.texts.get(name) ?? ''),
       dockerfileDiff: renderable(env, change.texts.has(name))
         ? patch(`${name} Dockerfile`, target.label, change.label, dockerfile(before.get(name), before, config), dockerfile(env, after, config))
@@ -120,6 +142,7 @@ export function reviewChange(input: ReviewInput): Review {
   return {
     target: target.label, change: change.label, environments, otherProblems,
     errors: errorCount(change.problems),
+    ...(input.head !== undefined ? { head: input.head } : {}),
   };
 }
 
@@ -130,6 +153,20 @@ function buildOf(b: PlannedBuild): NonNullable<EnvironmentReview['build']> {
 }
 
 /** Environments whose builds wait on `name`'s, directly or through another. */
+/** The consumers of each of `environments`, in that order, so a reviewer sees the changed environment's own first. */
+function reachedThrough(environments: string[], consumers: Consumer[]): Reached[] {
+  const out: Reached[] = [];
+  for (const environment of environments) {
+    const on = consumers.filter((c) => environmentOf(c.spec).name === environment)
+      .sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.kind < b.kind ? -1 : 1));
+    for (const c of on) {
+      const { revision } = environmentOf(c.spec);
+      out.push({ kind: c.kind, name: c.name, owner: c.spec.owner, environment, pinned: revision === 'active' ? null : revision });
+    }
+  }
+  return out;
+}
+
 function dependentsOf(name: string, builds: PlannedBuild[], envs: CheckedEnvironment[]): string[] {
   const out = new Set<string>();
   // Only what follows the active revision; a pinned revision's image does not change.

@@ -21,6 +21,8 @@ export interface ReviewOptions {
   target: string;
   /** Do not ask registries (layer counts and base digests). */
   offline?: boolean;
+  /** The commit the plan is for (a pull request's head); default the work tree's HEAD. */
+  head?: string;
 }
 
 export async function reviewRepository(root: string, opts: ReviewOptions): Promise<Review> {
@@ -48,6 +50,8 @@ export async function reviewRepository(root: string, opts: ReviewOptions): Promi
   ]);
   // Offline, nothing is asked and images are keyed by their tags, as the option says; online, images whose
   // registry could not be asked have no content key (see baseImageLookups).
+  // The head the comment is for: `comment` refuses to post it once the pull request has moved on.
+  const head = opts.head ?? await resolveCommit(root, 'HEAD');
   const images = opts.offline ? { digests: new Map<string, string>(), unknown: new Map<string, string>() } : await baseImageLookups(root, config, validation.environments);
   return reviewChange({
     config,
@@ -66,5 +70,7 @@ export async function reviewRepository(root: string, opts: ReviewOptions): Promi
     ledger: state.ledger,
     imageDigests: images.digests,
     unknownImages: new Set(images.unknown.keys()),
+    consumers: validation.consumers,
+    ...(head ? { head } : {}),
   });
 }
