@@ -171,3 +171,49 @@ describe('build arguments: the builders', () => {
     expect(argv[argv.length - 1]).to.equal('/b/context');
   });
 });
+
+describe('build arguments: a value referring to earlier ones (ARG B=$A before FROM)', () => {
+  const jupyter = (...extra: string[]) => env('base:', '  image: "${BASE_IMAGE}"', 'buildArgs:', '  REGISTRY: quay.io', '  OWNER: jupyter',
+    '  BASE_IMAGE: "$REGISTRY/${OWNER}/base-notebook:2024-01-01"', ...extra);
+
+  it('substitutes in declaration order, both forms, defaults and `\\$`', async () => {
+    const { resolveBuildArgs } = await import('../src/model/build-args.js');
+    expect(resolveBuildArgs({ A: 'a', B: '$A-${A}', C: '${B}/${X:-x}${A:+y}', D: 'p\\$A' })).to.deep.equal({
+      values: { A: 'a', B: 'a-a', C: 'a-a/xy', D: 'p$A' }, findings: [] });
+    expect(resolveBuildArgs({ A: '$B', B: 'b', C: '$C', D: '$NOPE', E: '${A%x}' }).findings).to.deep.equal([
+      { name: 'A', kind: 'later', ref: 'B' }, { name: 'C', kind: 'later', ref: 'C' }, { name: 'D', kind: 'unknown', ref: 'NOPE' },
+      { name: 'E', kind: 'unsupported', ref: '${A%x}' }]);
+  });
+
+  it('the base image reads the substituted value, and the builders get it', () => {
+    const { run, r } = renderOf(jupyter());
+    expect(run.all.filter((p) => p.rule !== 'layer-count-unknown')).to.deep.equal([]);
+    expect(r.from).to.equal('quay.io/jupyter/base-notebook:2024-01-01');
+    expect(r.dockerfile).to.contain('FROM quay.io/jupyter/base-notebook:2024-01-01\n');
+    expect(r.dockerfile).to.not.contain('$REGISTRY');
+  });
+
+  it('the builders get each value substituted (--build-arg is not expanded by them)', async () => {
+    const { buildArgValues } = await import('../src/model/spec.js');
+    const spec = check(jupyter()).environments[0]!.spec;
+    const req = { contextDir: '/c', dockerfile: '/c/D', tag: 't', platform: 'linux/amd64', insecure: true, logFile: '/l', buildArgs: buildArgValues(spec) };
+    expect(buildahArgs(req, '/d', { storage: 'vfs', root: true }).bud.join(' ')).to.contain('--build-arg BASE_IMAGE=quay.io/jupyter/base-notebook:2024-01-01 ');
+  });
+
+  it('a reference to a later or unknown argument is an error at its value; a default is not', () => {
+    const later = check(env('buildArgs:', '  B: "$A/x"', '  A: a'));
+    expect(at(later, 'build-arg-later')).to.deep.equal(['3:6 error']);
+    expect(byRule(later, 'build-arg-later')[0]!.message).to.contain('B refers to A, which is declared after it');
+    const unknown = check(env('buildArgs:', '  A: a', '  B: "${AA}/x"'));
+    expect(at(unknown, 'build-arg-unknown')).to.deep.equal(['4:6 error']);
+    expect(byRule(unknown, 'build-arg-unknown')[0]!.message).to.contain('(above it: A)');
+    expect(at(check(env('buildArgs:', '  A: "${A%x}"')), 'build-arg-unsupported')).to.deep.equal(['3:6 error']);
+    expect(check(env('buildArgs:', '  A: "${AA:-x}$1 $(date) 100%"')).all).to.deep.equal([]);
+  });
+
+  it('every problem in one run: two bad values and the base using them', () => {
+    const run = check(env('base:', '  image: "x:${B}"', 'buildArgs:', '  B: "$C"', '  D: "$E"'));
+    expect(run.all.filter((p) => p.rule !== 'layer-count-unknown').map((p) => `${p.line}:${p.col} ${p.rule}`))
+      .to.deep.equal(['3:10 base-image-invalid', '5:6 build-arg-unknown', '6:6 build-arg-unknown']);
+  });
+});

@@ -5,7 +5,7 @@
  * environment built on you (or copying from you) could never be built.
  */
 import { problem, type Problem } from '../model/problem.js';
-import { baseOf, stageEnvironments, type EnvironmentSpec } from '../model/spec.js';
+import { baseOf, stageChain, stageEnvironments, type EnvironmentSpec } from '../model/spec.js';
 import type { SourceMap } from '../schema/index.js';
 import { position } from '../schema/index.js';
 
@@ -33,6 +33,8 @@ export function checkBases(nodes: Map<string, BaseNode>, known: Set<string>, pre
       out.push(problem(position(node.source, `/stages/${s.stage}/base/environment`, 'value'), 'error', 'stage-environment-unknown',
         `stage "${node.spec.stages![s.stage]!.name}" is built on environment "${s.environment}", which does not exist${suggest(s.environment, known)}`));
     }
+    // On one of its stages: what that stage stands on is checked as the stage's base (stages.ts, and the loop above).
+    if (stageChain(node.spec) !== undefined) continue;
     const base = baseOf(node.spec);
     if (base.kind === 'image') {
       // Still `${…}`: the build arguments could not fill it in, and check/build-args.ts says why.
@@ -67,7 +69,8 @@ interface Edge { to: string; pointer: string; copy: boolean }
 
 /** What an environment needs built first: its base environment, then each environment a stage is built on. */
 function edgesOf(spec: EnvironmentSpec): Edge[] {
-  const base = baseOf(spec);
+  // On a stage: an environment under it is that stage's edge already.
+  const base = stageChain(spec) === undefined ? baseOf(spec) : { kind: 'default' as const };
   return [
     ...(base.kind === 'environment' ? [{ to: base.environment, pointer: '/base/environment', copy: false }] : []),
     ...stageEnvironments(spec).map((s) => ({ to: s.environment, pointer: `/stages/${s.stage}/base/environment`, copy: true })),

@@ -14,9 +14,9 @@
  * names usually are, so the warning would be false for many real files.
  */
 import type { LoadedEnvironment } from '../load/environments.js';
-import { substituteArgs } from '../model/build-args.js';
+import { resolveBuildArgs, substituteArgs } from '../model/build-args.js';
 import { problem, type Location, type Problem } from '../model/problem.js';
-import { isSecret, type EnvironmentSpec } from '../model/spec.js';
+import { buildArgValues, isSecret, type EnvironmentSpec } from '../model/spec.js';
 import { position, type SourceMap } from '../schema/index.js';
 import { leadingDirectives } from './directives.js';
 import type { ParsedInstruction, Where } from './lint.js';
@@ -48,7 +48,8 @@ export interface BuildArgsInput {
 export function checkBuildArgs(input: BuildArgsInput): Problem[] {
   const { spec, dropped } = input;
   const out: Problem[] = [];
-  if (!dropped.has('buildArgs') && !dropped.has('base')) out.push(...checkBaseImage(spec, input.source));
+  if (!dropped.has('buildArgs')) out.push(...checkArgReferences(spec, input.source));
+  if (!dropped.has('buildArgs') && !dropped.has('base') && !dropped.has('stages')) out.push(...checkBaseImage(spec, input.source));
   if (!dropped.has('instructions')) {
     out.push(...checkDirectives(spec.instructions ?? '', input.locate));
     if (!dropped.has('buildArgs')) out.push(...checkArgValues(input));
@@ -56,23 +57,53 @@ export function checkBuildArgs(input: BuildArgsInput): Problem[] {
   return out;
 }
 
+/** The final base's image and every stage's: each is read with the build arguments, as FROM would read them. */
 function checkBaseImage(spec: EnvironmentSpec, source: SourceMap): Problem[] {
+  const images: { image: string; pointer: string }[] = [];
   const b = spec.base;
-  if (typeof b !== 'object' || !('image' in b) || !b.image.includes('$')) return [];
-  const at = () => position(source, '/base/image', 'value');
-  const s = substituteArgs(b.image, spec.buildArgs);
+  if (typeof b === 'object' && 'image' in b) images.push({ image: b.image, pointer: '/base/image' });
+  (spec.stages ?? []).forEach((stage, i) => {
+    if (typeof stage.base === 'object' && 'image' in stage.base) images.push({ image: stage.base.image, pointer: `/stages/${i}/base/image` });
+  });
+  const values = buildArgValues(spec);
+  return images.filter(({ image }) => image.includes('$')).flatMap(({ image, pointer }) => imageProblems(image, values, () => position(source, pointer, 'value')));
+}
+
+function imageProblems(image: string, values: Record<string, string>, at: () => Location): Problem[] {
+  const s = substituteArgs(image, values);
   if (s.unsupported !== undefined) {
     return [problem(at(), 'error', 'base-arg-unsupported',
-      `base image "${b.image}": ${s.unsupported} is not a form envctl reads; use $NAME, \${NAME}, \${NAME:-default} or \${NAME:+word}`)];
+      `base image "${image}": ${s.unsupported} is not a form envctl reads; use $NAME, \${NAME}, \${NAME:-default} or \${NAME:+word}`)];
   }
   if (s.missing.length > 0) {
     return [problem(at(), 'error', 'base-arg-no-value',
-      `base image "${b.image}" uses ${s.missing.map((n) => `\${${n}}`).join(', ')} without a value; set it under buildArgs (or write \${NAME:-default})`)];
+      `base image "${image}" uses ${s.missing.map((n) => `\${${n}}`).join(', ')} without a value; set it under buildArgs (or write \${NAME:-default})`)];
   }
   if (!IMAGE_REFERENCE.test(s.value!)) {
-    return [problem(at(), 'error', 'base-image-invalid', `base image "${b.image}" becomes "${s.value}", which is not an image reference (registry/name[:tag][@sha256:digest], lowercase name)`)];
+    return [problem(at(), 'error', 'base-image-invalid', `base image "${image}" becomes "${s.value}", which is not an image reference (registry/name[:tag][@sha256:digest], lowercase name)`)];
   }
   return [];
+}
+
+/**
+ * A value referring to other build arguments reads only those above it, as
+ * `ARG B=$A` after `ARG A=…` does; a name declared below or nowhere would be
+ * empty (docker's reading), so it is an error here: valid input never has one
+ * (`\${NAME:-default}` says "maybe unset" on purpose, and `\$` is a literal `$`).
+ */
+function checkArgReferences(spec: EnvironmentSpec, source: SourceMap): Problem[] {
+  const names = Object.keys(spec.buildArgs ?? {});
+  return resolveBuildArgs(spec.buildArgs).findings.map((f) => {
+    const at = position(source, `/buildArgs/${f.name}`, 'value');
+    if (f.kind === 'unsupported') {
+      return problem(at, 'error', 'build-arg-unsupported', `build argument ${f.name}: ${f.ref} is not a form envctl reads; use $NAME, \${NAME}, \${NAME:-default} or \${NAME:+word} (\\$ for a literal $)`);
+    }
+    if (f.kind === 'later') {
+      return problem(at, 'error', 'build-arg-later', `build argument ${f.name} refers to ${f.ref}, which is ${f.ref === f.name ? 'itself' : 'declared after it'}; a value reads only the build arguments above it (move ${f.ref} up)`);
+    }
+    const earlier = names.slice(0, names.indexOf(f.name));
+    return problem(at, 'error', 'build-arg-unknown', `build argument ${f.name} refers to \${${f.ref}}, which is no build argument${earlier.length ? ` (above it: ${earlier.join(', ')})` : ''}: it would be empty; declare it above, write \${${f.ref}:-default}, or \\$ for a literal $`);
+  });
 }
 
 function checkDirectives(text: string, locate: BuildArgsInput['locate']): Problem[] {

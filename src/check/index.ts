@@ -62,6 +62,8 @@ interface Typed {
   valid: boolean;
   /** Its layers can be counted: its base and instructions are well-formed. */
   countable: boolean;
+  /** Layers each stage adds (check/stages.ts), for an image standing on a stage. */
+  stageLayers: number[];
 }
 
 export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext): CheckResult {
@@ -82,7 +84,7 @@ export function checkEnvironments(loaded: LoadedEnvironment[], ctx: CheckContext
   problems.push(...checkPolicies(nodes, ctx.config.policy));
 
   const countable = typed.filter((t) => t.countable);
-  const counts = countLayers(new Map(countable.map((t) => [t.env.name, { spec: t.spec, instructions: t.instructions }])), ctx.config, ctx.imageLayers ?? new Map());
+  const counts = countLayers(new Map(countable.map((t) => [t.env.name, { spec: t.spec, instructions: t.instructions, stageLayers: t.stageLayers }])), ctx.config, ctx.imageLayers ?? new Map());
   const environments: CheckedEnvironment[] = [];
   for (const t of countable) {
     const layers = counts.get(t.env.name) ?? { own: 0, base: undefined, total: undefined, atLeast: 0, chain: [], chainLength: 0 };
@@ -122,12 +124,12 @@ function typeSpec(env: LoadedEnvironment, ctx: CheckContext, problems: Problem[]
   if (!dropped.has('context')) problems.push(...checkSharedContext(env, spec, source, ctx.config.environmentsDir));
   if (!dropped.has('instructions') && !dropped.has('buildSecrets')) problems.push(...checkBuildSecrets({ spec, source, instructions: found.instructions, at: textAt(env), builder: ctx.config.builder }));
   // Stages: their own instructions checked in place, and every --from (the final block's too) against their names.
-  const stages = dropped.has('stages') || dropped.has('instructions') ? undefined : checkStages(env, spec.stages ?? [], source, ctx.config.builder, found.instructions);
+  const stages = dropped.has('stages') || dropped.has('instructions') ? undefined : checkStages(env, spec, source, ctx.config.builder, found.instructions);
   if (stages) problems.push(...stages.problems);
   const endsCleanly = found.endsCleanly && stages?.endsCleanly !== false;
   problems.push(...checkBuildArgs({ env, spec, source, instructions: found.instructions, where: found.where, locate: locator(env), dropped }));
   const countable = !dropped.has('instructions') && !dropped.has('base');
-  return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly, valid, countable };
+  return { env, spec, source, instructions: found.instructions, where: found.where, endsCleanly, valid, countable, stageLayers: stages?.layers ?? [] };
 }
 
 /** Where offset `offset` of an instruction's text is: its first line starts at the instruction's column, later lines at column 0. */

@@ -9,7 +9,7 @@
 import type { Config } from '../model/config.js';
 import { problem, type Location, type Problem } from '../model/problem.js';
 import { normaliseReference } from '../model/reference.js';
-import { baseOf, type EnvironmentSpec } from '../model/spec.js';
+import { baseOf, stageChain, type EnvironmentSpec } from '../model/spec.js';
 import { consecutiveRuns, LAYER_KEYWORDS, type ParsedInstruction, type Where } from './instructions.js';
 
 /** How many steps of a chain a count keeps and a message names: a chain can be as long as there are environments. */
@@ -44,6 +44,21 @@ export interface LayerInput {
   spec: EnvironmentSpec;
   /** All instructions, in order (layer-adding or not). */
   instructions: ParsedInstruction[];
+  /** Layers each of its stages adds, by index (check/stages.ts); the ones the image stands on count. */
+  stageLayers?: number[];
+}
+
+/**
+ * When the image stands on one of its stages: the layers of that stage's
+ * chain (each is in the image) and the chain's steps, nearest first, as
+ * `stage <name>`; none otherwise.
+ */
+function stagePart(env: LayerInput): { layers: number; steps: string[] } {
+  const chain = stageChain(env.spec) ?? [];
+  return {
+    layers: chain.reduce((n, i) => n + (env.stageLayers?.[i] ?? 0), 0),
+    steps: chain.map((i) => `stage ${env.spec.stages![i]!.name}`),
+  };
 }
 
 const adds = (i: ParsedInstruction) => LAYER_KEYWORDS.has(i.keyword);
@@ -130,18 +145,21 @@ export function countLayers(envs: Map<string, LayerInput>, config: Config, image
       const env = envs.get(current)!;
       const own = ownOf(env);
       const base = baseOf(env.spec);
+      // The stages it stands on sit between its own layers and what the chain of stages starts from.
+      const stage = stagePart(env);
       let result: LayerCount;
       if (base.kind === 'environment') {
         const parent = i === path.length - 1 ? below : out.get(path[i + 1]!);
-        const chain = [base.environment, ...(parent?.chain ?? [])];
-        const chainLength = 1 + (parent?.chainLength ?? 0);
-        const total = parent?.total === undefined ? undefined : parent.total + own;
-        result = { own, base: parent?.total, total, atLeast: own + (parent?.atLeast ?? 0), chain: capChain(chain), chainLength };
+        const chain = [...stage.steps, base.environment, ...(parent?.chain ?? [])];
+        const chainLength = stage.steps.length + 1 + (parent?.chainLength ?? 0);
+        const total = parent?.total === undefined ? undefined : parent.total + stage.layers + own;
+        result = { own, base: parent?.total === undefined ? undefined : parent.total + stage.layers, total, atLeast: own + stage.layers + (parent?.atLeast ?? 0), chain: capChain(chain), chainLength };
         if (total === undefined) result.uncounted = parent?.uncounted ?? { kind: 'environment', name: base.environment };
       } else {
         const ref = base.kind === 'image' ? base.image : config.defaultBase.image;
         const n = imageCount(ref, env.spec.platform ?? config.platform);
-        result = { own, base: n, total: n === undefined ? undefined : n + own, atLeast: own + (n ?? UNKNOWN_IMAGE_LAYERS), chain: [ref], chainLength: 1 };
+        const under = n === undefined ? undefined : n + stage.layers;
+        result = { own, base: under, total: under === undefined ? undefined : under + own, atLeast: own + stage.layers + (n ?? UNKNOWN_IMAGE_LAYERS), chain: capChain([...stage.steps, ref]), chainLength: stage.steps.length + 1 };
         if (n === undefined) {
           result.unknownImage = ref;
           result.uncounted = { kind: 'image', name: ref };

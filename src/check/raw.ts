@@ -7,8 +7,7 @@
  */
 import type { LoadedEnvironment } from '../load/environments.js';
 import type { EnvironmentChoice } from '../load/consumers.js';
-import { substituteArgs } from '../model/build-args.js';
-import type { EnvironmentSpec } from '../model/spec.js';
+import { baseOf, type BaseSpec, type EnvironmentSpec, type StageSpec } from '../model/spec.js';
 
 type Raw = { data?: unknown };
 const field = (src: Raw, key: string): unknown =>
@@ -30,17 +29,30 @@ export function rawBasePinnedRevision(env: Raw): number | undefined {
   return typeof revision === 'number' && Number.isInteger(revision) ? revision : undefined;
 }
 
-/** The custom image an environment is built FROM, when it names one. */
+/** The custom image an environment is built FROM, when it names one (through its stages, when it stands on one). */
 export function rawBaseImage(env: Raw): string | undefined {
   const base = field(env, 'base');
-  const image = base !== null && typeof base === 'object' ? text((base as { image?: unknown }).image) : undefined;
-  if (image === undefined || !image.includes('$')) return image;
+  if (base === null || typeof base !== 'object') return undefined;
   // Filled in from buildArgs as check and render read it (model/build-args.ts); not one yet, nothing to ask about.
   const args = field(env, 'buildArgs');
   const strings = args !== null && typeof args === 'object' && !Array.isArray(args)
     ? Object.fromEntries(Object.entries(args as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'))
     : {};
-  return substituteArgs(image, strings).value;
+  const rawStages = field(env, 'stages');
+  // Only stages of the shape baseOf reads; a broken one breaks the chain, read as the default (check reports it).
+  const stages = (Array.isArray(rawStages) ? rawStages : []).filter((s): s is StageSpec => s !== null && typeof s === 'object'
+    && typeof (s as StageSpec).name === 'string' && wellFormedBase((s as StageSpec).base));
+  if (!wellFormedBase(base)) return undefined;
+  const resolved = baseOf({ owner: '', base: base as BaseSpec, stages, buildArgs: strings });
+  return resolved.kind === 'image' && !resolved.image.includes('$') ? resolved.image : undefined;
+}
+
+function wellFormedBase(b: unknown): boolean {
+  if (b === 'default') return true;
+  if (b === null || typeof b !== 'object') return false;
+  const o = b as Record<string, unknown>;
+  const keys = ['image', 'stage', 'environment'].filter((k) => k in o);
+  return keys.length > 0 && keys.every((k) => typeof o[k] === 'string');
 }
 
 export const isArchived = (src: Raw): boolean => field(src, 'archived') === true;

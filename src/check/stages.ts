@@ -11,41 +11,51 @@ import type { Flag } from 'dockerfile-ast';
 import type { LoadedEnvironment } from '../load/environments.js';
 import type { Config } from '../model/config.js';
 import { problem, type Location, type Problem } from '../model/problem.js';
-import type { StageSpec } from '../model/spec.js';
+import { imageWithArgs, type EnvironmentSpec, type StageSpec } from '../model/spec.js';
 import { position, type SourceMap } from '../schema/index.js';
 import { parseDockerfile } from './dockerfile.js';
-import { checkInstructions, locator, type ParsedInstruction } from './instructions.js';
+import { checkInstructions, LAYER_KEYWORDS, locator, type ParsedInstruction } from './instructions.js';
 
 export interface StageFindings {
   problems: Problem[];
   /** False when a stage's instructions would swallow the FROM rendered after them. */
   endsCleanly: boolean;
+  /** Layers each stage's instructions add, by index: in the image when it stands on the stage. */
+  layers: number[];
 }
 
 /** Same pattern as the schema's image reference, with the digest required. */
 const PINNED = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 
 /** The stages' own checks; `final` are the environment's own instructions, whose --from may name any stage. */
-export function checkStages(env: LoadedEnvironment, stages: readonly StageSpec[], source: SourceMap, builder: Config['builder'], final: readonly ParsedInstruction[]): StageFindings {
+export function checkStages(env: LoadedEnvironment, spec: EnvironmentSpec, source: SourceMap, builder: Config['builder'], final: readonly ParsedInstruction[]): StageFindings {
   const problems: Problem[] = [];
   let endsCleanly = true;
+  const stages = spec.stages ?? [];
   const names = stages.map((s) => s.name);
+  const layers: number[] = [];
   stages.forEach((stage, i) => {
     const earlier = names.slice(0, i);
     if (earlier.includes(stage.name)) {
       problems.push(problem(position(source, `/stages/${i}/name`, 'value'), 'error', 'stage-duplicate', `stage "${stage.name}" is already the name of an earlier stage; stage names are unique`));
     }
-    problems.push(...checkStageBase(stage, i, earlier, source));
+    problems.push(...checkStageBase(stage, i, earlier, source, spec));
     const pointer = `/stages/${i}/instructions`;
     const found = checkInstructions(env, stage.instructions ?? '', builder, pointer);
     problems.push(...found.problems, ...checkFroms(found.instructions, earlier, names, locator(env, pointer)));
+    layers.push(found.instructions.filter((ins) => LAYER_KEYWORDS.has(ins.keyword)).length);
     endsCleanly &&= found.endsCleanly;
   });
   problems.push(...checkFroms(final, names, names, locator(env)));
-  return { problems, endsCleanly };
+  const b = spec.base;
+  if (typeof b === 'object' && 'stage' in b && !names.includes(b.stage)) {
+    problems.push(problem(position(source, '/base/stage', 'value'), 'error', 'base-stage-unknown',
+      `the image is built on stage "${b.stage}", which is not one of the stages${known(names).replace('earlier stages', 'stages')}`));
+  }
+  return { problems, endsCleanly, layers };
 }
 
-function checkStageBase(stage: StageSpec, i: number, earlier: string[], source: SourceMap): Problem[] {
+function checkStageBase(stage: StageSpec, i: number, earlier: string[], source: SourceMap, spec: EnvironmentSpec): Problem[] {
   const base = stage.base;
   if (typeof base !== 'object') return [];
   if ('stage' in base) {
@@ -55,9 +65,12 @@ function checkStageBase(stage: StageSpec, i: number, earlier: string[], source: 
   }
   // Another environment: whether it exists, and loops through it, are check/bases.ts's (it sees every environment).
   if ('environment' in base) return [];
-  if (!/[:@]/.test(base.image.split('/').pop() ?? '') || /:latest$/.test(base.image)) {
+  // Read with the build arguments, as the rendered FROM is; one still `${…}` could not be, and check/build-args.ts says why.
+  const image = imageWithArgs(base.image, spec);
+  if (image.includes('$')) return [];
+  if (!/[:@]/.test(image.split('/').pop() ?? '') || /:latest$/.test(image)) {
     return [problem(position(source, `/stages/${i}/base/image`, 'value'), 'warning', 'base-image-unpinned',
-      `stage base image "${base.image}" names no version; pin a tag or @sha256 digest so rebuilds start from the same image`)];
+      `stage base image "${image}" names no version; pin a tag or @sha256 digest so rebuilds start from the same image`)];
   }
   return [];
 }

@@ -3,15 +3,16 @@
  * `environments/<name>/environment.yaml`. Field names follow the hosted
  * product's revision fields (see ARCHITECTURE.md for the mapping).
  */
-import { substituteArgs } from './build-args.js';
+import { resolveBuildArgs, substituteArgs } from './build-args.js';
 
 export type Visibility = 'private' | 'organization' | 'global';
 export type ClusterType = 'spark' | 'ray' | 'dask' | 'mpi';
 
-/** `default`: the deployment default image from envctl.yaml. */
+/** `default`: the deployment default image from envctl.yaml; `{ stage }`: one of the spec's own stages (`FROM base AS notebooks`). */
 export type BaseSpec =
   | 'default'
   | { image: string }
+  | { stage: string }
   | { environment: string; revision?: number | 'active' };
 
 /** A build stage: `FROM <base> AS <name>` and its instructions, rendered before the final FROM. */
@@ -106,10 +107,54 @@ export function stageEnvironments(spec: EnvironmentSpec): { stage: number; envir
     ? [{ stage, environment: s.base.environment, revision: s.base.revision ?? 'active' }] : []));
 }
 
+/**
+ * What the image stands on. A final image on one of its stages stands on
+ * what the stage's chain of stages starts from (their layers are in the
+ * image): plan, sync, pinning, policy and the key all see that image or
+ * environment, and only render writes `FROM <stage>`. A chain that cannot be
+ * followed (an unknown stage, or one not earlier: check/stages.ts reports
+ * them) is read as the default.
+ */
 export function baseOf(spec: EnvironmentSpec): ResolvedBase {
-  const b = spec.base;
-  if (b === undefined || b === 'default') return { kind: 'default' };
+  const chain = stageChain(spec);
+  const b = chain ? (chain.length > 0 ? spec.stages![chain[chain.length - 1]!]!.base : 'default') : spec.base;
+  if (b === undefined || b === 'default' || 'stage' in b) return { kind: 'default' };
   // `${NAME}` in the reference reads the build arguments (ARG before FROM); one that cannot be read stays as written, and check says why.
-  if ('image' in b) return { kind: 'image', image: b.image.includes('$') ? substituteArgs(b.image, spec.buildArgs).value ?? b.image : b.image };
+  if ('image' in b) return { kind: 'image', image: imageWithArgs(b.image, spec) };
   return { kind: 'environment', environment: b.environment, revision: b.revision ?? 'active' };
+}
+
+/** An image reference (a base's or a stage's) with the build arguments filled in; as written when one cannot be. */
+export function imageWithArgs(image: string, spec: EnvironmentSpec): string {
+  return image.includes('$') ? substituteArgs(image, buildArgValues(spec)).value ?? image : image;
+}
+
+/** The build arguments' values as the builder gets them: each with the earlier ones substituted (model/build-args.ts). */
+export function buildArgValues(spec: EnvironmentSpec): Record<string, string> {
+  return resolveBuildArgs(spec.buildArgs).values;
+}
+
+/**
+ * When the final image stands on a stage: the indices of the stages it
+ * stands on, nearest first, down to the one built on an image, the default
+ * or an environment; [] when the chain breaks (a name that is no earlier
+ * stage). Undefined when the base is no stage. Each step goes to an earlier
+ * stage, so the walk ends.
+ */
+export function stageChain(spec: EnvironmentSpec): number[] | undefined {
+  const b = spec.base;
+  if (typeof b !== 'object' || !('stage' in b)) return undefined;
+  const stages = spec.stages ?? [];
+  const chain: number[] = [];
+  let name = b.stage;
+  let limit = stages.length;
+  for (;;) {
+    const i = stages.findIndex((s) => s.name === name);
+    if (i < 0 || i >= limit) return [];
+    chain.push(i);
+    const base = stages[i]!.base;
+    if (typeof base !== 'object' || !('stage' in base)) return chain;
+    name = base.stage;
+    limit = i;
+  }
 }

@@ -4,7 +4,7 @@ import { EnvctlError } from '../model/errors.js';
 import { isSecret } from '../model/spec.js';
 import { oneLine } from './escape.js';
 import { takeSyntax } from '../check/directives.js';
-import type { RenderedStage } from './stages.js';
+import { withFinalBase, type RenderedStage } from './stages.js';
 import { buildTemplate, headerTemplate, labelsTemplate, syntaxTemplate } from './templates.js';
 
 /** Facts about the revision being built; absent when rendering the work tree. */
@@ -38,9 +38,11 @@ export function renderBuildPart(input: DockerfileInput): string {
   const variables = Object.entries(env.spec.variables ?? {})
     .filter(([, v]) => !isSecret(v)) // secrets are provided at run time only
     .map(([name, value]) => ({ name, value: String(value) }));
+  // On one of its stages: FROM that stage's name, and the stage its chain starts from takes the resolved base.
+  const onStage = typeof env.spec.base === 'object' && 'stage' in env.spec.base ? env.spec.base.stage : undefined;
   return buildTemplate({
-    stages: input.stages ?? [],
-    from: input.from,
+    stages: onStage === undefined ? input.stages ?? [] : withFinalBase(input.stages ?? [], env.spec, input.from),
+    from: onStage ?? input.from,
     // Declared for the whole stage, values from --build-arg (never written here); a user's own `ARG NAME=default` later only redeclares it.
     args: Object.keys(env.spec.buildArgs ?? {}).sort(),
     variables,

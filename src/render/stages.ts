@@ -18,7 +18,7 @@
  */
 import type { CheckedEnvironment } from '../check/index.js';
 import type { Config } from '../model/config.js';
-import type { StageSpec } from '../model/spec.js';
+import { imageWithArgs, stageChain, type EnvironmentSpec, type StageSpec } from '../model/spec.js';
 
 export interface RenderedStage {
   name: string;
@@ -33,16 +33,29 @@ type Resolve = (environment: string, revision: number | 'active') => string;
 export function renderedStages(env: CheckedEnvironment, config: Config, resolve: Resolve): RenderedStage[] {
   return (env.spec.stages ?? []).map((stage) => ({
     name: stage.name,
-    from: stageFrom(stage, config, resolve),
+    from: stageFrom(stage, env.spec, config, resolve),
     // Trailing white space goes, as for the final block (dockerfile.ts instructionsBlock).
     instructions: (stage.instructions ?? '').replace(/\s+$/, ''),
   }));
 }
 
-function stageFrom(stage: StageSpec, config: Config, resolve: Resolve): string {
+function stageFrom(stage: StageSpec, spec: EnvironmentSpec, config: Config, resolve: Resolve): string {
   const base = stage.base;
   if (base === 'default') return config.defaultBase.image;
   if ('stage' in base) return base.stage;
   if ('environment' in base) return resolve(base.environment, base.revision ?? 'active');
-  return base.image;
+  // Build arguments filled in by envctl, as for the final base: no ARG is declared before the first FROM, so the builder must see the reference itself.
+  return imageWithArgs(base.image, spec);
+}
+
+/**
+ * The stages as the final image standing on one of them needs them: the
+ * stage its chain starts from is FROM `from` (the image base resolution
+ * gives the final base: digest-pinned when known, an environment by digest),
+ * so the image stands on exactly what plan, sync and the key name.
+ */
+export function withFinalBase(stages: readonly RenderedStage[], spec: EnvironmentSpec, from: string): RenderedStage[] {
+  const chain = stageChain(spec);
+  const root = chain?.[chain.length - 1];
+  return root === undefined ? [...stages] : stages.map((s, i) => (i === root ? { ...s, from } : s));
 }

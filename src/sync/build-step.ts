@@ -10,6 +10,7 @@ import type { PlannedBuild } from '../plan/index.js';
 import { imageSize } from '../registry/manifest.js';
 import { RegistryError, resolveDigest } from '../registry/tag.js';
 import { EnvctlError } from '../model/errors.js';
+import { buildArgValues } from '../model/spec.js';
 import { cacheRepository, chainOf, imageName, renderEnvironment } from '../render/index.js';
 import { writeLoginFile } from '../registry/auth.js';
 import { markBuilding } from '../store/claims.js';
@@ -64,7 +65,8 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
     const build = () => builder.buildAndPush({
       contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag: record.image!, platform: env.spec.platform ?? config.platform,
       noCache: env.spec.noCache === true, isolation: config.isolation, insecure: config.registry.insecure, logFile, signal,
-      ...(env.spec.buildArgs ? { buildArgs: env.spec.buildArgs } : {}), // this environment's own: a base's are not inherited
+      // This environment's own (a base's are not inherited), each with the earlier ones substituted, as an ARG default is.
+      ...(env.spec.buildArgs ? { buildArgs: buildArgValues(env.spec) } : {}),
       ...(ctx.local ? { storage: ctx.local.driver } : {}),
       ...(config.buildx.builder ? { buildxBuilder: config.buildx.builder } : {}),
       ...(config.cache.registry ? cacheOf(env, all, config) : {}),
