@@ -112,8 +112,14 @@ describe('plain-block fast path (check/dockerfile.ts)', () => {
     expect(fast, 'the fast path is taken').to.be.greaterThan(300);
   });
 
-  it('leaves heredocs, tabs and continuations into blank lines or comments to the full parse', () => {
-    for (const body of ['RUN cat <<EOF\nx\nEOF\n', 'RUN\ta\n', 'RUN a \\\n\nRUN b\n', 'RUN a \\\n# c\n b\n', 'RUN a \\\\\n', 'RUN a \\ \n b\n', 'RUN a \\\n']) {
+  it('reads comment lines inside a continuation (as real RUN chains carry them) on the fast path, as the full parse does', () => {
+    for (const body of ['RUN a \\\n# c\n b\n', 'RUN a \\\n    # c \\\n && b\nCOPY x /y\n', 'RUN a \\\n# c\n# d\nRUN b\n', 'RUN a \\\n  && b \\\n  # c\n  && d\nENV X=1\n']) {
+      expect(same(body), JSON.stringify(body)).to.equal(true);
+    }
+  });
+
+  it('leaves heredocs, tabs and continuations into blank lines to the full parse', () => {
+    for (const body of ['RUN cat <<EOF\nx\nEOF\n', 'RUN\ta\n', 'RUN a \\\n\nRUN b\n', 'RUN a \\\n# c\n\n b\n', 'RUN a \\\\\n', 'RUN a \\ \n b\n', 'RUN a \\\n']) {
       expect(blockStarts(body), JSON.stringify(body)).to.equal(undefined);
     }
     expect(blockStarts('RUN a \\\n && b\nCOPY x /y\n')).to.deep.equal([

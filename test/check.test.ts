@@ -43,7 +43,7 @@ describe('check: schema', () => {
     const r2 = check({ 'environments/a.yaml': env('base: { image: "Not A Ref" }') });
     expect(only(r2, 'schema-pattern')[0]!.message).to.contain('not an image reference');
     const r3 = check({ 'environments/a.yaml': env('base: 42') });
-    expect(r3.all.map((p) => p.message)[0]).to.contain('base must be "default" or a mapping with image or a mapping with environment, not number 42');
+    expect(r3.all.map((p) => p.message)[0]).to.contain('base must be "default" or a mapping with image or a mapping with environment or a mapping with stage, not number 42');
     const r4 = check({ 'environments/a.yaml': env('base: { environment: b, revision: 0 }'), 'environments/b.yaml': env() });
     expect(r4.all.map((p) => [p.line, p.col, p.rule, p.message])).to.deep.equal([[2, 35, 'schema', 'base.revision must be >= 1']]);
   });

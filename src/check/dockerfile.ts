@@ -131,8 +131,8 @@ const CONTINUED = /(?:^|[^\\])\\$/;
  * reads it; undefined when the block is not plain (then only the full parse
  * says). Plain: printable ASCII, no "<<", every instruction line starting
  * with a keyword of letters, a line ending in "\" only as a single trailing
- * "\" of an instruction followed by a line that is neither blank nor a
- * comment, and no continuation into the sentinel.
+ * "\" of an instruction followed by a line that is not blank (comment lines
+ * inside the instruction are skipped), and no continuation into the sentinel.
  */
 export function blockStarts(body: string): BlockStart[] | undefined {
   if (!PLAIN.test(body) || body.includes('<<')) return undefined;
@@ -145,7 +145,10 @@ export function blockStarts(body: string): BlockStart[] | undefined {
     const skipped = trimmed === '' || trimmed.startsWith('#');
     const escaped = ESCAPED.test(line);
     if (skipped) {
-      if (open || escaped) return undefined; // skipped inside a continuation, or a comment ending in "\": the full parse says
+      // A comment inside a continuation is dropped by dockerfile-ast and both builders alike, whatever it ends in
+      // (real Dockerfiles comment their long RUN chains line by line); a blank line there, or a comment ending in "\" outside one, the full parse says.
+      if (open && trimmed !== '') continue;
+      if (open || escaped) return undefined;
       continue;
     }
     const continued = escaped && CONTINUED.test(line);
