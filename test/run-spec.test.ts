@@ -155,8 +155,8 @@ describe('Kubernetes Pod manifest', () => {
       { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'churn-secrets', key: 'DB_PASSWORD' } } },
     ]);
     expect(c.securityContext).to.deep.equal({ capabilities: { add: ['SYS_PTRACE'] }, runAsUser: 1001, runAsGroup: 1002 });
-    expect(c.volumeMounts).to.deep.equal([{ name: 'dshm', mountPath: '/dev/shm' }]);
-    expect(pod.spec.volumes).to.deep.equal([{ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '2Gi' } }]);
+    expect(c.volumeMounts).to.deep.equal([{ name: 'project', mountPath: '/mnt/project' }, { name: 'dshm', mountPath: '/dev/shm' }]);
+    expect(pod.spec.volumes).to.deep.equal([{ name: 'project', emptyDir: {} }, { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '2Gi' } }]);
     expect(JSON.stringify(pod)).to.not.contain('secret: true');
   });
 

@@ -2,9 +2,12 @@
  * Runs a built image locally, as `envctl run` does: with buildah (a working
  * container from the image, `buildah run`, removed afterwards) or podman
  * (create, start attached, remove), whichever is installed, buildah first as
- * for builds. Plain variables go in as --env; secret values only in a 0600
- * file mounted read-only at /run/envctl, sourced by the lifecycle script, so
- * they reach neither the image nor a process list.
+ * for builds. Plain variables go in as --env; secret values only in a file
+ * mounted read-only at /run/envctl, sourced by the lifecycle script, so
+ * they reach neither the image nor a process list. The lifecycle runs as
+ * the image's user (its USER, the environment's `username`), so the file
+ * (0400) and its folder (0700) belong to that user's uid and gid, asked of
+ * the container itself (`id`): that user alone reads them, root aside.
  *
  * The command runs in an OCI container as RUN steps do (see buildah.ts):
  * `--isolation oci` as root, `--isolation rootless` (the same runtime in a
@@ -18,7 +21,7 @@
  */
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvctlError } from '../model/errors.js';
@@ -100,6 +103,51 @@ export function engineArgs(engine: Engine, run: ContainerRun, secretsDir: string
   ];
 }
 
+/**
+ * The command that asks the created container which uid and gid its
+ * processes get (the image's USER): `id` prints them, one a line. podman's
+ * container is not started yet, so a throwaway one of the same image asks.
+ */
+export function userProbeArgs(engine: Engine, run: ContainerRun, name: string, root = process.getuid?.() === 0): string[] {
+  const probe = ['/bin/sh', '-c', 'id -u && id -g'];
+  if (engine === 'podman') return ['run', '--rm', '--pull=never', '--network', 'host', run.image, ...probe];
+  return [...storageArgs(run.storage ?? 'vfs'), 'run', ...runIsolationArgs(run.isolation ?? 'oci', root), '--network', 'host', name, '--', ...probe];
+}
+
+/** The ids `id -u && id -g` printed, or undefined for anything else. */
+export function parseIds(out: string): { uid: number; gid: number } | undefined {
+  const m = /^(\d+)\n(\d+)$/.exec(out.trim());
+  return m ? { uid: Number(m[1]), gid: Number(m[2]) } : undefined;
+}
+
+/**
+ * Gives the secrets folder and file to the container's user. As root the
+ * container's ids are the host's; rootless, they are mapped into a user
+ * namespace, so the chown (and later the removal) runs in that namespace
+ * through the engine's `unshare`.
+ */
+async function handOver(engine: Engine, run: ContainerRun, dir: string, name: string): Promise<void> {
+  const probe = await execa(engine, userProbeArgs(engine, run, name), { reject: false, all: true });
+  const ids = probe.exitCode === 0 ? parseIds(String(probe.stdout)) : undefined;
+  if (!ids) throw new BuilderUnavailable(`${engine} could not learn the user ${run.image} runs as (id -u, id -g): ${String(probe.all).trim().split('\n').pop()}`, 'container-user-unknown');
+  const file = join(dir, 'secrets.env');
+  await chmod(file, 0o400);
+  if (ids.uid === 0 && ids.gid === 0) return;
+  if (process.getuid?.() === 0) {
+    await chown(file, ids.uid, ids.gid);
+    await chown(dir, ids.uid, ids.gid);
+    return;
+  }
+  const done = await execa(engine, [...(engine === 'buildah' ? storageArgs(run.storage ?? 'vfs') : []), 'unshare', 'chown', `${ids.uid}:${ids.gid}`, file, dir], { reject: false, all: true });
+  if (done.exitCode !== 0) throw new BuilderUnavailable(`${engine} could not give the secrets to uid ${ids.uid}: ${String(done.all).trim().split('\n').pop()}`, 'container-secrets-failed');
+}
+
+/** Removes the secrets folder; rootless, a folder given to a mapped uid is removed inside the namespace. */
+async function removeSecrets(engine: Engine, run: ContainerRun, dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) await execa(engine, [...(engine === 'buildah' ? storageArgs(run.storage ?? 'vfs') : []), 'unshare', 'rm', '-rf', dir], { reject: false });
+  await rm(dir, { recursive: true, force: true });
+}
+
 /** Runs to the end (or until the process group is interrupted); returns the lifecycle's exit code. */
 export async function runContainer(engine: Engine, run: ContainerRun, hooks: RunHooks = {}): Promise<number> {
   if (!BY_DIGEST.test(run.image)) throw new EnvctlError('internal', 'image-not-by-digest', `envctl run was given ${run.image}, not an image by digest`, { data: { image: run.image } });
@@ -115,12 +163,13 @@ export async function runContainer(engine: Engine, run: ContainerRun, hooks: Run
     const created = await pulling(() => execa(engine, create, { reject: false, all: true }));
     if (created.exitCode !== 0) throw new BuilderUnavailable(`${engine} could not start ${run.image}: ${String(created.all).trim().split('\n').pop()}`, 'container-start-failed');
     try {
+      await handOver(engine, run, secretsDir, name);
       return (await execa(engine, start, { stdio: 'inherit', reject: false })).exitCode ?? 1;
     } finally {
       await execa(engine, remove, { reject: false });
     }
   } finally {
     process.off('SIGINT', ignore);
-    await rm(secretsDir, { recursive: true, force: true });
+    await removeSecrets(engine, run, secretsDir);
   }
 }

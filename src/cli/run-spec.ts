@@ -1,6 +1,6 @@
 import { dump } from 'js-yaml';
 import { openRepository } from '../repository/index.js';
-import { podFor, resolveRunSpec } from '../repository/run-spec.js';
+import { podFor, projectSourceFor, resolveRunSpec } from '../repository/run-spec.js';
 import { resolveTarget } from '../repository/target.js';
 import type { RunCommand } from '../render/runspec.js';
 import { SESSION_FIELDS, type Session } from '../render/session.js';
@@ -12,6 +12,7 @@ export const runSpec: Command = {
   summary: 'the resolved run spec of a project or environment (JSON, or a Kubernetes Pod)',
   usage: `envctl run-spec <project|environment> [--revision N] [--session KEY=VALUE]…
                  [--format json|k8s] [--tool NAME | --command CMD] [--secret-name NAME]
+                 [--project-volume NAME]
 
 What a launcher needs to run the environment's built image: the image by
 digest (from the ledger: the active revision, the one a project pins, or
@@ -29,10 +30,15 @@ environment/NAME.
                        user's uid is read from the image in the registry
                        (the embedded one started for it if need be)
   --secret-name NAME   the Kubernetes Secret holding secret variables
-                       (default <name>-secrets)`,
+                       (default <name>-secrets)
+  --project-volume NAME
+                       mount the PersistentVolumeClaim NAME at /mnt/project;
+                       without it a project's folder is cloned there at this
+                       checkout's HEAD by an init container (envctl.yaml's
+                       project.repository and project.gitImage)`,
   options: {
     ...COMMON, revision: { type: 'string' }, session: { type: 'string', multiple: true }, format: { type: 'string' },
-    tool: { type: 'string' }, command: { type: 'string' }, 'secret-name': { type: 'string' },
+    tool: { type: 'string' }, command: { type: 'string' }, 'secret-name': { type: 'string' }, 'project-volume': { type: 'string' },
   },
   async run(args, io) {
     const [name, ...extra] = args.positionals;
@@ -57,7 +63,9 @@ environment/NAME.
     }
     if (run === undefined) throw new UsageError('a Pod runs a workspace tool (--tool NAME) or a job (--command CMD)');
     const podName = target.consumer?.name ?? target.environment;
+    const project = await projectSourceFor(root, repo.config, target, args.values['project-volume'] as string | undefined);
     const pod = await podFor(root, repo.config, spec, {
+      ...(project ? { project } : {}),
       name: `${podName}-${tool ?? 'job'}`,
       run,
       secretName: (args.values['secret-name'] as string | undefined) ?? `${podName}-secrets`,

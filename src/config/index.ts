@@ -7,6 +7,8 @@ import { parseYaml } from '../source/yaml.js';
 
 export const CONFIG_FILE = 'envctl.yaml';
 const EMBEDDED = 'embedded';
+/** The init container that clones a project for a Pod: git, sh and tar in a small image. */
+export const DEFAULT_GIT_IMAGE = 'docker.io/alpine/git:2.45.2';
 
 export interface ConfigResult {
   config: Config;
@@ -40,6 +42,7 @@ type RawConfig = {
   branch?: string;
   stateBranch?: string;
   source?: string;
+  project?: { repository?: string; gitImage?: string };
   platform?: string;
   builder?: 'auto' | 'buildah' | 'docker';
   isolation?: 'oci' | 'chroot';
@@ -101,7 +104,10 @@ function defaultsFor(raw: RawConfig): Config {
       hostMounts: raw.policy?.hostMounts ?? [],
       arguments: raw.policy?.arguments ?? {},
     },
+    project: { gitImage: DEFAULT_GIT_IMAGE },
   };
   if (raw.source !== undefined) config.source = raw.source;
+  const repository = raw.project?.repository ?? raw.source;
+  config.project = { ...(repository !== undefined ? { repository } : {}), gitImage: raw.project?.gitImage ?? DEFAULT_GIT_IMAGE };
   return config;
 }

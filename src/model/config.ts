@@ -73,4 +73,6 @@ export interface Config {
   policy: PolicyConfig;
   /** Repository URL written to the `org.opencontainers.image.source` label. */
   source?: string;
+  /** Where a Pod's init container clones a project's folder from (default `source`), with what image. */
+  project: { repository?: string; gitImage: string };
 }

@@ -81,10 +81,15 @@ export interface EnvironmentSpec {
   buildSecrets?: Record<string, BuildSecretSpec>;
   dockerArguments?: string[];
   username?: string;
+  /** How a project's requirements.txt is installed on a Python marked externally managed (PEP 668); inherited. */
+  requirements?: RequirementsSpec;
   vpn?: boolean;
   clusterTypes?: ClusterType[];
   noCache?: boolean;
 }
+
+/** The image's virtual environment (its pip installs, its bin leads PATH), or pip's own PEP 668 override. */
+export type RequirementsSpec = { venv: string } | { pip: 'break-system-packages' };
 
 export function isSecret(v: VariableSpec): v is { secret: true; description?: string } {
   return typeof v === 'object' && v !== null && (v as { secret?: unknown }).secret === true;

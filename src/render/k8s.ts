@@ -7,6 +7,12 @@
  * (--privileged, --cap-add, --shm-size); all are kept in an annotation.
  * Command and env values are written with `$` as `$$` (kubeLiteral), so
  * the kubelet's variable expansion cannot rewrite them.
+ *
+ * The project folder is a volume filled before the lifecycle starts: by an
+ * init container that fetches the one commit and unpacks the project's
+ * folder (the URL, commit and path reach git as env values of a fixed
+ * script, never spliced into it), or a named volume (a claim); with
+ * neither, an empty folder, so the lifecycle's `cd` still works.
  */
 import { EnvctlError } from '../model/errors.js';
 import { lifecycleScript } from './lifecycle.js';
@@ -23,10 +29,46 @@ export interface PodOptions {
   secretName: string;
   /** The image user's uid and gid, when the spec names a user. */
   user?: { uid: number; gid: number };
-  /** Where the project's files are mounted (a volume the cluster provides). */
+  /** Where the project's files are mounted (default /mnt/project). */
   projectDir?: string;
+  /** What fills the project folder; default an empty one. */
+  project?: ProjectSource;
   labels?: Record<string, string>;
 }
+
+/**
+ * The project's files: a folder of a git repository at one commit (`path`
+ * relative to the repository root, '' for all of it), cloned by an init
+ * container running `image` (which needs git, sh and tar); or a
+ * PersistentVolumeClaim the cluster already holds.
+ */
+export type ProjectSource =
+  | { git: { repository: string; commit: string; path: string; image: string } }
+  | { claim: string };
+
+/** Where the init container keeps its clone; the project folder gets only the project's files. */
+const CLONE_DIR = '/var/run/envctl-clone';
+
+/**
+ * The init container's script, fixed text: every value arrives in the
+ * environment (ENVCTL_REPOSITORY, ENVCTL_COMMIT, ENVCTL_PATH,
+ * ENVCTL_PROJECT_DIR, ENVCTL_CLONE_DIR) and is only ever expanded inside
+ * double quotes, as one word. One commit is fetched, shallow; `git archive
+ * <commit>:<path>` is the folder's tree alone, unpacked into the project
+ * folder (written to a file first, so a failing archive is not an empty
+ * project).
+ */
+export const CLONE_SCRIPT = [
+  'set -eu',
+  'cd "$ENVCTL_CLONE_DIR"',
+  'git init -q repo',
+  'cd repo',
+  'git remote add origin "$ENVCTL_REPOSITORY"',
+  'git fetch -q --depth 1 origin "$ENVCTL_COMMIT"',
+  'git archive --format=tar -o "$ENVCTL_CLONE_DIR/project.tar" "$ENVCTL_COMMIT:$ENVCTL_PATH"',
+  'tar -xf "$ENVCTL_CLONE_DIR/project.tar" -C "$ENVCTL_PROJECT_DIR"',
+  'rm -rf "$ENVCTL_CLONE_DIR/repo" "$ENVCTL_CLONE_DIR/project.tar"',
+].join('\n');
 
 export interface PodManifest {
   apiVersion: 'v1';
@@ -69,8 +111,9 @@ export function podManifest(spec: RunSpec, opts: PodOptions): PodManifest {
     env,
     ...(ports.length ? { ports } : {}),
     ...(Object.keys(securityContext).length ? { securityContext } : {}),
-    ...(docker.volumeMounts.length ? { volumeMounts: docker.volumeMounts } : {}),
+    volumeMounts: [{ name: 'project', mountPath: projectDir }, ...docker.volumeMounts],
   };
+  const project = projectVolumes(opts.project, projectDir, securityContext);
   const labels = {
     'app.kubernetes.io/managed-by': 'envctl',
     'envctl.io/environment': spec.environment,
@@ -87,9 +130,31 @@ export function podManifest(spec: RunSpec, opts: PodOptions): PodManifest {
     },
     spec: {
       restartPolicy: 'Never',
+      ...(project.initContainers.length ? { initContainers: project.initContainers } : {}),
       containers: [container],
-      ...(docker.volumes.length ? { volumes: docker.volumes } : {}),
+      volumes: [...project.volumes, ...docker.volumes],
     },
+  };
+}
+
+/** The project volume, and the init container that fills it from git (as the main container's user, so the files are theirs). */
+function projectVolumes(source: ProjectSource | undefined, projectDir: string, securityContext: Record<string, unknown>): { volumes: unknown[]; initContainers: unknown[] } {
+  if (source && 'claim' in source) return { volumes: [{ name: 'project', persistentVolumeClaim: { claimName: source.claim } }], initContainers: [] };
+  const volumes: unknown[] = [{ name: 'project', emptyDir: {} }];
+  if (!source) return { volumes, initContainers: [] };
+  const { repository, commit, path, image } = source.git;
+  const user = Object.fromEntries(Object.entries(securityContext).filter(([k]) => k === 'runAsUser' || k === 'runAsGroup'));
+  const env = { ENVCTL_REPOSITORY: repository, ENVCTL_COMMIT: commit, ENVCTL_PATH: path, ENVCTL_PROJECT_DIR: projectDir, ENVCTL_CLONE_DIR: CLONE_DIR, HOME: CLONE_DIR };
+  return {
+    volumes: [...volumes, { name: 'project-clone', emptyDir: {} }],
+    initContainers: [{
+      name: 'project',
+      image,
+      command: ['/bin/sh', '-c', CLONE_SCRIPT].map(kubeLiteral),
+      env: Object.entries(env).map(([name, value]) => ({ name, value: kubeLiteral(value) })),
+      volumeMounts: [{ name: 'project', mountPath: projectDir }, { name: 'project-clone', mountPath: CLONE_DIR }],
+      ...(Object.keys(user).length ? { securityContext: user } : {}),
+    }],
   };
 }
 

@@ -5,8 +5,12 @@
  * command's end, or SIGINT/SIGTERM). The setup scripts are bash by the
  * product's definition; they are run with bash when the image has it.
  * User values enter only as single-quoted words (`shellQuote`).
+ *
+ * Everything runs as the image's user (the environment's `username`, the
+ * image's USER): a Pod's runAsUser gives no way back to root, so a local
+ * run does the same rather than behave differently from the cluster.
  */
-import type { RunSpec } from './runspec.js';
+import type { RequirementsStep, RunSpec } from './runspec.js';
 
 export interface LifecycleOptions {
   /** The command, already a list of words (a tool's start, or `sh -c <job command>`). */
@@ -15,8 +19,28 @@ export interface LifecycleOptions {
   projectDir: string;
   /** A file of `NAME='value'` lines sourced first (secret values, never in the image or the spec). */
   secretsFile?: string;
-  /** Run the command (only the command: setup scripts run as root, as in the product) as this user, with su. */
-  runAs?: string;
+}
+
+/**
+ * Python's marker of an externally managed installation (PEP 668): the file
+ * EXTERNALLY-MANAGED in the stdlib folder of a Python that is not a virtual
+ * environment. Fixed text, no user value.
+ */
+const EXTERNALLY_MANAGED = `import os, sys, sysconfig; sys.exit(0 if sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)`;
+
+/** The requirements step: the chosen pip, or the system's after the PEP 668 check, so the refusal says what to set. */
+function requirementsLines(step: RequirementsStep): string[] {
+  const file = shellQuote(step.file);
+  if (step.venv !== undefined) return [`if [ -f ${file} ]; then ${shellQuote(`${step.venv}/bin/pip`)} install -r ${file}; fi`];
+  if (step.pip === 'break-system-packages') return [`if [ -f ${file} ]; then pip install -r ${file} --break-system-packages; fi`];
+  const message = `envctl: cannot install ${step.file}: this image's Python is externally managed (PEP 668), so pip refuses to install into it. `
+    + 'Choose in the environment: requirements: { venv: /opt/venv } (a virtual environment the image provides) or requirements: { pip: break-system-packages }';
+  return [
+    `if [ -f ${file} ]; then`,
+    `  if command -v python3 >/dev/null 2>&1 && python3 -c ${shellQuote(EXTERNALLY_MANAGED)} 2>/dev/null; then echo ${shellQuote(message)} >&2; exit 1; fi`,
+    `  pip install -r ${file}`,
+    'fi',
+  ];
 }
 
 /** One word for sh: single quotes, with embedded single quotes closed, escaped and reopened. */
@@ -32,6 +56,9 @@ export function lifecycleScript(spec: RunSpec, opts: LifecycleOptions): string {
     ...(opts.secretsFile ? [`set -a; . ${shellQuote(opts.secretsFile)}; set +a`] : []),
     `cd ${shellQuote(opts.projectDir)}`,
   ];
+  const requirements = spec.lifecycle.start.find((s): s is RequirementsStep => s.step === 'requirements');
+  // The virtual environment leads PATH for everything after, so python3 in a script or the command sees what was installed.
+  if (requirements?.venv !== undefined) lines.push(`PATH=${shellQuote(`${requirements.venv}/bin`)}:"$PATH"; export PATH`);
   const stop = spec.lifecycle.stop.find((s) => s.step === 'postRun');
   // post-run runs once, however the run ends.
   lines.push(
@@ -46,10 +73,9 @@ export function lifecycleScript(spec: RunSpec, opts: LifecycleOptions): string {
     `trap 'envctl_kill; exit 143' TERM`,
   );
   for (const step of spec.lifecycle.start) {
-    if (step.step === 'requirements') lines.push(`if [ -f ${step.file} ]; then pip install -r ${step.file}; fi`);
+    if (step.step === 'requirements') lines.push(...requirementsLines(step));
     else if (step.step === 'command') {
-      const words = opts.command.map(shellQuote).join(' ');
-      const command = opts.runAs ? `su -s /bin/sh ${shellQuote(opts.runAs)} -c ${shellQuote(words)}` : words;
+      const command = opts.command.map(shellQuote).join(' ');
       lines.push(`if command -v setsid >/dev/null 2>&1; then setsid ${command} & else ${command} & fi`, 'envctl_pid=$!', 'wait "$envctl_pid"');
     }
     else lines.push(script(step.script));

@@ -4,15 +4,24 @@
  */
 import type { CheckedEnvironment } from '../check/index.js';
 import { inputError } from '../model/errors.js';
-import { isSecret, type ClusterType, type WorkspaceTool } from '../model/spec.js';
+import { isSecret, type ClusterType, type RequirementsSpec, type WorkspaceTool } from '../model/spec.js';
 
 export type RunVariable = { name: string; value: string } | { name: string; secret: true };
 
 /** The product's order: pre-setup → requirements.txt → post-setup → pre-run → command; post-run on stop. */
 export type LifecycleStep =
   | { step: 'preSetup' | 'postSetup' | 'preRun' | 'postRun'; script: string }
-  | { step: 'requirements'; file: 'requirements.txt' }
+  | RequirementsStep
   | CommandStep;
+
+/**
+ * The project's requirements.txt, installed by the pip the environment
+ * chose (`requirements:`, inherited along the base chain): a virtual
+ * environment's (`venv`), or the system's with `--break-system-packages`
+ * (`pip`); neither: the system's pip, refused with a clear message where
+ * the image's Python is marked externally managed (PEP 668).
+ */
+export interface RequirementsStep { step: 'requirements'; file: 'requirements.txt'; venv?: string; pip?: 'break-system-packages' }
 
 /**
  * The command step: a job's shell command, or a workspace tool's start
@@ -62,17 +71,19 @@ export function renderRunSpec(env: CheckedEnvironment, chain: CheckedEnvironment
   const variables = new Map<string, RunVariable>();
   const tools: Record<string, WorkspaceTool> = {};
   let username: string | null = null;
+  let requirements: RequirementsSpec | undefined;
   for (const e of [...farthestFirst, env]) {
     for (const [name, v] of Object.entries(e.spec.variables ?? {})) {
       variables.set(name, isSecret(v) ? { name, secret: true } : { name, value: String(v) });
     }
     Object.assign(tools, e.spec.workspaceTools ?? {});
     username = e.spec.username ?? username;
+    requirements = e.spec.requirements ?? requirements;
   }
   const scripts = env.spec.scripts ?? {};
   const start: LifecycleStep[] = [];
   if (scripts.preSetup) start.push({ step: 'preSetup', script: scripts.preSetup });
-  start.push({ step: 'requirements', file: 'requirements.txt' });
+  start.push({ step: 'requirements', file: 'requirements.txt', ...requirements });
   if (scripts.postSetup) start.push({ step: 'postSetup', script: scripts.postSetup });
   if (scripts.preRun) start.push({ step: 'preRun', script: scripts.preRun });
   start.push({ step: 'command' });

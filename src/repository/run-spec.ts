@@ -18,7 +18,9 @@ import { chainOf, imageName } from '../render/index.js';
 import { renderRunSpec, withCommand, type RunCommand, type RunSpec } from '../render/runspec.js';
 import { resolveTools, type ResolvedTool, type Session } from '../render/session.js';
 import { revisionsOf } from '../store/revision-index.js';
-import { podManifest, type PodManifest, type PodOptions } from '../render/k8s.js';
+import { podManifest, type PodManifest, type PodOptions, type ProjectSource } from '../render/k8s.js';
+import { resolveCommit } from '../git/history.js';
+import type { RunTarget } from './target.js';
 import { registryAccess } from '../registry/client.js';
 import { withEmbeddedRegistry } from '../registry/embedded.js';
 import { passwdEntry, readImageFile } from '../registry/files.js';
@@ -103,4 +105,30 @@ export async function podFor(root: string, config: Config, spec: ResolvedRunSpec
     if (!user) throw inputError('user-unknown', `${spec.environment} runs as ${spec.username}, but the image's /etc/passwd has no such user`, { data: { name: spec.environment, username: spec.username } });
   }
   return podManifest({ ...spec, workspaceTools: spec.workspaceTools }, { ...opts, ...(user ? { user } : {}) });
+}
+
+/**
+ * What fills a Pod's project folder: the named volume when one is given;
+ * else, for a project with a folder, that folder at the commit checked out
+ * here (HEAD), cloned from envctl.yaml's project.repository (or `source`)
+ * by an init container; else nothing (an empty folder).
+ */
+export async function projectSourceFor(root: string, config: Config, target: RunTarget, volume?: string): Promise<ProjectSource | undefined> {
+  if (volume !== undefined) {
+    // A claim's name is a DNS-1123 subdomain; anything else would make a Pod the API server refuses.
+    if (!/^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/.test(volume)) throw inputError('project-volume-invalid', 'a volume claim name is lowercase letters, digits, "-" and ".", at most 253', { data: { option: 'project-volume', value: volume } });
+    return { claim: volume };
+  }
+  const folder = target.consumer?.folder;
+  if (folder === undefined) return undefined;
+  const repository = config.project.repository;
+  if (repository === undefined) {
+    throw inputError('project-repository-missing', `a Pod for ${target.consumer!.kind} ${target.consumer!.name} clones ${folder}/ into /mnt/project, but envctl.yaml names no repository to clone from`, {
+      data: { name: target.consumer!.name },
+      hint: 'set project.repository (or source) in envctl.yaml, or give a volume holding the project with --project-volume NAME',
+    });
+  }
+  const commit = await resolveCommit(root, 'HEAD');
+  if (commit === undefined) throw notFound('commit-unknown', 'this repository has no commit yet to clone the project at', { data: { name: target.consumer!.name } });
+  return { git: { repository, commit, path: folder, image: config.project.gitImage } };
 }

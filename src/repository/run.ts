@@ -58,7 +58,7 @@ export async function runLocally(root: string, config: Config, target: RunTarget
     const storage = engine === 'buildah' ? (await resolveStorage(config.storage)).driver : undefined;
     return await runContainer(engine, {
       image: spec.image,
-      script: lifecycleScript(spec, { command, projectDir: PROJECT_DIR, secretsFile: SECRETS_FILE, ...(spec.username ? { runAs: spec.username } : {}) }),
+      script: lifecycleScript(spec, { command, projectDir: PROJECT_DIR, secretsFile: SECRETS_FILE }),
       env: spec.variables.flatMap((v) => ('value' in v ? [{ name: v.name, value: v.value }] : [])),
       secrets: secrets.map((name) => ({ name, value: opts.env[name]! })),
       mounts: [{ host, container: PROJECT_DIR }],
