@@ -81,7 +81,7 @@ describe('sync.yml record and site jobs: results kept when the state branch is r
     results = formatResults(sha, [{
       environment: 'a',
       record: {
-        id: 'a-1', revision: 1, commit: sha, contentKey: `sha256:${'1'.repeat(64)}`, status: 'succeeded',
+        id: '1-2026-01-01T00:00:00.000Z-abcdef', revision: 1, commit: sha, contentKey: `sha256:${'1'.repeat(64)}`, status: 'succeeded',
         image: '127.0.0.1:1/envctl/a:1', digest: `sha256:${'2'.repeat(64)}`, startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:01:00Z',
       },
     }]);
@@ -96,6 +96,10 @@ describe('sync.yml record and site jobs: results kept when the state branch is r
     // The scenario happened: the origin has no state branch, the record step did not push it.
     expect((await execa('git', ['rev-parse', '--verify', '-q', 'refs/heads/envctl-state'], { cwd: origin, reject: false })).exitCode).to.not.equal(0);
     expect(await readFile(join(artifacts, 'envctl-recorded-results', 'group-1.json'), 'utf8')).to.equal(results);
+    // Refused by the origin's rule, not by anything before it: the record job fails with the remote's words.
+    const [record] = run.record!;
+    expect(record!.result).to.equal('failure');
+    expect(record!.log.join('\n')).to.include('GH013');
     // Without the repository variable the Pages site does not run.
     expect(run.site!.map((r) => r.result)).to.deep.equal(['skipped']);
   });
