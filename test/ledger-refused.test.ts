@@ -18,23 +18,13 @@ import { runEnvctl } from './fixtures/cli.js';
 import { startFakeGitHub, type FakeGitHub } from './fixtures/github-server.js';
 import { commit, git } from './fixtures/repo.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
+import { gh013Hook } from './fixtures/rulesets.js';
 
 const TOKEN = 'ghs_fakeinstallationtoken';
 const REPO = 'acme/environments';
 
-/** GitHub's answer to a push a ruleset covers, as a pre-receive hook can give it (main is let through). */
-const GH013_HOOK = `#!/bin/sh
-while read old new ref; do
-  if [ "$ref" = refs/heads/envctl-state ]; then
-    echo "error: GH013: Repository rule violations found for refs/heads/envctl-state." >&2
-    echo "Review all repository rules at http://github.com/${REPO}/rules?ref=refs%2Fheads%2Fenvctl-state" >&2
-    echo "" >&2
-    echo "- Cannot update this protected ref." >&2
-    echo "" >&2
-    exit 1
-  fi
-done
-`;
+/** GitHub's answer to a push a ruleset covers (main is let through). */
+const GH013_HOOK = gh013Hook(REPO);
 
 /** A hostile remote: a terminal escape, a workflow command and a carriage return in what it says. */
 const HOSTILE_HOOK = `#!/bin/sh

@@ -16,21 +16,14 @@ import { loadWorkflow, runWorkflow, type JobResult, type Workflow } from './fixt
 import { startFakeGitHub, type FakeGitHub } from './fixtures/github-server.js';
 import { commit, git } from './fixtures/repo.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
+import { gh013Hook } from './fixtures/rulesets.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'ghs_recordjob';
 const REPOSITORY = 'acme/environments';
 
 /** A pre-receive hook answering as GitHub does when a ruleset protects the branch. */
-const REFUSE_STATE = `#!/bin/sh
-while read old new ref; do
-  if [ "$ref" = refs/heads/envctl-state ]; then
-    echo "error: GH013: Repository rule violations found for refs/heads/envctl-state." >&2
-    echo "- Changes must be made through a pull request." >&2
-    exit 1
-  fi
-done
-`;
+const REFUSE_STATE = gh013Hook(REPOSITORY);
 
 describe('sync.yml record and site jobs: results kept when the state branch is refused', function () {
   this.timeout(120_000);
