@@ -23,34 +23,47 @@ export interface StickyCommentResult {
 export async function upsertStickyComment(
   client: GitHubClient, issueNumber: number, body: string, marker: string = PLAN_MARKER,
 ): Promise<StickyCommentResult> {
-  const text = stickyBody(body, marker);
-  const on = `#${issueNumber}`;
-  const params = { owner: client.owner, repo: client.repo };
+  const [existing] = await ownComments(client, issueNumber, marker);
+  return putComment(client, issueNumber, existing, stickyBody(body, marker), 'updated') as Promise<StickyCommentResult>;
+}
+
+type Listed = { id: number; body?: string | null | undefined; html_url: string; user?: { login?: string } | null };
+const WRITE: ['pull-requests: write', 'issues: write'] = ['pull-requests: write', 'issues: write'];
+
+/** The comments on the pull request that carry `marker` and that the token's own identity wrote, in listing order. */
+async function ownComments(client: GitHubClient, issueNumber: number, marker: string): Promise<Listed[]> {
   // Every page: on a long-lived pull request the plan comment can sit past the first hundred.
-  const comments = await client.call(`list the comments on ${on}`, ['pull-requests: read', 'issues: read'], (o) =>
-    o.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, per_page: 100 }));
+  const comments: Listed[] = await client.call(`list the comments on #${issueNumber}`, ['pull-requests: read', 'issues: read'], (o) =>
+    o.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: client.owner, repo: client.repo, issue_number: issueNumber, per_page: 100 }));
   const me = (await client.identity())?.login.toLowerCase();
   // Logins compare case-insensitively on GitHub. Without an identity no comment is ours to edit.
-  const existing = me === undefined ? undefined : comments.find((c) => c.body?.includes(marker) && c.user?.login?.toLowerCase() === me);
-  const write: ['pull-requests: write', 'issues: write'] = ['pull-requests: write', 'issues: write'];
+  if (me === undefined) return [];
+  return comments.filter((c) => c.body?.includes(marker) && c.user?.login?.toLowerCase() === me);
+}
 
+/**
+ * `existing` made to say `body` (left alone when it already does), or a new
+ * comment when there is none or it was deleted between listing and editing;
+ * an emptied part that was deleted stays deleted.
+ */
+async function putComment(client: GitHubClient, issueNumber: number, existing: Listed | undefined, body: string, changed: 'updated' | 'emptied'): Promise<PlanCommentResult> {
+  const on = `#${issueNumber}`;
+  const params = { owner: client.owner, repo: client.repo };
   if (existing) {
     const id = toId(existing.id);
     // GitHub may hand the body back with CRLF line ends.
-    if (existing.body?.replace(/\r\n/g, '\n') === text.replace(/\r\n/g, '\n')) {
-      return { action: 'unchanged', id, url: existing.html_url };
-    }
+    if (existing.body?.replace(/\r\n/g, '\n') === body.replace(/\r\n/g, '\n')) return { action: 'unchanged', id, url: existing.html_url };
     try {
-      const { data } = await client.call(`update comment ${id} on ${on}`, write, (o) =>
-        o.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...params, comment_id: id, body: text }));
-      return { action: 'updated', id: toId(data.id), url: data.html_url };
+      const { data } = await client.call(`update comment ${id} on ${on}`, WRITE, (o) =>
+        o.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...params, comment_id: id, body }));
+      return { action: changed, id: toId(data.id), url: data.html_url };
     } catch (error) {
-      // deleted by someone between listing and editing: post a new one instead
       if ((error as { status?: number }).status !== 404) throw error;
+      if (changed === 'emptied') return { action: 'unchanged', id, url: existing.html_url };
     }
   }
-  const { data } = await client.call(`comment on ${on}`, write, (o) =>
-    o.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, body: text }));
+  const { data } = await client.call(`comment on ${on}`, WRITE, (o) =>
+    o.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, body }));
   return { action: 'created', id: toId(data.id), url: data.html_url };
 }
 
@@ -81,8 +94,6 @@ export interface PlanCommentResult {
   url: string;
 }
 
-type Listed = { id: number; body?: string | null | undefined; html_url: string; user?: { login?: string } | null };
-
 /**
  * The plan's comments (commentBodies' parts, in order) on a pull request:
  * the token's own earlier plan comments are found by their markers (a
@@ -93,44 +104,14 @@ type Listed = { id: number; body?: string | null | undefined; html_url: string; 
  * Comments by anyone else are never touched.
  */
 export async function upsertPlanComments(client: GitHubClient, issueNumber: number, bodies: string[]): Promise<PlanCommentResult[]> {
-  const on = `#${issueNumber}`;
-  const params = { owner: client.owner, repo: client.repo };
-  const comments: Listed[] = await client.call(`list the comments on ${on}`, ['pull-requests: read', 'issues: read'], (o) =>
-    o.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, per_page: 100 }));
-  const me = (await client.identity())?.login.toLowerCase();
   const place = (c: Listed) => Number(PART_MARKER.exec(c.body ?? '')?.[1] ?? 1);
-  // Without an identity no comment is ours to edit; logins compare case-insensitively on GitHub.
-  const mine = me === undefined ? [] : comments
-    .filter((c) => c.body?.includes(PLAN_MARKER) && c.user?.login?.toLowerCase() === me)
-    .sort((a, b) => place(a) - place(b) || a.id - b.id);
-  const write: ['pull-requests: write', 'issues: write'] = ['pull-requests: write', 'issues: write'];
+  const mine = (await ownComments(client, issueNumber, PLAN_MARKER)).sort((a, b) => place(a) - place(b) || a.id - b.id);
   const n = bodies.length;
   const results: PlanCommentResult[] = [];
-
-  const put = async (existing: Listed | undefined, body: string, changed: 'updated' | 'emptied'): Promise<PlanCommentResult> => {
-    if (existing) {
-      const id = toId(existing.id);
-      // GitHub may hand the body back with CRLF line ends.
-      if (existing.body?.replace(/\r\n/g, '\n') === body) return { action: 'unchanged', id, url: existing.html_url };
-      try {
-        const { data } = await client.call(`update comment ${id} on ${on}`, write, (o) =>
-          o.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...params, comment_id: id, body }));
-        return { action: changed, id: toId(data.id), url: data.html_url };
-      } catch (error) {
-        // deleted by someone between listing and editing: post a new one instead
-        if ((error as { status?: number }).status !== 404) throw error;
-        if (changed === 'emptied') return { action: 'unchanged', id, url: existing.html_url };
-      }
-    }
-    const { data } = await client.call(`comment on ${on}`, write, (o) =>
-      o.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...params, issue_number: issueNumber, body }));
-    return { action: 'created', id: toId(data.id), url: data.html_url };
-  };
-
-  for (let i = 0; i < n; i++) results.push(await put(mine[i], bodies[i]!, 'updated'));
+  for (let i = 0; i < n; i++) results.push(await putComment(client, issueNumber, mine[i], bodies[i]!, 'updated'));
   for (let i = n; i < mine.length; i++) {
     const note = `${PLAN_MARKER}\n${partMarker(i + 1, n)}\n_Part of an earlier, longer plan; the plan is now ${n === 1 ? 'one comment' : `${n} comments`}._\n`;
-    results.push(await put(mine[i], note, 'emptied'));
+    results.push(await putComment(client, issueNumber, mine[i], note, 'emptied'));
   }
   return results;
 }
