@@ -7,11 +7,11 @@
  * after the review. Theirs is left alone, never edited or deleted.
  */
 import { toId, type GitHubClient } from './client.js';
-import { PART_MARKER, PLAN_MARKER, partMarker } from '../plan/comment-split.js';
+import { COMMENT_LIMIT, PART_MARKER, PLAN_MARKER, partMarker } from '../plan/comment-split.js';
 
 export { PLAN_MARKER };
-/** GitHub refuses issue comment bodies longer than this. */
-export const MAX_COMMENT_LENGTH = 65536;
+/** GitHub refuses issue comment bodies longer than this (one constant, plan/comment-split.ts's). */
+export const MAX_COMMENT_LENGTH = COMMENT_LIMIT;
 
 export interface StickyCommentResult {
   action: 'created' | 'updated' | 'unchanged';
