@@ -134,6 +134,16 @@ describe('github: against a local GitHub', function () {
       expect(body.split('\n\n> ')[0]).to.match(/x{10}$/);
       expect(stickyBody('short', PLAN_MARKER, 400)).to.equal(`${PLAN_MARKER}\nshort`);
     });
+
+    it('measures the limit in UTF-8 bytes, so a body of short lines of multi-byte characters is cut too, its <details> closed', () => {
+      // 300 characters but 900 bytes: by characters it fits 400, by bytes it does not.
+      const body = `<details>\n\n${'日本語\n'.repeat(75)}</details>`;
+      expect(body.length).to.be.below(400);
+      const posted = stickyBody(body, PLAN_MARKER, 400);
+      expect(Buffer.byteLength(posted)).to.be.at.most(400);
+      expect(posted.startsWith(PLAN_MARKER)).to.equal(true);
+      expect(posted).to.match(/\n<\/details>\n\n> \*\*Truncated:\*\* this comment would be \d+ bytes/);
+    });
   });
 
   describe('commit status', () => {

@@ -7,7 +7,8 @@
  * after the review. Theirs is left alone, never edited or deleted.
  */
 import { toId, type GitHubClient } from './client.js';
-import { COMMENT_LIMIT, PART_MARKER, PLAN_MARKER, partMarker } from '../plan/comment-split.js';
+import { COMMENT_LIMIT, cut, PART_MARKER, PLAN_MARKER, partMarker } from '../plan/comment-split.js';
+import { bytes } from '../plan/markdown.js';
 
 export { PLAN_MARKER };
 /** GitHub refuses issue comment bodies longer than this (one constant, plan/comment-split.ts's). */
@@ -69,22 +70,19 @@ async function putComment(client: GitHubClient, issueNumber: number, existing: L
 
 /**
  * The body as posted: with the marker (prepended unless the body has it),
- * and cut to GitHub's limit at a line end, closing an open code fence so the
- * note about the cut is not rendered as code.
+ * and, past `limit` UTF-8 bytes (GitHub's limit is in characters, and a
+ * character is at least a byte), cut at a line end as the split plan is
+ * cut (plan/comment-split.ts), closing an open code fence and <details>
+ * so the note about the cut stands outside them.
  */
 export function stickyBody(body: string, marker: string = PLAN_MARKER, limit: number = MAX_COMMENT_LENGTH): string {
   const full = body.includes(marker) ? body : `${marker}\n${body}`;
-  if (full.length <= limit) return full;
-  const note = `\n\n> **Truncated:** this comment would be ${full.length} characters and GitHub allows ${limit}; `
-    + 'the workflow log has the whole text.';
-  const fence = '\n```';
-  let cut = full.slice(0, Math.max(0, limit - note.length - fence.length - marker.length - 1));
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  const lineEnd = cut.lastIndexOf('\n');
-  if (lineEnd > 0) cut = cut.slice(0, lineEnd);
-  if ((cut.match(/^ {0,3}```/gm) ?? []).length % 2 === 1) cut += fence;
-  if (!cut.includes(marker)) cut = `${marker}\n${cut}`;
-  return cut + note;
+  const size = bytes(full);
+  if (size <= limit) return full;
+  const note = `> **Truncated:** this comment would be ${size} bytes and GitHub allows ${limit}; the workflow log has the whole text.`;
+  // Room for the marker, put back in front when the cut took it away.
+  const kept = cut(full, limit - bytes(marker) - 1, 'the workflow log', note);
+  return kept.includes(marker) ? kept : `${marker}\n${kept}`;
 }
 
 export interface PlanCommentResult {

@@ -121,10 +121,9 @@ const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 /**
  * The block's first lines that fit with the closing of whatever they leave
  * open: the fence first (inside it nothing is HTML), then each <details>,
- * then the note, outside both.
+ * then the note, outside both (by default one pointing to `where`).
  */
-export function cut(block: string, budget: number, where: string): string {
-  const note = `_Cut here for length: the rest is in ${where}._`;
+export function cut(block: string, budget: number, where: string, note = `_Cut here for length: the rest is in ${where}._`): string {
   const kept: string[] = [];
   let fence: string | null = null;
   let depth = 0;
