@@ -47,6 +47,12 @@ describe('plan comment: every body fits, split when it must be', () => {
     expectBalanced(bodies[0]!);
   });
 
+  it('shows a content key as 12 hex digits, without its sha256: prefix', () => {
+    const key = `sha256:${'0123456789abcdef'.repeat(4)}`;
+    const md = reviewMarkdown(review([environment('solo', 1, { build: { action: 'build', contentKey: key } })]));
+    expect(md).to.contain('content key `0123456789ab`');
+  });
+
   it('a base with 300 dependents and long diffs splits into numbered comments, each under the limit in bytes, none losing an environment', () => {
     const dependents = Array.from({ length: 300 }, (_, i) => `dependent-${String(i).padStart(3, '0')}`);
     const envs = [

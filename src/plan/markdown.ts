@@ -73,6 +73,9 @@ export function reviewMarkdown(review: Review, opts: MarkdownOptions = {}): stri
   return `${[`${meta}\n${head}`, ...blocks].join(`\n\n${BLOCK_MARKER}\n\n`)}\n`;
 }
 
+/** A content key as people read it: 12 hex digits, without the `sha256:` every key starts with. */
+export const shortKey = (key: string): string => key.replace(/^sha256:/, '').slice(0, 12);
+
 export const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** The totals a reviewer reads first. */
@@ -137,7 +140,7 @@ function environmentSection(e: EnvironmentReview, collapse: boolean): string {
   const title = `${e.environment}${e.revision !== null ? ` → revision ${e.revision}` : ' (removed)'}`;
   const out: string[] = [];
   if (e.build?.action === 'reuse') out.push(`- Build: none; reuses revision ${e.build.reusedRevision}'s image (identical build inputs)`);
-  else if (e.build) out.push(`- Build: new image${e.build.contentKey ? ` (content key ${codeSpan(e.build.contentKey.slice(0, 12))})` : ', after its base'}`);
+  else if (e.build) out.push(`- Build: new image${e.build.contentKey ? ` (content key ${codeSpan(shortKey(e.build.contentKey))})` : ', after its base'}`);
   else if (e.change !== 'removed') out.push('- Build: none needed');
   const known = e.layers.total ?? e.layers.atLeast;
   if (known !== undefined) out.push(`- Layers: ${e.layers.total === null ? 'at least ' : ''}${known} of ${e.layers.limit}${known > e.layers.limit ? ' (over the limit)' : ''}`);
