@@ -493,4 +493,17 @@ describe('GitHub workflows and action.yml', () => {
       }
     });
   });
+
+  describe('README', () => {
+    it('"Pinning actions" lists exactly the actions the workflows and action.yml use, at the refs they use', () => {
+      const used = new Set<string>();
+      const steps = [...[...workflows.values()].flatMap((wf) => Object.values(wf.jobs).flatMap((j) => j.steps)), ...action.runs.steps];
+      for (const step of steps) if (step.uses && /^[\w.-]+\/[\w.-]+@/.test(step.uses)) used.add(step.uses);
+      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+      const paragraph = /\*\*Pinning actions\.\*\*([\s\S]*?)\n\n/.exec(readme)?.[1] ?? '';
+      const listed = new Set([...paragraph.matchAll(/`([\w.-]+\/[\w.-]+@[\w.-]+)`/g)].map((m) => m[1]!));
+      expect(used.size).to.be.greaterThan(5);
+      expect([...listed].sort()).to.deep.equal([...used].sort());
+    });
+  });
 });
