@@ -13,6 +13,7 @@
  * between markers so it can be left out for its summary. Each block is
  * whole on its own: every <details> and fence it opens it closes.
  */
+import { failedLine, reviewBuildLines, reviewMark, type ReviewBuild } from './review-builds.js';
 import { errorCount, type Problem } from '../model/problem.js';
 import type { EnvironmentReview, Reached, Review } from './review.js';
 import { noun, plural } from '../model/words.js';
@@ -34,7 +35,7 @@ const CELL_NAMES = 5;
 export const BLOCK_MARKER = '<!-- envctl-plan-block -->';
 export const DIFF_END_MARKER = '<!-- /envctl-plan-diff -->';
 /** `<!-- envctl-plan-diff Spec diff, 40 lines -->`: the diff's summary, kept when the diff is left out. */
-export const DIFF_START = /^<!-- envctl-plan-diff ((?:Spec|Dockerfile) diff), (\d+) lines? -->$/;
+export const DIFF_START = /^<!-- envctl-plan-diff ((?:Spec|Dockerfile|Package) diff), (\d+) lines? -->$/;
 /** `<!-- envctl-plan-meta head=<sha> run=<url> -->`, the first line: what `comment` checks and links to. */
 export const META = /^<!-- envctl-plan-meta(?: head=([0-9a-f]{40}))?(?: run=(\S+))? -->$/;
 
@@ -62,7 +63,7 @@ export function planMeta(markdown: string): PlanMeta {
 export function reviewMarkdown(review: Review, opts: MarkdownOptions = {}): string {
   const run = opts.run !== undefined && RUN_URL.test(opts.run) ? opts.run : undefined;
   const head = headBlock(review, run);
-  const sections = (collapse: boolean) => review.environments.map((e) => environmentSection(e, collapse));
+  const sections = (collapse: boolean) => review.environments.map((e) => environmentSection(e, collapse, review));
   let blocks = sections(opts.collapse ?? false);
   if (opts.collapse === undefined) {
     const long = review.environments.length > COLLAPSE_ENVIRONMENTS || bytes([head, ...blocks].join('\n')) > COLLAPSE_BYTES;
@@ -104,10 +105,12 @@ function headBlock(review: Review, run: string | undefined): string {
   const out = [heading(review, run)];
   out.push('', `Merging ${codeSpan(review.change)} into ${codeSpan(review.target)}.`);
   if (review.errors > 0) out.push('', `**${plural(review.errors, 'error')}**: the validate check fails until ${noun(review.errors, 'it is', 'they are')} fixed.`);
+  const failed = failedLine(review.builds ?? []);
+  if (failed) out.push('', failed);
   if (review.environments.length > 0) {
     out.push('', '| environment | revision | build | layers | rebuilds | problems |', '| --- | --- | --- | --- | --- | --- |');
     for (const e of review.environments) {
-      out.push(`| ${markdownText(e.environment)} | ${revisionCell(e)} | ${buildCell(e)} | ${layersCell(e)} | ${rebuildsCell(e.rebuilds)} | ${problemsCell(e.problems)} |`);
+      out.push(`| ${markdownText(e.environment)} | ${revisionCell(e)} | ${buildCell(e)}${reviewMark(buildOf(review, e.environment))} | ${layersCell(e)} | ${rebuildsCell(e.rebuilds)} | ${problemsCell(e.problems)} |`);
     }
   }
   const reached = review.environments.flatMap((e) => e.reaches.map((r) => ({ via: e.environment, r })));
@@ -136,15 +139,21 @@ function ownersOf(reached: Reached[]): string[] {
   return [...new Set(reached.map((r) => r.owner))].sort();
 }
 
-function environmentSection(e: EnvironmentReview, collapse: boolean): string {
+function environmentSection(e: EnvironmentReview, collapse: boolean, review: Review): string {
   const title = `${e.environment}${e.revision !== null ? ` → revision ${e.revision}` : ' (removed)'}`;
   const out: string[] = [];
   if (e.build?.action === 'reuse') out.push(`- Build: none; reuses revision ${e.build.reusedRevision}'s image (identical build inputs)`);
   else if (e.build) out.push(`- Build: new image${e.build.contentKey ? ` (content key ${codeSpan(shortKey(e.build.contentKey))})` : ', after its base'}`);
   else if (e.change !== 'removed') out.push('- Build: none needed');
+  const own = buildOf(review, e.environment);
+  if (own) out.push(...reviewBuildLines(own));
   const known = e.layers.total ?? e.layers.atLeast;
   if (known !== undefined) out.push(`- Layers: ${e.layers.total === null ? 'at least ' : ''}${known} of ${e.layers.limit}${known > e.layers.limit ? ' (over the limit)' : ''}`);
   if (e.rebuilds.length > 0) out.push(`- Rebuilds after it: ${e.rebuilds.map(codeSpan).join(', ')}`);
+  for (const name of e.rebuilds) {
+    const theirs = buildOf(review, name);
+    if (theirs) out.push(...reviewBuildLines(theirs, name));
+  }
   if (e.reaches.length === 0) out.push('- Reaches no project, model or data set');
   for (const r of e.reaches) out.push(`- Reaches ${reachedLine(r, e.environment)}`);
   if (e.problems.length > 0) out.push('', ...problemList(e.problems));
@@ -203,4 +212,9 @@ function problemsCell(problems: Problem[]): string {
   const errors = errorCount(problems);
   const warnings = problems.length - errors;
   return [errors ? plural(errors, 'error') : '', warnings ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ') || '–';
+}
+
+/** The review build of an environment, when the change was built in review. */
+function buildOf(review: Review, environment: string): ReviewBuild | undefined {
+  return review.builds?.find((b) => b.environment === environment);
 }

@@ -18,6 +18,7 @@ import { renderEnvironment, tagResolver } from '../render/index.js';
 import type { Revision } from '../revisions/number.js';
 import { environmentOf, type Consumer, type ConsumerKind } from '../model/project.js';
 import { planBuilds, type PlannedBuild } from './index.js';
+import type { ReviewBuild } from './review-builds.js';
 
 export interface ReviewSide {
   /** What the side is called in diffs: a branch, `HEAD`, `working tree`. */
@@ -86,6 +87,8 @@ export interface Review {
   errors: number;
   /** The commit the change was planned at, when known. */
   head?: string;
+  /** What building the change in review found (status, size, packages), when it was built. */
+  builds?: ReviewBuild[];
 }
 
 export function reviewChange(input: ReviewInput): Review {

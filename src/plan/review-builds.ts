@@ -1,0 +1,111 @@
+/**
+ * What a review build found, as the plan comment shows it: whether each
+ * changed environment (and each that rebuilds on it) built and passed its
+ * tests in the pull request, with the log's tail when it did not, its image
+ * size against the active revision's, and its package diff against the
+ * active revision's packages. Pure: the builds come in as data
+ * (repository/review-builds.ts reads them); every value from an image or a
+ * log goes through the escaper for where it sits.
+ */
+import type { EcosystemDiff } from '../packages/index.js';
+import { codeSpan, fenced, markdownText } from './markdown-escape.js';
+
+/** One environment's build in review: built, not pushed. */
+export interface ReviewBuild {
+  environment: string;
+  revision: number;
+  status: 'succeeded' | 'failed';
+  /** Why it failed, as data: `build` (a step failed) or `test` (a test or tool check failed). */
+  failure?: { kind: string };
+  /** One line for people: the failed step or test. */
+  reason?: string;
+  logTail?: string;
+  /** Compressed bytes of the image built in review. */
+  size?: number;
+  /** The revision that is active now, what the size and packages are compared with (none for a new environment). */
+  active?: { revision: number; size?: number };
+  /** Package changes against the active revision; undefined when either side's packages are not known. */
+  packages?: EcosystemDiff[];
+}
+
+/** Lines of a log tail shown in the comment; the artifact has the whole log. */
+const TAIL_LINES = 30;
+/** Package rows past this are collapsed into a <details>. */
+const PACKAGES_SHOWN = 15;
+
+/** `✅` / `❌` after the table's build cell, nothing when there was no review build. */
+export function reviewMark(build: ReviewBuild | undefined): string {
+  return build === undefined ? '' : build.status === 'succeeded' ? ' ✅' : ' ❌';
+}
+
+/** The heading's count of failed review builds, when there are any. */
+export function failedLine(builds: readonly ReviewBuild[]): string | undefined {
+  const failed = builds.filter((b) => b.status === 'failed');
+  if (failed.length === 0) return undefined;
+  const names = failed.map((b) => codeSpan(b.environment)).join(', ');
+  return `**${failed.length === 1 ? '1 review build fails' : `${failed.length} review builds fail`}**: ${names}; the check stays red until ${failed.length === 1 ? 'it builds' : 'they build'} and ${failed.length === 1 ? 'passes its' : 'pass their'} tests.`;
+}
+
+/** The lines of one environment's section about its review build (and, under `of`, a dependent's). */
+export function reviewBuildLines(build: ReviewBuild, of?: string): string[] {
+  const who = of === undefined ? 'Review build' : `Review build of ${codeSpan(of)}`;
+  const out: string[] = [];
+  if (build.status === 'failed') {
+    const what = build.failure?.kind === 'test' ? 'a test failed' : 'the build failed';
+    out.push(`- ${who}: ❌ ${what}${build.reason ? `: ${markdownText(build.reason)}` : ''}`);
+    if (build.logTail) out.push('', ...logBlock(build.logTail));
+    return out;
+  }
+  const parts = ['✅ builds and passes its tests'];
+  const size = sizeText(build);
+  if (size) parts.push(size);
+  out.push(`- ${who}: ${parts.join(', ')}`);
+  if (build.packages !== undefined) out.push(...packageLines(build));
+  return out;
+}
+
+/** `412.3 MB (+12.1 MB against revision 2)`. */
+function sizeText(build: ReviewBuild): string | undefined {
+  if (build.size === undefined) return undefined;
+  const against = build.active?.size !== undefined ? ` (${signed(build.size - build.active.size)} against revision ${build.active.revision})` : '';
+  return `${megabytes(build.size)}${against}`;
+}
+
+function megabytes(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+function signed(n: number): string {
+  return `${n >= 0 ? '+' : '−'}${megabytes(Math.abs(n))}`;
+}
+
+function packageLines(build: ReviewBuild): string[] {
+  const diff = build.packages!;
+  const against = build.active ? `revision ${build.active.revision}` : 'nothing (a new environment)';
+  const added = diff.reduce((n, d) => n + d.added.length, 0);
+  const removed = diff.reduce((n, d) => n + d.removed.length, 0);
+  const changed = diff.reduce((n, d) => n + d.changed.length, 0);
+  if (added + removed + changed === 0) return [`- Packages: the same as ${against}`];
+  const summary = `Package diff against ${against}: ${added} added, ${removed} removed, ${changed} changed`;
+  const rows = ['| ecosystem | package | before | after |', '| --- | --- | --- | --- |'];
+  for (const d of diff) {
+    for (const p of d.added) rows.push(row(d.ecosystem, p.name, '–', p.version));
+    for (const p of d.removed) rows.push(row(d.ecosystem, p.name, p.version, '–'));
+    for (const p of d.changed) rows.push(row(d.ecosystem, p.name, p.from, p.to));
+  }
+  const total = added + removed + changed;
+  // The markers let comment-split.ts leave a long table out for its summary, as it does a diff.
+  const start = `<!-- envctl-plan-diff Package diff, ${total} ${total === 1 ? 'line' : 'lines'} -->`;
+  if (total <= PACKAGES_SHOWN) return ['', start, `**${summary}**`, '', ...rows, '<!-- /envctl-plan-diff -->'];
+  return ['', start, '<details>', `<summary>${summary}</summary>`, '', ...rows, '', '</details>', '<!-- /envctl-plan-diff -->'];
+}
+
+/** A table row: every value from the image is escaped for a cell (no pipe, no HTML, no link). */
+function row(ecosystem: string, name: string, before: string, after: string): string {
+  return `| ${markdownText(ecosystem)} | ${markdownText(name)} | ${markdownText(before)} | ${markdownText(after)} |`;
+}
+
+function logBlock(tail: string): string[] {
+  const lines = tail.replace(/\n+$/, '').split('\n').slice(-TAIL_LINES);
+  return ['<details>', `<summary>The log's last ${lines.length === 1 ? 'line' : `${lines.length} lines`}</summary>`, '', fenced(lines.join('\n')), '', '</details>'];
+}
