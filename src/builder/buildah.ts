@@ -54,7 +54,7 @@ export function buildahArgs(req: BuildRequest, digestFile: string, opts: { stora
       ...secretArgs(opts.secrets ?? []),
       '-f', req.dockerfile, '-t', req.tag, ...(req.noCache ? ['--no-cache'] : []), req.contextDir,
     ],
-    push: [...storage, 'push', ...common, '--digestfile', digestFile, req.tag],
+    push: [...storage, 'push', ...common, '--digestfile', digestFile, req.tag, ...(req.destination ? [req.destination] : [])],
   };
 }
 

@@ -31,6 +31,12 @@ export interface BuildRequest {
   authFile?: string;
   /** Build secrets (RUN --mount=type=secret,id=ID): each read from envctl's variable `env` at build time and passed as a file (secrets.ts). */
   secrets?: { id: string; env: string }[];
+  /**
+   * Where the image goes instead of the registry, as a containers transport
+   * (`oci:DIR:TAG`, an OCI image layout): a review build's image, which is
+   * never pushed. buildah only.
+   */
+  destination?: string;
   /** Aborting stops the builder's process; the build ends in BuildCancelled. */
   signal?: AbortSignal;
 }

@@ -12,6 +12,7 @@ import { rollback } from './rollback.js';
 import { status } from './status.js';
 import { plan } from './plan.js';
 import { sync } from './sync.js';
+import { build } from './build.js';
 import { base } from './base.js';
 import { validate } from './validate.js';
 import { codeowners } from './codeowners.js';
@@ -23,7 +24,7 @@ import { runSpec } from './run-spec.js';
 import { run } from './run.js';
 import { site } from './site.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, build, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

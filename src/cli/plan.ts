@@ -1,8 +1,10 @@
 import { appendFile, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { writeFileAtomic } from '../files/write.js';
 import { reviewMarkdown } from '../plan/markdown.js';
 import { workflowRunUrl } from '../plan/run-link.js';
 import type { Review } from '../plan/review.js';
+import { parseReviewBuilds, type ReviewBuild } from '../plan/review-builds.js';
 import { openRepository } from '../repository/index.js';
 import { planRepository } from '../repository/plan.js';
 import { reviewRepository } from '../repository/review.js';
@@ -35,12 +37,15 @@ image, and the environments built on it that will rebuild.
                    is added to the job summary ($GITHUB_STEP_SUMMARY) too,
                    and names the pull request's head commit (from
                    $GITHUB_EVENT_PATH, else HEAD) and links the workflow run
+  --review-builds FILE
+                   what envctl build --results FILE found (built or not, the
+                   log's tail, size, packages), shown per environment
   --offline        do not ask registries for layer counts or base digests
                    (also without --base: base images keyed by tag;
                    ENVCTL_OFFLINE=1 does the same)`,
   options: {
     ...COMMON, branch: { type: 'string' }, json: { type: 'boolean' }, matrix: { type: 'boolean' },
-    base: { type: 'string' }, markdown: { type: 'string' }, offline: { type: 'boolean' },
+    base: { type: 'string' }, markdown: { type: 'string' }, offline: { type: 'boolean' }, 'review-builds': { type: 'string' },
   },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('plan takes no arguments');
@@ -49,7 +54,7 @@ image, and the environments built on it that will rebuild.
       if (args.values.matrix || args.values.branch !== undefined) throw new UsageError('--base reviews a change; --matrix and --branch plan a branch');
       return review(root, args.values.base, args.values, io);
     }
-    if (args.values.markdown !== undefined) throw new UsageError('--markdown goes with --base');
+    if (args.values.markdown !== undefined || args.values['review-builds'] !== undefined) throw new UsageError('--markdown and --review-builds go with --base');
     const repo = await openRepository(root, io.env);
     const offline = args.values.offline === true || io.env.ENVCTL_OFFLINE === '1';
     const result = await planRepository(root, repo.config, typeof args.values.branch === 'string' ? args.values.branch : undefined, { offline });
@@ -81,6 +86,7 @@ image, and the environments built on it that will rebuild.
 async function review(root: string, target: string, values: Record<string, unknown>, io: Io): Promise<number> {
   const head = await eventHead(io.env.GITHUB_EVENT_PATH);
   const result = await reviewRepository(root, { target, offline: values.offline === true, ...(head ? { head } : {}) });
+  if (typeof values['review-builds'] === 'string') result.builds = await readReviewBuilds(resolve(io.cwd, values['review-builds']));
   const run = workflowRunUrl(io.env);
   const markdown = reviewMarkdown(result, run ? { run } : {});
   if (typeof values.markdown === 'string') await writeFileAtomic(values.markdown.startsWith('/') ? values.markdown : `${io.cwd}/${values.markdown}`, markdown);
@@ -88,6 +94,16 @@ async function review(root: string, target: string, values: Record<string, unkno
   if (values.json) io.out(JSON.stringify(result, null, 2));
   else io.out(reviewText(result));
   return 0;
+}
+
+/** A review builds file, or a usage error naming it (a path given wrong, or not a file envctl build wrote). */
+async function readReviewBuilds(path: string): Promise<ReviewBuild[]> {
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`--review-builds: cannot read ${path}: ${err.code ?? err.message}`);
+  });
+  const builds = parseReviewBuilds(text);
+  if (!builds) throw new UsageError(`--review-builds: ${path} is not a file envctl build --results wrote`);
+  return builds;
 }
 
 /**

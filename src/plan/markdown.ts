@@ -19,6 +19,7 @@ import type { EnvironmentReview, Reached, Review } from './review.js';
 import { noun, plural } from '../model/words.js';
 import { codeSpan, fenced, htmlText, markdownText } from './markdown-escape.js';
 import { RUN_URL } from './run-link.js';
+import { shortKey } from '../render/index.js';
 
 export { codeSpan, fenced, htmlText, markdownText, visibleControls } from './markdown-escape.js';
 
@@ -73,9 +74,6 @@ export function reviewMarkdown(review: Review, opts: MarkdownOptions = {}): stri
   const meta = `<!-- envctl-plan-meta${review.head && /^[0-9a-f]{40}$/.test(review.head) ? ` head=${review.head}` : ''}${run ? ` run=${run}` : ''} -->`;
   return `${[`${meta}\n${head}`, ...blocks].join(`\n\n${BLOCK_MARKER}\n\n`)}\n`;
 }
-
-/** A content key as people read it: 12 hex digits, without the `sha256:` every key starts with. */
-export const shortKey = (key: string): string => key.replace(/^sha256:/, '').slice(0, 12);
 
 export const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 

@@ -109,3 +109,47 @@ function logBlock(tail: string): string[] {
   const lines = tail.replace(/\n+$/, '').split('\n').slice(-TAIL_LINES);
   return ['<details>', `<summary>The log's last ${lines.length === 1 ? 'line' : `${lines.length} lines`}</summary>`, '', fenced(lines.join('\n')), '', '</details>'];
 }
+
+/** The review builds file envctl build --results writes (sync/review-build.ts), for envctl plan --review-builds. */
+export const REVIEW_BUILDS_FORMAT = 'envctl-review-builds/1';
+
+/**
+ * The builds in a review builds file, checked field by field (it is made in
+ * the pull request's own job, so it is as trusted as the plan it joins; a
+ * field of the wrong type is dropped, not believed). Undefined for a file
+ * that is not one.
+ */
+export function parseReviewBuilds(text: string): ReviewBuild[] | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const file = data as { format?: unknown; builds?: unknown };
+  if (file?.format !== REVIEW_BUILDS_FORMAT || !Array.isArray(file.builds)) return undefined;
+  const out: ReviewBuild[] = [];
+  for (const raw of file.builds as Record<string, unknown>[]) {
+    if (typeof raw?.environment !== 'string' || !Number.isInteger(raw.revision) || (raw.status !== 'succeeded' && raw.status !== 'failed')) continue;
+    const b: ReviewBuild = { environment: raw.environment, revision: raw.revision as number, status: raw.status };
+    const failure = raw.failure as { kind?: unknown } | undefined;
+    if (typeof failure?.kind === 'string') b.failure = { kind: failure.kind };
+    if (typeof raw.reason === 'string') b.reason = raw.reason;
+    if (typeof raw.logTail === 'string') b.logTail = raw.logTail;
+    if (isSize(raw.size)) b.size = raw.size;
+    const active = raw.active as { revision?: unknown; size?: unknown } | undefined;
+    if (active && Number.isInteger(active.revision)) b.active = { revision: active.revision as number, ...(isSize(active.size) ? { size: active.size } : {}) };
+    if (Array.isArray(raw.packages)) b.packages = (raw.packages as EcosystemDiff[]).filter(isEcosystemDiff);
+    out.push(b);
+  }
+  return out;
+}
+
+const isSize = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+const isEntry = (p: unknown): boolean => typeof (p as { name?: unknown })?.name === 'string';
+
+function isEcosystemDiff(d: EcosystemDiff): boolean {
+  if (typeof d?.ecosystem !== 'string' || !Array.isArray(d.added) || !Array.isArray(d.removed) || !Array.isArray(d.changed)) return false;
+  return d.added.every((p) => isEntry(p) && typeof p.version === 'string') && d.removed.every((p) => isEntry(p) && typeof p.version === 'string')
+    && d.changed.every((p) => isEntry(p) && typeof p.from === 'string' && typeof p.to === 'string');
+}

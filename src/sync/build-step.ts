@@ -96,7 +96,7 @@ function cacheOf(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, 
   return { cacheFrom: [own, ...chainOf(env, all).map((b) => cacheRepository(config, b.name))], cacheTo: own };
 }
 
-async function layOut(d: string, dockerfile: string, env: CheckedEnvironment): Promise<void> {
+export async function layOut(d: string, dockerfile: string, env: CheckedEnvironment): Promise<void> {
   await writeFile(join(d, 'Dockerfile'), dockerfile);
   await mkdir(join(d, 'context'), { recursive: true });
   // The environment folder's files at their path in it, shared folders' (`context:`) at their repository path.

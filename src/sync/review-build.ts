@@ -1,0 +1,180 @@
+/**
+ * A review build: the plan's builds made here, in a pull request, without
+ * pushing anything or writing the ledger, so a read-only token (and a
+ * fork's) is enough. Bases first; an environment built on one built here
+ * builds FROM that local image. Each image goes to an OCI image layout
+ * under `.envctl/review/` (where its size is read, and its packages), and
+ * the registry's layer cache is read, never written. What each build found
+ * is plain data (plan/review-builds.ts ReviewBuild) for the plan comment;
+ * a build that fails makes the check fail.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BuildFailed, BuilderUnavailable, chooseBuilder, type Builder } from '../builder/index.js';
+import { requireSecrets } from '../builder/secrets.js';
+import type { CheckedEnvironment } from '../check/index.js';
+import { replaceDir } from '../files/write.js';
+import { activeBuild, succeededBuild } from '../ledger/model.js';
+import type { Config } from '../model/config.js';
+import { EnvctlError } from '../model/errors.js';
+import { buildArgValues } from '../model/spec.js';
+import type { PlannedBuild } from '../plan/index.js';
+import { REVIEW_BUILDS_FORMAT, type ReviewBuild } from '../plan/review-builds.js';
+
+export { REVIEW_BUILDS_FORMAT };
+import { registryAccess } from '../registry/client.js';
+import { ensureEmbeddedRegistry } from '../registry/embedded.js';
+import { cacheRepository, chainOf, imageName, renderEnvironment } from '../render/index.js';
+import { planRepository } from '../repository/plan.js';
+import { statePaths } from '../store/paths.js';
+import { layOut, NoBaseImage } from './build-step.js';
+import { failureOf } from './index.js';
+import { LocalStorage } from './storage.js';
+import type { SyncEvent } from './types.js';
+
+
+export interface ReviewBuildsFile {
+  format: typeof REVIEW_BUILDS_FORMAT;
+  /** The commit built (the pull request's merge commit), when known. */
+  head: string | null;
+  builds: ReviewBuild[];
+}
+
+export interface ReviewBuildOptions {
+  /** What to build: a branch or commit; default HEAD, the checkout. */
+  branch?: string;
+  /** Only the groups holding these environments (as sync --only). */
+  only?: string[];
+  progress?: (event: SyncEvent) => void;
+}
+
+export interface ReviewBuildResult extends ReviewBuildsFile {
+  failed: number;
+}
+
+/** The local name of an environment's review image: `localhost/` names are never pulled or pushed. */
+export const reviewTag = (environment: string, tag: string): string => `localhost/envctl-review/${environment}:${tag}`;
+
+export async function reviewBuild(root: string, config: Config, opts: ReviewBuildOptions = {}): Promise<ReviewBuildResult> {
+  const progress = opts.progress ?? (() => undefined);
+  // The plan asks the registry for base digests; the embedded one is started for it, as sync does.
+  const registry = config.registry.embedded ? await ensureEmbeddedRegistry(root, config.registry.embeddedPort) : undefined;
+  try {
+    // The checkout as it is: a pull request's merge commit, detached, is what merging makes main.
+    const full = await planRepository(root, config, opts.branch ?? 'HEAD');
+    const keep = opts.only ? new Set(full.groups.filter((g) => g.some((n) => opts.only!.includes(n))).flat()) : undefined;
+    const plan = keep ? { ...full, builds: full.builds.filter((b) => keep.has(b.environment)) } : full;
+    const head = plan.head ?? null;
+    if (plan.builds.length === 0) return { format: REVIEW_BUILDS_FORMAT, head, builds: [], failed: 0 };
+    const builder = plan.builds.some((b) => b.action === 'build') ? await chooseBuilder(config.builder, config.buildx) : undefined;
+    if (builder && builder.kind !== 'buildah') throw new BuilderUnavailable('a review build needs buildah: docker buildx keeps its images to itself, where envctl cannot read their packages');
+    const local = builder ? await LocalStorage.open(root, config, false) : undefined;
+    const ctx: ReviewContext = { root, config, plan, built: new Map(), local, access: registryAccess(config) };
+    const builds: ReviewBuild[] = [];
+    for (const step of plan.builds) {
+      progress({ environment: step.environment, revision: step.revision, state: 'building', message: `review build (${step.reason})` });
+      const build = await reviewStep(step, ctx, builder);
+      builds.push(build);
+      progress({ environment: step.environment, revision: step.revision, state: build.status, message: build.status === 'succeeded' ? 'built in review' : `failed: ${build.reason}` });
+    }
+    return { format: REVIEW_BUILDS_FORMAT, head, builds, failed: builds.filter((b) => b.status === 'failed').length };
+  } finally {
+    await registry?.stop();
+  }
+}
+
+interface ReviewContext {
+  root: string;
+  config: Config;
+  plan: Awaited<ReturnType<typeof planRepository>>;
+  /** Environments built in this review → their local image name, or null when their build failed. */
+  built: Map<string, string | null>;
+  local: LocalStorage | undefined;
+  access: ReturnType<typeof registryAccess>;
+}
+
+async function reviewStep(step: PlannedBuild, ctx: ReviewContext, builder: Builder | undefined): Promise<ReviewBuild> {
+  const ledger = ctx.plan.ledger.get(step.environment);
+  const active = activeBuild(ledger);
+  const out: ReviewBuild = {
+    environment: step.environment, revision: step.revision, status: 'succeeded',
+    ...(active ? { active: { revision: active.revision, ...(active.size !== undefined ? { size: active.size } : {}) } } : {}),
+  };
+  const failedBase = step.after.find((a) => ctx.built.get(a) === null);
+  if (failedBase) {
+    ctx.built.set(step.environment, null);
+    return { ...out, status: 'failed', failure: { kind: 'skipped' }, reason: `not built: its base ${failedBase} did not build` };
+  }
+  if (step.action === 'reuse') {
+    // The same build inputs as a revision already built: its image is this one, nothing to build.
+    const earlier = succeededBuild(ledger?.builds ?? [], step.reuse!.revision);
+    ctx.built.set(step.environment, `${imageName(ctx.config, step.environment)}@${step.reuse!.digest}`);
+    return { ...out, ...(earlier?.size !== undefined ? { size: earlier.size } : {}) };
+  }
+  try {
+    const { size } = await buildHere(step, ctx, builder!);
+    ctx.built.set(step.environment, reviewTag(step.environment, step.tag));
+    return { ...out, size };
+  } catch (err) {
+    ctx.built.set(step.environment, null);
+    const { failure, reason } = failureOf(err, ctx.config);
+    return { ...out, status: 'failed', failure: { kind: failure.kind }, reason, ...(err instanceof BuildFailed ? { logTail: err.logTail } : {}) };
+  }
+}
+
+/** Render with bases resolved (built here: the local image; else the active or pinned digest), build, write the OCI layout. */
+async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builder): Promise<{ size: number }> {
+  const { root, config } = ctx;
+  const all = new Map(ctx.plan.environments.map((e) => [e.name, e]));
+  const env = all.get(step.environment)!;
+  const resolveBase = (name: string, revision: number | 'active'): string => {
+    const here = ctx.built.get(name);
+    if (here && revision === 'active') return here;
+    const ledger = ctx.plan.ledger.get(name);
+    const digest = revision === 'active' ? activeBuild(ledger)?.digest : succeededBuild(ledger?.builds ?? [], revision)?.digest;
+    if (!digest) throw new NoBaseImage(name);
+    return `${imageName(config, name)}@${digest}`;
+  };
+  const rendered = renderEnvironment(env, {
+    config, all, resolveBase, imageDigests: ctx.plan.imageDigests,
+    revision: { number: step.revision, commit: step.commit, created: new Date().toISOString() },
+  });
+  const secrets = Object.entries(env.spec.buildSecrets ?? {}).map(([id, s]) => ({ id, env: s.env }));
+  requireSecrets(step.environment, secrets);
+  const dir = await statePaths.build(root, step.environment);
+  await replaceDir(dir, (d) => layOut(d, rendered.dockerfile, env));
+  await mkdir(await statePaths.logs(root), { recursive: true });
+  const log = await statePaths.log(root, step.environment, step.revision, new Date().toISOString());
+  const layout = join(root, '.envctl', 'review', step.environment);
+  await mkdir(layout, { recursive: true });
+  const tag = reviewTag(step.environment, step.tag);
+  const build = () => builder.buildAndPush({
+    contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag, platform: env.spec.platform ?? config.platform,
+    noCache: env.spec.noCache === true, isolation: config.isolation, insecure: config.registry.insecure, logFile: log.file,
+    destination: `oci:${layout}:${step.tag}`,
+    ...(env.spec.buildArgs ? { buildArgs: buildArgValues(env.spec) } : {}),
+    ...(ctx.local ? { storage: ctx.local.driver } : {}),
+    // Main's layers are read, never written: the review's token may not write, and a review must not change main's cache.
+    ...(config.cache.registry && !env.spec.noCache ? { cacheFrom: cacheFrom(env, all, config) } : {}),
+    ...(secrets.length > 0 ? { secrets } : {}),
+  });
+  // Noted as sync's builds are, so a review killed mid-build leaves nothing the next sync does not remove.
+  await (ctx.local ? ctx.local.building(step.environment, build) : build());
+  return { size: await layoutSize(layout, step.tag) };
+}
+
+function cacheFrom(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, config: Config): string[] {
+  return [cacheRepository(config, env.name), ...chainOf(env, all).map((b) => cacheRepository(config, b.name))];
+}
+
+interface Descriptor { digest: string; size: number; annotations?: Record<string, string> }
+
+/** Compressed bytes of the image tagged `tag` in an OCI layout (config and layers), as imageSize counts a pushed one. */
+export async function layoutSize(layout: string, tag: string): Promise<number> {
+  const blob = async <T>(digest: string): Promise<T> => JSON.parse(await readFile(join(layout, 'blobs', ...digest.split(':')), 'utf8')) as T;
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Descriptor[] };
+  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag) ?? index.manifests.at(-1);
+  if (!entry) throw new EnvctlError('external', 'review-layout-missing', `the review image ${tag} is not in ${layout}`, { host: 'buildah' });
+  const manifest = await blob<{ config: Descriptor; layers: Descriptor[] }>(entry.digest);
+  return manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+}

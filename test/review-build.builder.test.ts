@@ -1,0 +1,108 @@
+/**
+ * A pull request's review build with real buildah and a real registry: the
+ * changed environment and the one built on it are built here, the dependent
+ * FROM the local image; nothing is pushed and the ledger is untouched; each
+ * image is in an OCI layout with its size; a failing RUN fails the build with
+ * its log tail, skips its dependent, and exits 1; and envctl plan puts what
+ * the builds found into the plan comment.
+ */
+import { expect } from 'chai';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/index.js';
+import { readLedger } from '../src/git/ledger.js';
+import type { RunningRegistry } from '../src/registry/embedded.js';
+import { sync } from '../src/sync/index.js';
+import { reviewBuild } from '../src/sync/review-build.js';
+import { runEnvctl } from './fixtures/cli.js';
+import { pushBusybox } from './fixtures/images.js';
+import { commit, git } from './fixtures/repo.js';
+import { startRegistry } from './fixtures/registry.js';
+import { freePort, removeDir, tempDir, yaml } from './helpers.js';
+
+const PORT = await freePort();
+const CONFIG_TEXT = yaml(`registry: { address: "127.0.0.1:${PORT}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
+const config = loadConfig(new TextEncoder().encode(CONFIG_TEXT)).config;
+const A = (run: string) => yaml('owner: a', 'instructions: |', `  RUN ${run}`);
+const B = yaml('owner: a', 'base: { environment: a }', 'instructions: |', '  RUN cat /a > /b');
+
+async function tags(name: string): Promise<string[]> {
+  const res = await fetch(`http://127.0.0.1:${PORT}/v2/envctl/${name}/tags/list`);
+  return ((await res.json()) as { tags?: string[] }).tags?.sort() ?? [];
+}
+
+describe('envctl build: a review build, nothing pushed or recorded', function () {
+  this.timeout(300_000);
+  let registry: RunningRegistry;
+  let registryData: string;
+  let dir: string;
+
+  before(async () => {
+    registryData = await tempDir('envctl-registry-');
+    registry = await startRegistry(registryData, PORT);
+    await pushBusybox(`127.0.0.1:${PORT}/test/busybox:1`);
+    dir = await tempDir('envctl-review-');
+    await git(dir, 'init', '-q', '-b', 'main');
+    await commit(dir, { 'envctl.yaml': CONFIG_TEXT, '.gitignore': '.envctl/\n', 'environments/a.yaml': A('echo one > /a'), 'environments/b.yaml': B }, 'a and b');
+    expect((await sync(dir, config)).failed).to.equal(0);
+    await git(dir, 'checkout', '-q', '-b', 'change');
+  });
+  after(async () => {
+    await registry.stop();
+    await removeDir(dir);
+    await removeDir(registryData);
+  });
+
+  it('builds the change and its dependent FROM the local image, pushes nothing, leaves the ledger alone', async () => {
+    await commit(dir, { 'environments/a.yaml': A('echo two > /a && head -c 100000 /dev/urandom > /big') }, 'a: two');
+    const ledgerBefore = await git(dir, 'rev-parse', 'envctl-state');
+    const result = await reviewBuild(dir, config);
+    expect(result.builds.map((b) => [b.environment, b.revision, b.status])).to.deep.equal([['a', 2, 'succeeded'], ['b', 1, 'succeeded']]);
+    expect(result.failed).to.equal(0);
+    expect(await tags('a')).to.deep.equal(['1']);
+    expect(await tags('b')).to.deep.equal(['1']);
+    expect(await git(dir, 'rev-parse', 'envctl-state')).to.equal(ledgerBefore);
+    // b was built on a's review image: its Dockerfile names the local image, not the registry's.
+    expect(await readFile(join(dir, '.envctl', 'build', 'b', 'Dockerfile'), 'utf8')).to.contain('FROM localhost/envctl-review/a:2');
+    const [a, b] = result.builds;
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    const activeA = ledger.get('a')!.builds[0]!;
+    expect(a!.active).to.deep.equal({ revision: 1, size: activeA.size });
+    // 100 kB of random bytes do not compress: the review image is that much bigger than the active one.
+    expect(a!.size! - activeA.size!).to.be.above(90_000);
+    expect(b!.size).to.be.above(a!.size!);
+    expect((await stat(join(dir, '.envctl', 'review', 'a', 'index.json'))).isFile()).to.equal(true);
+  });
+
+  it('a failing RUN fails with its log tail, skips what is built on it, exits 1, and the plan comment says so', async () => {
+    await commit(dir, { 'environments/a.yaml': A('echo about to fail && exit 3') }, 'a: broken');
+    const results = join(dir, '.envctl', 'review-builds.json');
+    const run = await runEnvctl(dir, ['build', '--results', results]);
+    expect(run.code).to.equal(1);
+    expect(run.err).to.contain('built 2 environments in review (2 failed)');
+    const file = JSON.parse(await readFile(results, 'utf8')) as { format: string; builds: { environment: string; status: string; failure?: { kind: string }; logTail?: string; reason?: string }[] };
+    expect(file.format).to.equal('envctl-review-builds/1');
+    expect(file.builds[0]).to.include({ environment: 'a', status: 'failed' });
+    expect(file.builds[0]!.failure).to.deep.equal({ kind: 'build' });
+    expect(file.builds[0]!.logTail).to.contain('about to fail');
+    expect(file.builds[1]).to.include({ environment: 'b', status: 'failed', reason: 'not built: its base a did not build' });
+    expect(await tags('a')).to.deep.equal(['1']);
+
+    const md = join(dir, '.envctl', 'plan.md');
+    const plan = await runEnvctl(dir, ['plan', '--base', 'main', '--markdown', md, '--review-builds', results]);
+    expect(plan.code).to.equal(0);
+    const text = await readFile(md, 'utf8');
+    expect(text).to.contain('**2 review builds fail**: `a`, `b`');
+    expect(text).to.contain('| a | 1 → 2 | build ❌ |');
+    expect(text).to.contain('about to fail');
+    expect(text).to.contain('- Review build of `b`: ❌ the build failed: not built: its base a did not build');
+  });
+
+  it('plan --review-builds refuses a file envctl build did not write, as a usage error', async () => {
+    const bad = join(dir, '.envctl', 'not-builds.json');
+    await import('node:fs/promises').then((fs) => fs.writeFile(bad, '{"format":"something-else"}'));
+    const plan = await runEnvctl(dir, ['plan', '--base', 'main', '--review-builds', bad]);
+    expect(plan.code).to.equal(2);
+    expect(plan.err).to.contain('is not a file envctl build --results wrote');
+  });
+});
