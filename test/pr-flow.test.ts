@@ -66,6 +66,8 @@ describe('pull-request flow: pull-request.yml, then plan-comment.yml posts the p
     const before = gh.requests.length;
     const pullRequest = await runWorkflow(again?.workflow ?? pullRequestWf, {
       ...common,
+      // The review build job needs buildah and a registry: test/review-flow.builder.test.ts plays it.
+      vars: { ENVCTL_REVIEW_BUILDS: 'false' },
       ...(again?.of ? { previous: again.of.pullRequest } : {}),
       github: {
         event_name: 'pull_request', sha: head, ref: `refs/pull/${number}/merge`, base_ref: 'main', head_ref: branch,

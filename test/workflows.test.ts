@@ -46,7 +46,7 @@ function workflow(file: string): Workflow {
 const PERMISSIONS: Record<string, { workflow: Record<string, string>; jobs: Record<string, Record<string, string>> }> = {
   'pull-request.yml': {
     workflow: { contents: 'read' },
-    jobs: { validate: { contents: 'read', packages: 'read' } },
+    jobs: { validate: { contents: 'read', packages: 'read' }, build: { contents: 'read', packages: 'read' } },
   },
   'plan-comment.yml': {
     workflow: { contents: 'read' },
@@ -371,7 +371,7 @@ describe('GitHub workflows and action.yml', () => {
           }
         }
       }
-      expect(checked.sort()).to.deep.equal(['pull-request.yml validate', 'sync.yml build', 'sync.yml plan', 'sync.yml record', 'sync.yml site']);
+      expect(checked.sort()).to.deep.equal(['pull-request.yml build', 'pull-request.yml validate', 'sync.yml build', 'sync.yml plan', 'sync.yml record', 'sync.yml site']);
     });
   });
 
