@@ -7,7 +7,7 @@
  * the builds found into the plan comment.
  */
 import { expect } from 'chai';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { readLedger } from '../src/git/ledger.js';
@@ -100,7 +100,7 @@ describe('envctl build: a review build, nothing pushed or recorded', function ()
 
   it('plan --review-builds refuses a file envctl build did not write, as a usage error', async () => {
     const bad = join(dir, '.envctl', 'not-builds.json');
-    await import('node:fs/promises').then((fs) => fs.writeFile(bad, '{"format":"something-else"}'));
+    await writeFile(bad, '{"format":"something-else"}');
     const plan = await runEnvctl(dir, ['plan', '--base', 'main', '--review-builds', bad]);
     expect(plan.code).to.equal(2);
     expect(plan.err).to.contain('is not a file envctl build --results wrote');
