@@ -12,7 +12,7 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { load } from 'js-yaml';
-import { readFile, rm } from 'node:fs/promises';
+import { chmod, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -116,6 +116,23 @@ describe('run: run-spec and a local container from a built image', function () {
     expect(await readFile(join(project, 'order.txt'), 'utf8')).to.equal(
       ['pre-setup', 'requirements installed (requirements.txt)', 'post-setup', 'pre-run', 'command', 'post-run', ''].join('\n'));
     expect(await readFile(join(project, 'secret-seen'), 'utf8')).to.equal(`hello ${SECRET}\n`);
+  });
+
+  it('an environment that runs as a user gets the secrets file as that user\'s alone (mode 0400), and the lifecycle reads it as that user', async () => {
+    const empty = await tempDir('envctl-run-mount-');
+    // A project folder as checkouts have them: others may enter it (the user's uid is not this one's).
+    await chmod(empty, 0o755);
+    try {
+      const result = await envctl(['run', 'as-ada', '--mount', empty, '--', '/bin/sh', '-c', 'echo "uid $(id -u)"; stat -c "secrets %u:%g %a" /run/envctl/secrets.env; cat /run/envctl/secrets.env > /dev/null && echo "readable by its owner"; echo "seen $DB_PASSWORD"'], { DB_PASSWORD: SECRET });
+      expect(result.exitCode).to.equal(0, result.stderr);
+      expect(result.stdout).to.contain('uid 1001');
+      // Owner read only: no other uid in the container (or on the host) can read it.
+      expect(result.stdout).to.contain('secrets 1001:1002 400');
+      expect(result.stdout).to.contain('readable by its owner');
+      expect(result.stdout).to.contain(`seen ${SECRET}`);
+    } finally {
+      await removeDir(empty);
+    }
   });
 
   it('refuses to run without the secret\'s value, naming it (exit 2)', async () => {
