@@ -8,6 +8,7 @@ import { buildSbom, packagesFromSbom } from '../src/packages/sbom.js';
 import { EMPTY_CONFIG, findSbom, pushSbom, sbomTag } from '../src/registry/sbom.js';
 import { RegistryError } from '../src/registry/client.js';
 import { readImagePackages } from '../src/registry/layers.js';
+import { checkBuild } from '../src/ledger/results.js';
 import { makeTar, OciRegistry, sha256 } from './fixtures/oci-registry.js';
 
 const access = { insecure: [] };
@@ -97,5 +98,31 @@ describe('SBOM: pushed as an OCI artifact beside the image, and found again', ()
     const err = await pushSbom('127.0.0.1:1/envctl/a', EMPTY_CONFIG, '{}', access).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(RegistryError);
     expect((err as RegistryError).code).to.equal('registry-unreachable');
+  });
+});
+
+describe('SBOM: in build records carried between CI jobs', () => {
+  const DIGEST = `sha256:${'a'.repeat(64)}`;
+  const entry = (sbom: unknown) => ({
+    environment: 'a',
+    record: { id: '1-x', revision: 1, commit: 'c'.repeat(40), contentKey: DIGEST, status: 'succeeded', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z', digest: DIGEST, sbom },
+  });
+
+  it('a record\'s sbom (artifact digest, counts per ecosystem) is kept as it is; one without stays without', () => {
+    const ok = checkBuild(entry({ digest: DIGEST, packages: { deb: 90, pypi: 3 }, extra: 'dropped' }), true);
+    expect(ok).to.not.be.a('string');
+    expect((ok as { record: { sbom?: unknown } }).record.sbom).to.deep.equal({ digest: DIGEST, packages: { deb: 90, pypi: 3 } });
+    const none = checkBuild({ ...entry(undefined) }, true);
+    expect((none as { record: object }).record).to.not.have.property('sbom');
+  });
+
+  it('a malformed sbom refuses the entry, saying why', () => {
+    for (const [sbom, why] of [
+      ['x', 'sbom is not an object'], [{ digest: 'sha256:1', packages: {} }, 'sbom digest'], [{ digest: DIGEST }, 'sbom packages is not an object'],
+      [{ digest: DIGEST, packages: { deb: -1 } }, 'is not a count'], [{ digest: DIGEST, packages: { __proto__x: 1 } }, 'which is not an ecosystem'],
+      [{ digest: DIGEST, packages: { 'Deb\u001b': 1 } }, 'which is not an ecosystem'],
+    ] as [unknown, string][]) {
+      expect(checkBuild(entry(sbom), true)).to.be.a('string').that.contains(why);
+    }
   });
 });
