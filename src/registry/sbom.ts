@@ -175,25 +175,29 @@ function parseJson(bytes: Buffer): unknown {
 export interface FoundSbom {
   /** The SBOM artifact's manifest digest. */
   digest: string;
-  /** How it was found. */
-  via: 'referrers' | 'tag';
+  /** How it was found: by the digest the caller knew (the ledger's), through the referrers API, or by the tag scheme. */
+  via: 'digest' | 'referrers' | 'tag';
   /** The CycloneDX JSON, as the registry holds it (hostile: parse, never trust). */
   text: string;
 }
 
 /**
- * The SBOM of the image `image@imageDigest`: the newest the referrers API
- * lists (by its created annotation), else the one tagged
- * `sha256-<hex>.sbom` whose subject is that image; undefined when there is
- * none. Throws a RegistryError when the registry cannot be asked, refuses,
+ * The SBOM of the image `image@imageDigest`: the artifact `known` names
+ * when given and there, else the newest the referrers API lists (by its
+ * created annotation), else the one tagged `sha256-<hex>.sbom`; always one
+ * whose subject is that image, undefined when there is none. Throws a RegistryError when the registry cannot be asked, refuses,
  * or answers bytes that are not what their digest names.
  */
-export async function findSbom(image: string, imageDigest: string, access: RegistryAccess, opts: { signal?: AbortSignal } = {}): Promise<FoundSbom | undefined> {
+export async function findSbom(image: string, imageDigest: string, access: RegistryAccess, opts: { known?: string; signal?: AbortSignal } = {}): Promise<FoundSbom | undefined> {
   const t = target(image, access, opts.signal, 30_000);
-  const listed = await referrersOf(t, imageDigest);
-  const newest = [...listed].sort((a, b) => (a.annotations?.[CREATED] ?? '').localeCompare(b.annotations?.[CREATED] ?? '')).at(-1);
-  const via = newest ? 'referrers' : 'tag';
-  const manifest = await getManifest(t, newest?.digest ?? sbomTag(imageDigest));
+  let via: FoundSbom['via'] = 'digest';
+  let manifest = opts.known !== undefined && /^sha256:[0-9a-f]{64}$/.test(opts.known) ? await getManifest(t, opts.known) : undefined;
+  if (!manifest) {
+    const listed = await referrersOf(t, imageDigest);
+    const newest = [...listed].sort((a, b) => (a.annotations?.[CREATED] ?? '').localeCompare(b.annotations?.[CREATED] ?? '')).at(-1);
+    via = newest ? 'referrers' : 'tag';
+    manifest = await getManifest(t, newest?.digest ?? sbomTag(imageDigest));
+  }
   if (!manifest) return undefined;
   const m = manifest.value as { artifactType?: unknown; layers?: { mediaType?: unknown; digest?: unknown; size?: unknown }[]; subject?: { digest?: unknown } };
   // A tag of the scheme holding something else (another tool's SBOM of another format, another image's) is no SBOM of this image.
