@@ -23,8 +23,9 @@ import { duplicate } from './duplicate.js';
 import { runSpec } from './run-spec.js';
 import { run } from './run.js';
 import { site } from './site.js';
+import { packages } from './packages.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, build, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, packages, rollback, plan, build, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

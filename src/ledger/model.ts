@@ -95,6 +95,19 @@ export interface BuildRecord {
   reusedFrom?: number;
   /** Compressed bytes of the image (config and layers), as its manifest gives them. */
   size?: number;
+  /** The SBOM pushed beside the image (optional: builds before it, or whose packages could not be read, have none). */
+  sbom?: BuildSbom;
+}
+
+/**
+ * An image's SBOM as the ledger keeps it: the digest of the OCI artifact
+ * holding the CycloneDX document (its subject is the image), and how many
+ * packages it lists per ecosystem (`deb`, `apk`, `pypi`, `conda`, `cran`;
+ * ecosystems with none left out).
+ */
+export interface BuildSbom {
+  digest: string;
+  packages: Record<string, number>;
 }
 
 export interface EnvironmentLedger {

@@ -12,7 +12,7 @@
 import { NAME_PATTERN } from '../load/spec-file.js';
 import { EnvctlError } from '../model/errors.js';
 import { isRevisionTag } from '../render/index.js';
-import { FAILURE_KINDS, upgradeRecord, type BuildRecord, type BuildStatus, type Failure, type FailureKind } from './model.js';
+import { FAILURE_KINDS, upgradeRecord, type BuildRecord, type BuildSbom, type BuildStatus, type Failure, type FailureKind } from './model.js';
 
 export const RESULTS_FORMAT = 'envctl-results/2';
 const RESULTS_FORMATS_READ: readonly string[] = ['envctl-results/1', RESULTS_FORMAT];
@@ -210,10 +210,31 @@ function recordProblem(r: Record<string, unknown>, environment: string): string 
   }
   if (r.reusedFrom !== undefined && !isCount(r.reusedFrom, 1)) return `reusedFrom ${quoted(r.reusedFrom)} is not a revision number`;
   if (r.size !== undefined && !isCount(r.size, 0)) return `size ${quoted(r.size)} is not a byte count`;
+  if (r.sbom !== undefined) {
+    const problem = sbomProblem(r.sbom);
+    if (problem) return problem;
+  }
   for (const field of ['builder', 'log', 'reason', 'logTail'] as const) {
     if (r[field] !== undefined && typeof r[field] !== 'string') return `${field} is not text`;
   }
   if (r.log !== undefined && !LOG_PATH.test(r.log as string) && !/^https?:\/\/[^\s\u0000-\u001f\u007f]{1,2000}$/.test(r.log as string)) return `log ${quoted(r.log)} is neither a log under .envctl/logs nor a URL`;
+  return undefined;
+}
+
+/** An ecosystem's name in an SBOM's counts: lowercase, as envctl names them (deb, pypi), so a newer envctl's ecosystem still passes. */
+const ECOSYSTEM = /^[a-z][a-z0-9-]{0,31}$/;
+
+function sbomProblem(sbom: unknown): string | undefined {
+  if (typeof sbom !== 'object' || sbom === null || Array.isArray(sbom)) return 'sbom is not an object';
+  const { digest, packages } = sbom as { digest?: unknown; packages?: unknown };
+  if (typeof digest !== 'string' || !DIGEST.test(digest)) return `sbom digest ${quoted(digest)} is not sha256:<64 hex digits>`;
+  if (typeof packages !== 'object' || packages === null || Array.isArray(packages)) return 'sbom packages is not an object of counts';
+  const entries = Object.entries(packages);
+  if (entries.length > 32) return 'sbom packages names more than 32 ecosystems';
+  for (const [ecosystem, n] of entries) {
+    if (!ECOSYSTEM.test(ecosystem)) return `sbom packages names ${quoted(ecosystem)}, which is not an ecosystem`;
+    if (!isCount(n, 0)) return `sbom packages of ${ecosystem}: ${quoted(n)} is not a count`;
+  }
   return undefined;
 }
 
@@ -236,6 +257,10 @@ function cleanRecord(r: Record<string, unknown>): BuildRecord {
   copy('logTail', r.logTail === undefined ? undefined : (r.logTail as string).replace(CONTROL_BUT_LINES, '').slice(-LOG_TAIL_MAX));
   copy('reusedFrom', r.reusedFrom as number | undefined);
   copy('size', r.size as number | undefined);
+  if (r.sbom !== undefined) {
+    const { digest, packages } = r.sbom as BuildSbom;
+    out.sbom = { digest, packages: Object.fromEntries(Object.entries(packages)) };
+  }
   if (r.failure !== undefined && r.status !== 'succeeded') {
     const f = r.failure as Failure;
     out.failure = { kind: f.kind, ...(f.code !== undefined ? { code: f.code } : {}), ...(f.host !== undefined ? { host: oneLine(f.host, 200) } : {}) };

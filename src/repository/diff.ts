@@ -4,12 +4,16 @@
  * as the ledger knows them) and its build-context files. The work tree side
  * is the repository's sources (read once, git's ignore rules applied), so a
  * file git ignores, which no build would see, is no difference.
+ * `diff --packages`: the two revisions' images instead, package by package
+ * (packages.ts reads them), and the image size's change.
  */
 import { createTwoFilesPatch } from 'diff';
 import type { Revision } from '../revisions/number.js';
 import { environmentAt, renderLoaded, type ContextFile, type EnvironmentAt } from './history.js';
 import type { Repository } from './index.js';
 import { keyContext } from './keys.js';
+import { diffPackages, type EcosystemDiff } from '../packages/index.js';
+import { packagesAt, type RevisionPackages } from './packages.js';
 
 /** The patches, spec first, then the Dockerfile, then context files by path; empty when nothing differs. */
 export async function environmentDiff(repo: Repository, name: string, from: Revision, to: Revision | 'worktree'): Promise<string[]> {
@@ -61,3 +65,23 @@ function sameBytes(x: ContextFile | undefined, y: ContextFile | undefined): bool
 }
 
 const sizeOf = (f: ContextFile | undefined) => (f ? `${f.bytes.length} bytes` : 'absent');
+
+export interface PackageDiff {
+  environment: string;
+  from: Omit<RevisionPackages, 'packages' | 'environment'>;
+  to: Omit<RevisionPackages, 'packages' | 'environment'>;
+  /** Per ecosystem with any difference: added, removed and changed packages with their versions. */
+  packages: EcosystemDiff[];
+  /** Bytes B's image is larger (negative: smaller) than A's; null when either size is not recorded. */
+  sizeChange: number | null;
+}
+
+/** The packages of `name`'s image at revision `from` → at `to`, and the image size's change. */
+export async function packageDiff(repo: Repository, name: string, from: Revision, to: Revision): Promise<PackageDiff> {
+  const [x, y] = await packagesAt(repo, name, [from.number, to.number]) as [RevisionPackages, RevisionPackages];
+  const side = ({ packages: _p, environment: _e, ...rest }: RevisionPackages) => rest;
+  return {
+    environment: name, from: side(x), to: side(y), packages: diffPackages(x.packages, y.packages),
+    sizeChange: x.size !== undefined && y.size !== undefined ? y.size - x.size : null,
+  };
+}

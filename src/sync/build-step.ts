@@ -5,11 +5,15 @@ import type { Builder } from '../builder/index.js';
 import { requireSecrets } from '../builder/secrets.js';
 import type { CheckedEnvironment } from '../check/index.js';
 import { replaceDir } from '../files/write.js';
-import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
+import { activeBuild, succeededBuild, type BuildRecord, type BuildSbom } from '../ledger/model.js';
+import { countPackages } from '../packages/index.js';
+import { buildSbom } from '../packages/sbom.js';
+import { readImagePackages } from '../registry/layers.js';
+import { pushSbom } from '../registry/sbom.js';
 import type { PlannedBuild } from '../plan/index.js';
 import { imageSize } from '../registry/manifest.js';
 import { RegistryError, resolveDigest } from '../registry/tag.js';
-import { EnvctlError } from '../model/errors.js';
+import { EnvctlError, errorLine } from '../model/errors.js';
 import { buildArgValues } from '../model/spec.js';
 import { cacheRepository, chainOf, imageName, renderEnvironment } from '../render/index.js';
 import { writeLoginFile } from '../registry/auth.js';
@@ -85,6 +89,29 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
       throw err;
     });
   if (size !== undefined) record.size = size;
+  // Likewise the SBOM: packages that cannot be read, or an SBOM the registry does not take, leave the record without one.
+  const image = imageName(config, step.environment);
+  try {
+    const sbom = await imageSbom(image, record.digest, env.spec.platform ?? config.platform, ctx, signal);
+    if (sbom) record.sbom = sbom;
+    else ctx.warn?.(`${step.environment}@${step.revision}: no SBOM: the registry does not have ${image}@${record.digest} just pushed`);
+  } catch (err) {
+    ctx.warn?.(`${step.environment}@${step.revision}: no SBOM: ${errorLine(err)}${err instanceof EnvctlError ? '' : ' (a bug in envctl; please report it)'}`);
+  }
+}
+
+/**
+ * The image's packages, read back from the registry (registry/layers.ts),
+ * as a CycloneDX SBOM pushed beside it (registry/sbom.ts); what the record
+ * keeps of it. Undefined when the registry does not have the image.
+ */
+async function imageSbom(image: string, digest: string, platform: string, ctx: StepContext, signal: AbortSignal): Promise<BuildSbom | undefined> {
+  const read = await readImagePackages(`${image}@${digest}`, { access: ctx.access, platform, signal });
+  if (!read) return undefined;
+  const created = new Date().toISOString();
+  const text = buildSbom(read.packages, { image, digest, timestamp: created, ...(read.distro ? { distro: read.distro } : {}) });
+  const pushed = await pushSbom(image, read.subject, text, ctx.access, { created, signal });
+  return { digest: pushed.digest, packages: { ...countPackages(read.packages) } as Record<string, number> };
 }
 
 /**

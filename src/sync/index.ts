@@ -67,7 +67,8 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
       local = await LocalStorage.open(root, config, opts.prune === true);
       await local.removeLeftovers();
     }
-    const ctx: StepContext = { root, config, plan, done, progress, access: registryAccess(config), ...(local ? { local } : {}) };
+    const stepWarnings: string[] = [];
+    const ctx: StepContext = { root, config, plan, done, progress, access: registryAccess(config), ...(local ? { local } : {}), warn: (line) => stepWarnings.push(line) };
     const steps = new Map(plan.builds.map((b) => [b.environment, b]));
 
     const runStep = async (step: PlannedBuild): Promise<void> => {
@@ -102,7 +103,7 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
       : await recordBuilds(root, config.stateBranch, recordsByEnvironment([{ format: RESULTS_FORMAT, head, builds }]), { summary: summaryOf(all, head) });
     const storage = local ? await local.report(toBuild.flatMap((b) => [imageName(config, b.environment), cacheRepository(config, b.environment)])) : undefined;
     return {
-      head, builds, records: all, failed, left: [...left.keys()], warnings: warningsFor(config), missingImages,
+      head, builds, records: all, failed, left: [...left.keys()], warnings: [...warningsFor(config), ...stepWarnings], missingImages,
       ...(ledgerCommit ? { ledgerCommit } : {}), ...(storage ? { storage } : {}),
     };
   } finally {
@@ -182,6 +183,8 @@ async function reuse(step: PlannedBuild, ctx: StepContext, record: BuildRecord):
   const earlier = ctx.plan.ledger.get(step.environment)?.builds.find((b) => b.digest === step.reuse!.digest);
   if (earlier?.baseDigest) record.baseDigest = earlier.baseDigest;
   if (earlier?.size !== undefined) record.size = earlier.size;
+  // The same image, so the same SBOM: its subject is this digest, found by the referrers API or its tag as it was.
+  if (earlier?.sbom) record.sbom = earlier.sbom;
 }
 
 /**

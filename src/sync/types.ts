@@ -60,5 +60,7 @@ export interface StepContext {
   access: RegistryAccess;
   /** buildah's local storage for this sync (driver chosen once); absent for docker buildx. */
   local?: LocalStorage;
+  /** Something the user should know that fails nothing (an SBOM that could not be made): one line, said at the end. */
+  warn?: (line: string) => void;
 }
 
