@@ -20,6 +20,7 @@ import { sync } from '../src/sync/index.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
+import { runEnvctl } from './fixtures/cli.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
 // Ports of this run's own: two test runs on one machine never share a registry or a tool's port.
@@ -105,10 +106,13 @@ describe('sync: image tests before a revision goes active', function () {
     expect((await sync(dir, config)).records).to.deep.equal([]);
   });
 
-  it('an expect that does not match fails, naming the pattern', async () => {
-    const r = await syncOne({
-      'environments/a.yaml': env('echo three > /a', 'tests:', '  commands:', '    - { name: version, run: "echo version 1.2", expect: "^version 2" }'),
-    }, 'a: three');
+  it('an expect that does not match fails, naming the pattern; envctl sync says which test and exits 1', async () => {
+    await commit(dir, { 'environments/a.yaml': env('echo three > /a', 'tests:', '  commands:', '    - { name: version, run: "echo version 1.2", expect: "^version 2" }') }, 'a: three');
+    const cli = await runEnvctl(dir, ['sync']);
+    expect(cli.code).to.equal(1);
+    expect(cli.out).to.contain('[a@3] failed: test "version" failed: its output does not match /^version 2/');
+    const r = (await readLedger(dir, 'envctl-state')).ledger.get('a')!.builds.at(-1)!;
+    expect(r.revision).to.equal(3);
     expect([r.status, r.failure?.kind, r.reason]).to.deep.equal(['failed', 'test', 'test "version" failed: its output does not match /^version 2/']);
     expect(r.logTail).to.equal('version 1.2');
     expect(await active()).to.equal(1);

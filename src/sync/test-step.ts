@@ -13,6 +13,7 @@
 import { mkdir } from 'node:fs/promises';
 import { chooseEngine } from '../builder/container.js';
 import { resolveStorage } from '../builder/storage.js';
+import { BuilderUnavailable } from '../builder/types.js';
 import { runImageTests, tailOf, TestFailed, type TestResult } from '../builder/tests.js';
 import type { BuildRecord } from '../ledger/model.js';
 import { testCommands, toolWaitSeconds } from '../model/spec.js';
@@ -49,7 +50,11 @@ export async function testStep(step: PlannedBuild, ctx: StepContext, record: Bui
     record.log = (await statePaths.log(root, step.environment, step.revision, record.startedAt)).relative;
   }
   const logFile = await statePaths.log(root, step.environment, step.revision, record.startedAt);
-  const engine = await chooseEngine();
+  const engine = await chooseEngine().catch((err: unknown) => {
+    // Said for what needs it here; retried (unexpected), as the machine may get one.
+    if (err instanceof BuilderUnavailable) throw new BuilderUnavailable('image tests (and the workspace tools\' start checks) need buildah or podman: run scripts/ensure.sh apt buildah');
+    throw err;
+  });
   const storage = engine === 'buildah' ? ctx.local?.driver ?? (await resolveStorage(config.storage)).driver : undefined;
   const venv = runSpec.lifecycle.start.find((s): s is RequirementsStep => s.step === 'requirements')?.venv;
   const login = await writeLoginFile(config.registry.address);
