@@ -1,7 +1,12 @@
 /** `tests:` in the environment YAML: the schema's shape and the check's located problems (pure). */
 import { expect } from 'chai';
 import { expectPattern, testCommands, toolWaitSeconds, type EnvironmentSpec } from '../src/model/spec.js';
-import { check, yaml, type Run } from './helpers.js';
+import { runArgs, START_CHECK } from '../src/builder/tests.js';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { check, removeDir, tempDir, yaml, type Run } from './helpers.js';
 
 const env = (...lines: string[]) => yaml('owner: alice', ...lines);
 const located = (r: Run) => r.all.map((p) => [p.line, p.col, p.severity, p.rule, p.message]);
@@ -65,5 +70,51 @@ describe('tests: in the environment YAML', () => {
 
   it('compiles patterns multiline, as the test step matches them', () => {
     expect(expectPattern('^b$').test('a\nb\nc')).to.equal(true);
+  });
+});
+
+describe('image tests: the engine\'s commands', () => {
+  const run = { engine: 'buildah' as const, image: `127.0.0.1:5000/envctl/a@sha256:${'a'.repeat(64)}`, env: [{ name: 'A', value: 'x y' }], insecure: true, storage: 'vfs' as const, isolation: 'oci' as const };
+  it('a command runs in the working container with the builder\'s isolation and its private network, its argv as given', () => {
+    const args = runArgs(run, 'envctl-test-1', ['/bin/sh', '-c', 'echo "$HOME"; rm -rf /']);
+    expect(args.slice(0, 3)).to.deep.equal(['--storage-driver', 'vfs', 'run']);
+    expect(args).to.include('--isolation');
+    expect(args).not.to.include('--network');
+    expect(args.slice(-5)).to.deep.equal(['envctl-test-1', '--', '/bin/sh', '-c', 'echo "$HOME"; rm -rf /']);
+    expect(args).to.include('A=x y');
+  });
+
+  it('a tool gets the host network and the project folder; podman runs a fresh container by digest', () => {
+    const tool = runArgs(run, 'c', ['x'], { host: true, mount: { host: '/tmp/p', container: '/mnt/project' } });
+    expect(tool.join(' ')).to.contain('--network host --volume /tmp/p:/mnt/project');
+    const podman = runArgs({ ...run, engine: 'podman' }, undefined, ['id']);
+    expect(podman.slice(0, 4)).to.deep.equal(['run', '--rm', '--pull=missing', '--tls-verify=false']);
+    expect(podman.slice(-2)).to.deep.equal([run.image, 'id']);
+  });
+
+  it('the start check takes the start as an argument: found, missing, not executable, a folder, a name on PATH; nothing in it runs', async () => {
+    const dir = await tempDir('envctl-start-check-');
+    try {
+      await writeFile(join(dir, 'ok'), '#!/bin/sh\n', { mode: 0o755 });
+      await writeFile(join(dir, 'plain'), 'x', { mode: 0o644 });
+      await mkdir(join(dir, 'venv', 'bin'), { recursive: true });
+      await writeFile(join(dir, 'venv', 'bin', 'envctl-venv-tool'), '#!/bin/sh\n', { mode: 0o755 });
+      const checkStart = async (start: string, venv = '') => {
+        const r = await execa('/bin/sh', ['-c', START_CHECK, 'sh', venv, start], { reject: false, all: true, env: { PATH: '/usr/bin:/bin' } });
+        return [r.exitCode, String(r.all).replace(dir, 'DIR')];
+      };
+      expect(await checkStart(join(dir, 'ok'))).to.deep.equal([0, '']);
+      // A bare name is looked up on PATH, the venv's bin first, as at run time.
+      expect(await checkStart('envctl-venv-tool')).to.deep.equal([3, 'envctl: envctl-venv-tool is not found on PATH (/usr/bin:/bin)']);
+      expect(await checkStart('envctl-venv-tool', join(dir, 'venv'))).to.deep.equal([0, '']);
+      expect(await checkStart(join(dir, 'plain'))).to.deep.equal([4, `envctl: DIR/plain is not executable by ${(await execa('id', ['-un'])).stdout}`]);
+      expect(await checkStart(dir)).to.deep.equal([4, 'envctl: DIR is a folder, not a program']);
+      const hostile = `${dir}/x; touch ${dir}/pwned`;
+      expect(await checkStart(hostile)).to.deep.equal([3, `envctl: DIR/x; touch ${dir}/pwned does not exist in the image`]);
+      expect(await checkStart('sh')).to.deep.equal([0, '']);
+      expect(existsSync(join(dir, 'pwned'))).to.equal(false);
+    } finally {
+      await removeDir(dir);
+    }
   });
 });
