@@ -75,6 +75,8 @@ export class TestFailed extends EnvctlError {
 
 /** Bytes of a test's output kept for matching `expect` and for the log tail; the log file has all of it. */
 export const OUTPUT_KEPT = 1024 * 1024;
+/** Seconds a tool's start check may take (a fixed script: only a hung engine takes long). */
+const START_CHECK_SECONDS = 60;
 /** Lines of the failed test's output kept as the record's log tail. */
 export const TAIL_LINES = 25;
 
@@ -101,39 +103,46 @@ export async function runImageTests(run: ImageTestRun): Promise<TestResult[]> {
   const project = await mkdtemp(join(tmpdir(), 'envctl-test-project-'));
   // The image's user, whoever it is, may enter the empty project folder, as a run's lifecycle cds into it.
   await chmod(project, 0o755);
-  const container = run.engine === 'buildah' ? await createContainer(run, log) : undefined;
+  let container: string | undefined;
   const results: TestResult[] = [];
+  const done = (r: TestResult) => {
+    results.push(r);
+    log.write(`envctl test: ${r.name}: ${r.passed ? 'passed' : `failed: ${r.why}`}\n`);
+  };
   try {
+    if (run.engine === 'buildah') container = await createContainer(run, log);
     const exec = (argv: string[], opts: { host?: boolean; mount?: boolean; timeoutSeconds?: number } = {}) =>
       execa(run.engine, runArgs(run, container, argv, { ...(opts.host ? { host: true } : {}), ...(opts.mount ? { mount: { host: project, container: run.projectDir } } : {}) }), {
         reject: false, all: true, buffer: false, stdin: 'ignore',
         ...(opts.timeoutSeconds !== undefined ? { timeout: opts.timeoutSeconds * 1000 } : {}),
         ...(run.signal ? { cancelSignal: run.signal } : {}),
       });
+    const unstartable = new Set<string>();
     for (const tool of run.tools) {
       const name = `tool ${tool.id}: start ${tool.start[0]}`;
       log.write(`\n$ envctl test: ${name}\n`);
-      const child = exec(['/bin/sh', '-c', START_CHECK, 'sh', run.venv ?? '', tool.start[0]!], { timeoutSeconds: 60 });
+      const child = exec(['/bin/sh', '-c', START_CHECK, 'sh', run.venv ?? '', tool.start[0]!], { timeoutSeconds: START_CHECK_SECONDS });
       const output = collect(child, log);
       const r = await child;
-      results.push(verdict(name, r, await output, undefined, 60, r.exitCode === 3 || r.exitCode === 4 ? 'start check' : undefined));
+      const result = verdict(name, r, await output, undefined, START_CHECK_SECONDS, r.exitCode === 3 || r.exitCode === 4 ? 'start check' : undefined);
+      if (!result.passed) unstartable.add(tool.id);
+      done(result);
     }
     for (const test of run.commands) {
       log.write(`\n$ envctl test: ${test.name}\n`);
       const child = exec(test.argv, { timeoutSeconds: test.timeoutSeconds });
       const output = collect(child, log);
       const r = await child;
-      results.push(verdict(test.name, r, await output, test.expect, test.timeoutSeconds));
+      done(verdict(test.name, r, await output, test.expect, test.timeoutSeconds));
     }
     if (run.toolWaitSeconds !== undefined) {
-      for (const tool of run.tools) {
-        if (tool.port === undefined) continue;
+      // A tool whose start failed its check has failed already; starting it would only fail again.
+      for (const tool of run.tools.filter((t) => t.port !== undefined && !unstartable.has(t.id))) {
         const name = `tool ${tool.id}: HTTP on port ${tool.port}`;
         log.write(`\n$ envctl test: ${name}\n`);
-        results.push(await onPort(tool.port, () => startTool(name, tool.port!, run.toolWaitSeconds!, () => exec(['/bin/sh', '-c', run.toolScript(tool.start)], { host: true, mount: true }), log)));
+        done(await onPort(tool.port!, () => startTool(name, tool.port!, run.toolWaitSeconds!, () => exec(['/bin/sh', '-c', run.toolScript(tool.start)], { host: true, mount: true }), log)));
       }
     }
-    for (const r of results) log.write(`envctl test: ${r.name}: ${r.passed ? 'passed' : `failed: ${r.why}`}\n`);
     if (run.signal?.aborted) throw new BuildCancelled(`tests stopped: ${String(run.signal.reason ?? 'cancelled')}`);
     return results;
   } finally {
