@@ -91,19 +91,27 @@ describe('sync: image tests before a revision goes active', function () {
     expect(log).to.contain('envctl test: test -f /a: passed');
   });
 
-  it('a failing test: recorded as failure kind test with its output\'s tail, the image pushed, the previous revision stays active, not retried', async () => {
-    const r = await syncOne({
+  it('a failing test: recorded as failure kind test with its output\'s tail, the image pushed, the previous revision stays active, not retried; what stands on it is skipped', async () => {
+    await commit(dir, {
       'environments/a.yaml': env('echo two > /a', ...PASSING, '    - { name: fails-loudly, run: "echo something broke >&2; exit 2" }'),
-    }, 'a: two, a failing test');
-    expect(r.status).to.equal('failed');
-    expect(r.failure).to.deep.equal({ kind: 'test', code: 'test-failed' });
-    expect(r.reason).to.equal('test "fails-loudly" failed: exit code 2');
-    expect(r.logTail).to.contain('something broke');
-    expect(r.digest).to.match(/^sha256:[0-9a-f]{64}$/);
+      'environments/b.yaml': yaml('owner: a', 'base: { environment: a }', 'instructions: |', '  RUN cat /a'),
+    }, 'a: two, a failing test; b on a');
+    const [r, child] = (await sync(dir, config)).records;
+    expect(r!.status).to.equal('failed');
+    expect(r!.failure).to.deep.equal({ kind: 'test', code: 'test-failed' });
+    expect(r!.reason).to.equal('test "fails-loudly" failed: exit code 2');
+    expect(r!.logTail).to.contain('something broke');
+    expect(r!.digest).to.match(/^sha256:[0-9a-f]{64}$/);
     const res = await fetch(`http://127.0.0.1:${PORT}/v2/envctl/a/manifests/2`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
-    expect(res.headers.get('docker-content-digest')).to.equal(r.digest);
+    expect(res.headers.get('docker-content-digest')).to.equal(r!.digest);
     expect(await active()).to.equal(1);
-    expect((await sync(dir, config)).records).to.deep.equal([]);
+    expect([child!.status, child!.failure?.kind, child!.reason]).to.deep.equal(['failed', 'skipped', 'skipped: its base a failed its image tests']);
+    // a is not tried again; b (skipped: retried) builds on a's active revision 1.
+    const again = await sync(dir, config);
+    expect(again.records.map((x) => [x.revision, x.status, x.baseDigest])).to.deep.equal([[1, 'succeeded', (await readLedger(dir, 'envctl-state')).ledger.get('a')!.builds.find((x) => x.revision === 1)!.digest]]);
+    expect(await active()).to.equal(1);
+    await git(dir, 'rm', '-q', 'environments/b.yaml');
+    await git(dir, 'commit', '-q', '-m', 'b: gone');
   });
 
   it('an expect that does not match fails, naming the pattern; envctl sync says which test and exits 1', async () => {

@@ -160,7 +160,7 @@ async function attempt(step: PlannedBuild, ctx: StepContext, builder: Builder | 
     const by = await supersededBy(ctx.root, step.environment, step.revision);
     if (by) throw new BuildCancelled(takenBy(by, step.revision));
     const blockedBy = step.after.find((a) => ctx.done.get(a)?.status !== 'succeeded');
-    if (blockedBy) throw new SkipError(blockedBy);
+    if (blockedBy) throw new SkipError(blockedBy, ctx.done.get(blockedBy)?.failure?.kind === 'test');
     if (step.action === 'reuse') await reuse(step, ctx, record);
     else await buildStep(step, ctx, record, builder!, stop.signal);
     // Pushed (or tagged) is not yet active: the image's tests decide (test-step.ts).
@@ -216,7 +216,8 @@ export function failureOf(err: unknown, config: Config): { failure: Failure; rea
 
 /** Not attempted: a base in this sync did not build. */
 class SkipError extends EnvctlError {
-  constructor(base: string) {
-    super('input', 'base-failed', `its base ${base} did not build`, { data: { base } });
+  constructor(base: string, failedTests = false) {
+    // A base that built but failed its tests has an image, just not one to stand on: said so, not "did not build".
+    super('input', 'base-failed', `its base ${base} ${failedTests ? 'failed its image tests' : 'did not build'}`, { data: { base } });
   }
 }
