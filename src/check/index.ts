@@ -17,6 +17,7 @@ import { checkLayers, countLayers, type LayerCount } from './layers.js';
 import { checkPolicies } from './policy.js';
 import { checkSharedContext } from './shared-context.js';
 import { checkStages } from './stages.js';
+import { checkTests } from './tests.js';
 import { usableSpec } from './raw.js';
 
 export interface CheckContext {
@@ -121,6 +122,7 @@ function typeSpec(env: LoadedEnvironment, ctx: CheckContext, problems: Problem[]
     ? { instructions: [], where: () => position(source, '/instructions', 'value'), endsCleanly: false, problems: [] }
     : checkInstructions(env, spec.instructions ?? '', ctx.config.builder);
   problems.push(...found.problems, ...checkVariables(spec, source), ...checkTools(spec, source));
+  if (!dropped.has('tests')) problems.push(...checkTests(spec, source));
   if (!dropped.has('context')) problems.push(...checkSharedContext(env, spec, source, ctx.config.environmentsDir));
   if (!dropped.has('instructions') && !dropped.has('buildSecrets')) problems.push(...checkBuildSecrets({ spec, source, instructions: found.instructions, at: textAt(env), builder: ctx.config.builder }));
   // Stages: their own instructions checked in place, and every --from (the final block's too) against their names.

@@ -233,7 +233,7 @@ what was built and what is active, one JSON file per environment under
 \`${LEDGER_FOLDER}/\`, in format \`${LEDGER_FORMAT}\`:
 
 - \`environment\`: the environment's name.
-- \`active\`: the active revision: the newest revision whose build succeeded.
+- \`active\`: the active revision: the newest revision whose build (and image tests) succeeded.
 - \`builds\`: one record per build attempt, oldest first: \`id\`, \`revision\`,
   \`commit\` (on main), \`contentKey\`, \`status\` (queued, building,
   succeeded, failed, cancelled), \`image\` and \`digest\` (the pushed image),
@@ -242,7 +242,9 @@ what was built and what is active, one JSON file per environment under
   failures \`reason\` (one line for people), \`failure\` and \`logTail\`;
   \`reusedFrom\` when an identical earlier build's image was tagged instead.
 - \`failure\` (failed and cancelled attempts): \`kind\` is one of \`build\` (the
-  environment's own build failed; not retried until it changes), \`registry\`
+  environment's own build failed; not retried until it changes), \`test\`
+  (built and pushed, digest recorded, but an image test failed, so it is not
+  active; not retried until it changes), \`registry\`
   (a registry could not be reached or refused; retried), \`skipped\` (its
   base did not build; retried), \`cancelled\` (stopped: superseded or taken
   over by another sync) or \`unexpected\` (anything else; retried); \`code\`

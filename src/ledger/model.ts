@@ -25,6 +25,10 @@ export type BuildStatus = 'queued' | 'building' | 'succeeded' | 'failed' | 'canc
  * - `build`: the environment's own build failed (a RUN or COPY step, or the
  *   spec cannot be rendered); it fails the same way until its content
  *   changes, so it is not retried.
+ * - `test`: the image built and was pushed, but one of its image tests (the
+ *   spec's `tests:`, or a workspace tool's start check) failed; like
+ *   `build`, it fails the same way until the content changes, so it is not
+ *   retried. The digest is recorded; the revision does not become active.
  * - `registry`: a registry could not be reached, did not answer, or refused
  *   (pulling the base, pushing, tagging a reused image, looking a digest
  *   up); the next sync retries it.
@@ -35,9 +39,9 @@ export type BuildStatus = 'queued' | 'building' | 'succeeded' | 'failed' | 'canc
  * - `unexpected`: anything else (another tool or host, or a fault in
  *   envctl); retried, since nothing says it would fail the same way again.
  */
-export type FailureKind = 'build' | 'registry' | 'skipped' | 'cancelled' | 'unexpected';
+export type FailureKind = 'build' | 'test' | 'registry' | 'skipped' | 'cancelled' | 'unexpected';
 
-export const FAILURE_KINDS: readonly FailureKind[] = ['build', 'registry', 'skipped', 'cancelled', 'unexpected'];
+export const FAILURE_KINDS: readonly FailureKind[] = ['build', 'test', 'registry', 'skipped', 'cancelled', 'unexpected'];
 
 export interface Failure {
   kind: FailureKind;
@@ -64,7 +68,7 @@ export function outcomeLabel(record: BuildRecord): string {
 }
 
 const FAILURE_WORDS: Record<FailureKind, string> = {
-  build: 'build', registry: 'registry', skipped: 'skipped: its base did not build', cancelled: 'cancelled', unexpected: 'unexpected error',
+  build: 'build', test: 'image test', registry: 'registry', skipped: 'skipped: its base did not build', cancelled: 'cancelled', unexpected: 'unexpected error',
 };
 
 export interface BuildRecord {

@@ -86,7 +86,33 @@ export interface EnvironmentSpec {
   vpn?: boolean;
   clusterTypes?: ClusterType[];
   noCache?: boolean;
+  /** Image tests: run inside the built image before its revision may become active (not inherited). */
+  tests?: TestsSpec;
 }
+
+/**
+ * `tests:` — commands run in the built image as its user, in order, and
+ * whether the workspace tools are started and asked over HTTP. Every
+ * tool's start is checked to exist and be executable whatever this says.
+ */
+export interface TestsSpec {
+  commands?: TestCommandSpec[];
+  /** `true`: start each workspace tool with an `httpProxy` and wait for an HTTP answer on its port; `{ timeout }` sets the wait. */
+  tools?: boolean | { timeout?: number };
+}
+
+/** A string is the command for `/bin/sh -c`; the long form names it, gives an argv list, an expected-output pattern, a timeout. */
+export type TestCommandSpec = string | {
+  name?: string;
+  run: string | string[];
+  /** A regular expression (JavaScript, multiline) that stdout and stderr together must match. */
+  expect?: string;
+  /** Seconds; default TEST_TIMEOUT_DEFAULT. */
+  timeout?: number;
+};
+
+export const TEST_TIMEOUT_DEFAULT = 120;
+export const TOOL_TIMEOUT_DEFAULT = 60;
 
 /** The image's virtual environment (its pip installs, its bin leads PATH), or pip's own PEP 668 override. */
 export type RequirementsSpec = { venv: string } | { pip: 'break-system-packages' };
@@ -162,4 +188,39 @@ export function stageChain(spec: EnvironmentSpec): number[] | undefined {
     name = base.stage;
     limit = i;
   }
+}
+
+/** One test command as run: its name in reports, its argv (a string goes to `/bin/sh -c`), pattern and timeout. */
+export interface TestCommand {
+  /** Index in `tests.commands`, for locating it in the file. */
+  index: number;
+  name: string;
+  argv: string[];
+  expect?: string;
+  timeoutSeconds: number;
+}
+
+/** `tests.commands` in one shape: names defaulted to the command, strings run by `/bin/sh -c`. */
+export function testCommands(spec: EnvironmentSpec): TestCommand[] {
+  return (spec.tests?.commands ?? []).map((c, index) => {
+    const long = typeof c === 'string' ? { run: c } : c;
+    const argv = typeof long.run === 'string' ? ['/bin/sh', '-c', long.run] : long.run;
+    const name = long.name ?? (typeof long.run === 'string' ? long.run : long.run.join(' '));
+    return {
+      index, name, argv, timeoutSeconds: long.timeout ?? TEST_TIMEOUT_DEFAULT,
+      ...(long.expect !== undefined ? { expect: long.expect } : {}),
+    };
+  });
+}
+
+/** The wait for a tool's HTTP answer, or undefined when `tests.tools` does not ask for tools to be started. */
+export function toolWaitSeconds(spec: EnvironmentSpec): number | undefined {
+  const t = spec.tests?.tools;
+  if (t === undefined || t === false) return undefined;
+  return t === true ? TOOL_TIMEOUT_DEFAULT : t.timeout ?? TOOL_TIMEOUT_DEFAULT;
+}
+
+/** `expect` compiled as tests match it: JavaScript syntax, `^` and `$` at each line. Throws SyntaxError. */
+export function expectPattern(expect: string): RegExp {
+  return new RegExp(expect, 'm');
 }

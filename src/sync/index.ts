@@ -1,7 +1,8 @@
 /**
  * sync: carry out the plan. For each planned build, bases first: tag the
  * earlier image when the content key was built before, otherwise render,
- * build and push; then record every result in one ledger commit. A failure
+ * build and push; then run the image's tests (test-step.ts), and record
+ * every result in one ledger commit. A failure
  * is recorded with its reason and log tail; the previous active revision
  * stays active, and the other environments still build. Claims (see
  * claims.ts) keep two syncs on one machine from building the same revision
@@ -22,6 +23,8 @@ import { cacheRepository, imageName } from '../render/index.js';
 import { checkBases } from './bases.js';
 import { LocalStorage } from './storage.js';
 import { buildStep, NoBaseImage } from './build-step.js';
+import { testStep } from './test-step.js';
+import { TestFailed } from '../builder/tests.js';
 import type { StepContext, SyncOptions, SyncResult } from './types.js';
 import { claimFor, release, supersededBy } from '../store/claims.js';
 import { planRepository } from '../repository/plan.js';
@@ -158,16 +161,18 @@ async function attempt(step: PlannedBuild, ctx: StepContext, builder: Builder | 
     const by = await supersededBy(ctx.root, step.environment, step.revision);
     if (by) throw new BuildCancelled(takenBy(by, step.revision));
     const blockedBy = step.after.find((a) => ctx.done.get(a)?.status !== 'succeeded');
-    if (blockedBy) throw new SkipError(blockedBy);
+    if (blockedBy) throw new SkipError(blockedBy, ctx.done.get(blockedBy)?.failure?.kind === 'test');
     if (step.action === 'reuse') await reuse(step, ctx, record);
     else await buildStep(step, ctx, record, builder!, stop.signal);
+    // Pushed (or tagged) is not yet active: the image's tests decide (test-step.ts).
+    await testStep(step, ctx, record, stop.signal);
     record.status = 'succeeded';
   } catch (err) {
     const failed = failureOf(err, ctx.config);
     record.status = failed.failure.kind === 'cancelled' ? 'cancelled' : 'failed';
     record.reason = failed.failure.kind === 'cancelled' ? String(stop.signal.reason ?? failed.reason) : failed.reason;
     record.failure = failed.failure;
-    if (err instanceof BuildFailed) record.logTail = err.logTail;
+    if (err instanceof BuildFailed || err instanceof TestFailed) record.logTail = err.logTail;
   } finally {
     clearInterval(watch);
   }
@@ -197,6 +202,8 @@ export function failureOf(err: unknown, config: Config): { failure: Failure; rea
   const code = err instanceof EnvctlError ? { code: err.code } : {};
   if (err instanceof BuildCancelled) return { failure: { kind: 'cancelled', ...code }, reason: err.message };
   if (err instanceof SkipError || err instanceof NoBaseImage) return { failure: { kind: 'skipped', ...code }, reason: `skipped: ${err.message}` };
+  // Built and pushed, but a test failed: the image's own doing, as a failing RUN is (not retried).
+  if (err instanceof TestFailed) return { failure: { kind: 'test', ...code }, reason: err.message };
   if (err instanceof BuildFailed) {
     if (err.trouble === 'build') return { failure: { kind: 'build', ...code }, reason: err.message };
     // The builder's log does not say which registry; the one pushed to is named, as it is the one most often at fault.
@@ -212,7 +219,8 @@ export function failureOf(err: unknown, config: Config): { failure: Failure; rea
 
 /** Not attempted: a base in this sync did not build. */
 class SkipError extends EnvctlError {
-  constructor(base: string) {
-    super('input', 'base-failed', `its base ${base} did not build`, { data: { base } });
+  constructor(base: string, failedTests = false) {
+    // A base that built but failed its tests has an image, just not one to stand on: said so, not "did not build".
+    super('input', 'base-failed', `its base ${base} ${failedTests ? 'failed its image tests' : 'did not build'}`, { data: { base } });
   }
 }
