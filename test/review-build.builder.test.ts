@@ -25,10 +25,19 @@ const CONFIG_TEXT = yaml(`registry: { address: "127.0.0.1:${PORT}" }`, 'defaultB
 const config = loadConfig(new TextEncoder().encode(CONFIG_TEXT)).config;
 const A = (run: string) => yaml('owner: a', 'instructions: |', `  RUN ${run}`);
 const B = yaml('owner: a', 'base: { environment: a }', 'instructions: |', '  RUN cat /a > /b');
+const SITE = 'usr/lib/python3/dist-packages';
+const DPKG = (...pkgs: [string, string][]) => pkgs.map(([n, v]) => `Package: ${n}\nStatus: install ok installed\nArchitecture: amd64\nVersion: ${v}\n`).join('\n');
+/** A folder environment whose image holds dpkg's status (these packages) and, unless `six` is false, six's METADATA; its image test. */
+const P = (deb: [string, string][], six: boolean, test: string) => ({
+  'environments/p/environment.yaml': yaml('owner: a', 'instructions: |', '  COPY root/ /', 'tests:', `  commands: [${JSON.stringify(test)}]`),
+  'environments/p/root/var/lib/dpkg/status': DPKG(...deb),
+  ...(six ? { [`environments/p/root/${SITE}/six-1.16.0.dist-info/METADATA`]: 'Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n' } : {}),
+});
 
 async function tags(name: string): Promise<string[]> {
   const res = await fetch(`http://127.0.0.1:${PORT}/v2/envctl/${name}/tags/list`);
-  return ((await res.json()) as { tags?: string[] }).tags?.sort() ?? [];
+  // Revision tags only: an SBOM beside an image has a tag of its own (sha256-<hex>.sbom).
+  return (((await res.json()) as { tags?: string[] }).tags ?? []).filter((t) => /^\d+$/.test(t)).sort();
 }
 
 describe('envctl build: a review build, nothing pushed or recorded', function () {
@@ -43,7 +52,10 @@ describe('envctl build: a review build, nothing pushed or recorded', function ()
     await pushBusybox(`127.0.0.1:${PORT}/test/busybox:1`);
     dir = await tempDir('envctl-review-');
     await git(dir, 'init', '-q', '-b', 'main');
-    await commit(dir, { 'envctl.yaml': CONFIG_TEXT, '.gitignore': '.envctl/\n', 'environments/a.yaml': A('echo one > /a'), 'environments/b.yaml': B }, 'a and b');
+    await commit(dir, {
+      'envctl.yaml': CONFIG_TEXT, '.gitignore': '.envctl/\n', 'environments/a.yaml': A('echo one > /a'), 'environments/b.yaml': B,
+      ...P([['base-files', '12.4']], true, 'test -f /var/lib/dpkg/status'),
+    }, 'a, b and p');
     expect((await sync(dir, config)).failed).to.equal(0);
     await git(dir, 'checkout', '-q', '-b', 'change');
   });
@@ -96,6 +108,29 @@ describe('envctl build: a review build, nothing pushed or recorded', function ()
     expect(text).to.contain('| a | 1 → 2 | build ❌ |');
     expect(text).to.contain('about to fail');
     expect(text).to.contain('- Review build of `b`: ❌ the build failed: not built: its base a did not build');
+  });
+
+  it('the package diff against the active revision reaches the plan comment; a failing image test fails the review build', async () => {
+    // One Debian package added, the pip package removed, in what p's review image holds.
+    await git(dir, 'rm', '-q', `environments/p/root/${SITE}/six-1.16.0.dist-info/METADATA`);
+    await commit(dir, P([['base-files', '12.4'], ['hello', '2.10-3']], false, 'test -f /var/lib/dpkg/status'), 'p: hello in, six out');
+    const results = join(dir, '.envctl', 'review-builds.json');
+    await runEnvctl(dir, ['build', '--only', 'p', '--results', results]);
+    const md = join(dir, '.envctl', 'plan.md');
+    expect((await runEnvctl(dir, ['plan', '--base', 'main', '--markdown', md, '--review-builds', results])).code).to.equal(0);
+    const text = await readFile(md, 'utf8');
+    expect(text).to.contain('**Package diff against revision 1: 1 added, 1 removed, 0 changed**');
+    expect(text).to.contain('| deb | hello | – | 2.10-3 |');
+    expect(text).to.contain('| pypi | six | 1.16.0 | – |');
+
+    await commit(dir, P([['base-files', '12.4']], false, 'test -f /no/such/file'), 'p: a test that fails');
+    const run = await runEnvctl(dir, ['build', '--only', 'p', '--results', results]);
+    expect(run.code).to.equal(1);
+    const file = JSON.parse(await readFile(results, 'utf8')) as { builds: { environment: string; status: string; failure?: { kind: string }; reason?: string }[] };
+    const p = file.builds.find((b) => b.environment === 'p')!;
+    expect(p.status).to.equal('failed');
+    expect(p.failure).to.deep.equal({ kind: 'test' });
+    expect(p.reason).to.contain('test -f /no/such/file');
   });
 
   it('plan --review-builds refuses a file envctl build did not write, as a usage error', async () => {

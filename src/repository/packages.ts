@@ -19,6 +19,7 @@ import { readImagePackages } from '../registry/layers.js';
 import { findSbom } from '../registry/sbom.js';
 import { imageName } from '../render/index.js';
 import type { Repository } from './index.js';
+import type { Config } from '../model/config.js';
 
 export interface RevisionPackages {
   environment: string;
@@ -47,7 +48,7 @@ export async function packagesAt(repo: Repository, name: string, revisions: (num
   const { ledger } = await readLedger(repo.root, repo.config.stateBranch);
   const builds = revisions.map((r) => builtAt(ledger.get(name)?.builds ?? [], name, r));
   const access = registryAccess(repo.config);
-  return withEmbeddedRegistry(repo.root, repo.config.registry, () => Promise.all(builds.map((b) => packagesOfBuild(repo, name, b, access))));
+  return withEmbeddedRegistry(repo.root, repo.config.registry, () => Promise.all(builds.map((b) => packagesOfBuild(repo.config, name, b, access))));
 }
 
 /** The succeeded build at a revision, or a not-found error saying there is none to look into. */
@@ -61,11 +62,12 @@ function builtAt(builds: BuildRecord[], name: string, revision: number | 'active
   return build;
 }
 
-async function packagesOfBuild(repo: Repository, name: string, build: BuildRecord, access: RegistryAccess): Promise<RevisionPackages> {
+/** One succeeded build's packages: from the SBOM beside its image, else its layers (also a review build's comparison, sync/review-build.ts). */
+export async function packagesOfBuild(config: Config, name: string, build: BuildRecord, access: RegistryAccess): Promise<RevisionPackages> {
   // The repository the image was pushed to, as recorded (envctl.yaml's registry may have changed since).
-  const repository = build.image ? build.image.slice(0, build.image.lastIndexOf(':')) : imageName(repo.config, name);
+  const repository = build.image ? build.image.slice(0, build.image.lastIndexOf(':')) : imageName(config, name);
   const tag = build.image ? build.image.slice(build.image.lastIndexOf(':') + 1) : String(build.revision);
-  const platform = tag.startsWith(`${build.revision}-`) ? tag.slice(String(build.revision).length + 1).split('-').join('/') : repo.config.platform;
+  const platform = tag.startsWith(`${build.revision}-`) ? tag.slice(String(build.revision).length + 1).split('-').join('/') : config.platform;
   const digest = build.digest!;
   const image = `${repository}@${digest}`;
   const base = { environment: name, revision: build.revision, image, platform, ...(build.size !== undefined ? { size: build.size } : {}) };

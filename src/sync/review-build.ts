@@ -11,10 +11,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildFailed, BuilderUnavailable, chooseBuilder, type Builder } from '../builder/index.js';
+import { TestFailed } from '../builder/tests.js';
 import { requireSecrets } from '../builder/secrets.js';
 import type { CheckedEnvironment } from '../check/index.js';
 import { replaceDir } from '../files/write.js';
-import { activeBuild, succeededBuild } from '../ledger/model.js';
+import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
+import { diffPackages, type InstalledPackage } from '../packages/index.js';
+import { readLayoutPackages } from '../registry/layers.js';
+import { packagesOfBuild } from '../repository/packages.js';
 import type { Config } from '../model/config.js';
 import { EnvctlError } from '../model/errors.js';
 import { buildArgValues } from '../model/spec.js';
@@ -30,6 +34,7 @@ import { statePaths } from '../store/paths.js';
 import { layOut, NoBaseImage } from './build-step.js';
 import { failureOf } from './index.js';
 import { LocalStorage } from './storage.js';
+import { testStep } from './test-step.js';
 import type { SyncEvent } from './types.js';
 
 
@@ -69,7 +74,7 @@ export async function reviewBuild(root: string, config: Config, opts: ReviewBuil
     const builder = plan.builds.some((b) => b.action === 'build') ? await chooseBuilder(config.builder, config.buildx) : undefined;
     if (builder && builder.kind !== 'buildah') throw new BuilderUnavailable('a review build needs buildah: docker buildx keeps its images to itself, where envctl cannot read their packages');
     const local = builder ? await LocalStorage.open(root, config, false) : undefined;
-    const ctx: ReviewContext = { root, config, plan, built: new Map(), local, access: registryAccess(config) };
+    const ctx: ReviewContext = { root, config, plan, built: new Map(), local, access: registryAccess(config), progress };
     const builds: ReviewBuild[] = [];
     for (const step of plan.builds) {
       progress({ environment: step.environment, revision: step.revision, state: 'building', message: `review build (${step.reason})` });
@@ -91,6 +96,7 @@ interface ReviewContext {
   built: Map<string, string | null>;
   local: LocalStorage | undefined;
   access: ReturnType<typeof registryAccess>;
+  progress: (event: SyncEvent) => void;
 }
 
 async function reviewStep(step: PlannedBuild, ctx: ReviewContext, builder: Builder | undefined): Promise<ReviewBuild> {
@@ -105,25 +111,54 @@ async function reviewStep(step: PlannedBuild, ctx: ReviewContext, builder: Build
     ctx.built.set(step.environment, null);
     return { ...out, status: 'failed', failure: { kind: 'skipped' }, reason: `not built: its base ${failedBase} did not build` };
   }
-  if (step.action === 'reuse') {
-    // The same build inputs as a revision already built: its image is this one, nothing to build.
-    const earlier = succeededBuild(ledger?.builds ?? [], step.reuse!.revision);
-    ctx.built.set(step.environment, `${imageName(ctx.config, step.environment)}@${step.reuse!.digest}`);
-    return { ...out, ...(earlier?.size !== undefined ? { size: earlier.size } : {}) };
-  }
+  const image = step.action === 'reuse' ? `${imageName(ctx.config, step.environment)}@${step.reuse!.digest}` : reviewTag(step.environment, step.tag);
   try {
-    const { size } = await buildHere(step, ctx, builder!);
-    ctx.built.set(step.environment, reviewTag(step.environment, step.tag));
-    return { ...out, size };
+    let size: number | undefined;
+    let packages: InstalledPackage[] | undefined;
+    if (step.action === 'reuse') {
+      // The same build inputs as a revision already built: its image is this one, nothing to build.
+      const earlier = succeededBuild(ledger?.builds ?? [], step.reuse!.revision);
+      size = earlier?.size;
+      packages = earlier ? await packagesOf(ctx, step.environment, earlier) : undefined;
+    } else {
+      const built = await buildHere(step, ctx, builder!);
+      size = built.size;
+      packages = built.packages;
+    }
+    // The image's tests and its tools' checks, as sync runs them before a revision may become active.
+    await testStep(step, stepContext(ctx), reviewRecord(step), new AbortController().signal, image);
+    ctx.built.set(step.environment, image);
+    const before = active ? (active.revision === step.reuse?.revision ? packages : await packagesOf(ctx, step.environment, active)) : [];
+    return {
+      ...out, ...(size !== undefined ? { size } : {}),
+      ...(packages !== undefined && before !== undefined ? { packages: diffPackages(before, packages) } : {}),
+    };
   } catch (err) {
     ctx.built.set(step.environment, null);
     const { failure, reason } = failureOf(err, ctx.config);
-    return { ...out, status: 'failed', failure: { kind: failure.kind }, reason, ...(err instanceof BuildFailed ? { logTail: err.logTail } : {}) };
+    const tail = err instanceof BuildFailed || err instanceof TestFailed ? { logTail: err.logTail } : {};
+    return { ...out, status: 'failed', failure: { kind: failure.kind }, reason, ...tail };
   }
 }
 
+/** A built revision's packages from its SBOM or layers; undefined when the registry cannot say (the comment then has no package diff). */
+async function packagesOf(ctx: ReviewContext, environment: string, build: BuildRecord): Promise<InstalledPackage[] | undefined> {
+  return packagesOfBuild(ctx.config, environment, build, ctx.access).then((p) => p.packages, () => undefined);
+}
+
+/** What sync's test step needs of a sync, for a review (nothing recorded, nothing claimed). */
+function stepContext(ctx: ReviewContext): Parameters<typeof testStep>[1] {
+  return { root: ctx.root, config: ctx.config, plan: ctx.plan, done: new Map(), progress: ctx.progress, access: ctx.access, ...(ctx.local ? { local: ctx.local } : {}) };
+}
+
+/** A record for the test step's log; never written to the ledger. */
+function reviewRecord(step: PlannedBuild): BuildRecord {
+  const startedAt = new Date().toISOString();
+  return { id: `review-${step.revision}-${startedAt}`, revision: step.revision, commit: step.commit, contentKey: step.contentKey ?? '', status: 'building', startedAt };
+}
+
 /** Render with bases resolved (built here: the local image; else the active or pinned digest), build, write the OCI layout. */
-async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builder): Promise<{ size: number }> {
+async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builder): Promise<{ size: number; packages?: InstalledPackage[] }> {
   const { root, config } = ctx;
   const all = new Map(ctx.plan.environments.map((e) => [e.name, e]));
   const env = all.get(step.environment)!;
@@ -160,7 +195,10 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
   });
   // Noted as sync's builds are, so a review killed mid-build leaves nothing the next sync does not remove.
   await (ctx.local ? ctx.local.building(step.environment, build) : build());
-  return { size: await layoutSize(layout, step.tag) };
+  const platform = env.spec.platform ?? config.platform;
+  // Packages unreadable (an image past the metadata limits) leave the comment without a diff, not the build failed.
+  const read = await readLayoutPackages(layout, { platform, name: step.tag }).catch(() => undefined);
+  return { size: await layoutSize(layout, step.tag), ...(read ? { packages: read.packages } : {}) };
 }
 
 function cacheFrom(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, config: Config): string[] {

@@ -31,11 +31,11 @@ import type { StepContext } from './types.js';
 /** Longest test name a reason carries; the log has it whole. */
 const NAME_IN_REASON = 80;
 
-export async function testStep(step: PlannedBuild, ctx: StepContext, record: BuildRecord, signal: AbortSignal): Promise<void> {
+/** `image`: what to test, when it is not the record's pushed digest (a review build's local image). */
+export async function testStep(step: PlannedBuild, ctx: StepContext, record: BuildRecord, signal: AbortSignal, image = `${imageName(ctx.config, step.environment)}@${record.digest!}`): Promise<void> {
   const { root, config } = ctx;
   const all = new Map(ctx.plan.environments.map((e) => [e.name, e]));
   const env = all.get(step.environment)!;
-  const image = `${imageName(config, step.environment)}@${record.digest!}`;
   // The run spec's tools: the image holds its bases' tools too, and a run may start any of them.
   const runSpec = renderRunSpec(env, chainOf(env, all), image, step.revision);
   const commands = testCommands(env.spec);
