@@ -421,11 +421,12 @@ describe('site: renderSite', () => {
   });
 
   it('draws the graph by depth, bases left, every environment a link, default and image bases as roots', () => {
-    const svg = element(graph, 'svg', /class="graph-svg"/);
+    // The section around the graph: each node's label sits in an <svg> of its own, so the graph's <svg> nests.
+    const svg = element(graph, 'section', /class="graph-scroll"/);
     const links = tags(svg, 'a', /class="node-link"/);
     expect(links.map((a) => /href="([^"]+)"/.exec(a)![1]).sort()).to.deep.equal(['environments/base-py.html', 'environments/jupyter.html', 'environments/legacy.html']);
     for (const a of links) expect(a).to.match(/aria-label="[^"]+"/);
-    const x = (name: string) => Number(new RegExp(`data-name="${name}"><g [^>]*><title>[^<]*</title><rect x="(\\d+)"`).exec(svg)![1]);
+    const x = (name: string) => Number(new RegExp(`data-name="${name}"><g [^>]*><rect x="(\\d+)"`).exec(svg)![1]);
     const rootX = Number(/class="node node-default[^"]*"[^>]*><title>[^<]*<\/title><rect x="(\d+)"/.exec(svg)![1]);
     expect(rootX).to.be.lessThan(x('base-py'));
     expect(x('base-py')).to.be.lessThan(x('jupyter'));

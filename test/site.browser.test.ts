@@ -4,12 +4,14 @@
  * registry), opened in headless Chromium (Debian's, driven by
  * playwright-core) from file://: the index, the filters, an environment's
  * revisions against the ledger, no console errors, nothing fetched from
- * elsewhere, and a screenshot kept as a test artefact.
+ * elsewhere, and a screenshot kept as a test artefact. Accessibility by
+ * axe-core run inside the pages, markup by html-validate on every file.
  */
+import type { AxeResults } from 'axe-core';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -19,6 +21,7 @@ import type { RunningRegistry } from '../src/registry/embedded.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
+import { markupErrors } from './fixtures/site-markup.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
 // A port of this run's own: two test runs on one machine never share a registry.
@@ -26,6 +29,7 @@ const PORT = await freePort();
 const REGISTRY = `127.0.0.1:${PORT}`;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'envctl.js');
+const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 const ARTEFACTS = join(ROOT, 'test-artifacts');
 const spec = (run: string, extra: string[] = []) => yaml('owner: "@acme/data"', ...extra, 'instructions: |', `  RUN ${run}`);
 
@@ -54,6 +58,18 @@ describe('site: the catalog in headless Chromium', function () {
     });
     await page.goto(pathToFileURL(join(site, path)).href);
     return page;
+  }
+
+  /**
+   * axe's violations on the page as it is shown now, one line per element. axe
+   * goes in through the DevTools protocol (page.evaluate), since the pages' CSP
+   * rightly refuses an inline <script>; rules are axe's default set (WCAG 2.x
+   * A and AA, best practices).
+   */
+  async function axeViolations(page: Page): Promise<string[]> {
+    await page.evaluate(await readFile(AXE, 'utf8'));
+    const results = await page.evaluate(() => (window as unknown as { axe: { run(context: Document): Promise<AxeResults> } }).axe.run(document));
+    return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')}: ${n.failureSummary ?? ''}`));
   }
 
   before(async () => {
@@ -158,6 +174,32 @@ describe('site: the catalog in headless Chromium', function () {
     expect(seen.has('environments/notebooks.html')).to.equal(true);
     expect(consoleErrors).to.deep.equal([]);
     expect(leftTheMachine).to.deep.equal([]);
+  });
+
+  it('has no accessibility violations axe finds: the index, every tab of an environment page, the graph', async () => {
+    const found: string[] = [];
+    for (const path of ['index.html', 'graph.html']) {
+      const page = await open(path);
+      found.push(...(await axeViolations(page)).map((v) => `${path}: ${v}`));
+      await page.close();
+    }
+    const page = await open('environments/base-tools.html');
+    const tabs = await page.getByRole('tab').all();
+    expect(tabs.length).to.be.greaterThan(4);
+    for (const tab of tabs) {
+      await tab.click();
+      const name = (await tab.textContent()) ?? '';
+      found.push(...(await axeViolations(page)).map((v) => `environments/base-tools.html (${name}): ${v}`));
+    }
+    await page.close();
+    expect(found).to.deep.equal([]);
+  });
+
+  it('writes markup html-validate finds no error in, on every page', async () => {
+    const files = (await readdir(site, { recursive: true })).filter((f) => f.endsWith('.html')).sort();
+    expect(files).to.include.members(['index.html', 'graph.html', 'environments/base-tools.html', 'environments/notebooks.html']);
+    const errors = await markupErrors(await Promise.all(files.map(async (f): Promise<[string, string]> => [f, await readFile(join(site, f), 'utf8')])));
+    expect(errors).to.deep.equal([]);
   });
 
   it('is usable at phone width: the index fits without sideways scrolling of the page', async () => {

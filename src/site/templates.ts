@@ -157,19 +157,19 @@ export function indexPage(ctx: SiteContext, environments: readonly SiteEnvironme
 <div class="filters" id="filters" role="search" aria-label="Filter environments" hidden>
 <div class="field"><label for="filter-text">Filter environments</label><input id="filter-text" type="search" autocomplete="off" spellcheck="false" placeholder="Name, title or owner"></div>
 <div class="field"><label for="filter-status">Build status</label><select id="filter-status" autocomplete="off">${options}</select></div>
-<div class="field checkbox"><input id="show-archived" type="checkbox" autocomplete="off"><label for="show-archived">Show archived</label></div>
+<div class="field checkbox"><input id="show-archived" type="checkbox"><label for="show-archived">Show archived</label></div>
 <p class="filter-count" id="filter-count" aria-live="polite"></p>
 </div>
 ${
   environments.length
-    ? html`<div class="table-scroll" role="region" aria-label="Environments" tabindex="0">
+    ? html`<section class="table-scroll" aria-label="Environments" tabindex="0">
 <table class="environments" id="environments">
 <thead><tr><th scope="col">Environment</th><th scope="col">Owner</th><th scope="col">Visibility</th><th scope="col">Active revision</th><th scope="col">Latest build</th><th scope="col">Base</th><th scope="col">Last change</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
-</div>
+</section>
 <p id="no-match" class="empty" hidden>No environment matches these filters.</p>`
     : html`<p class="empty">This repository has no environments yet.</p>`
 }`;
@@ -185,9 +185,9 @@ export function graphPage(ctx: SiteContext, environments: readonly SiteEnvironme
 <p>Each environment is drawn to the right of the base it is built on; the default base and image bases are on the left. Dashed lines pin a revision of their base; dashed boxes are archived environments.</p>
 ${
   environments.length
-    ? html`<div class="graph-scroll" role="region" aria-label="Graph of environments and their bases" tabindex="0">
+    ? html`<section class="graph-scroll" aria-label="Graph of environments and their bases" tabindex="0">
 ${renderGraphSvg(graph, href)}
-</div>
+</section>
 <h2>As a list</h2>
 ${renderGraphList(graph, href)}`
     : html`<p class="empty">This repository has no environments yet.</p>`
@@ -313,14 +313,14 @@ function revisionsPanel(ctx: SiteContext, env: SiteEnvironment): Html {
 <td>${logLink(build?.logHref, r.number)}</td>
 </tr>`;
   });
-  return html`<div class="table-scroll" role="region" aria-label="Revisions of ${env.name}" tabindex="0">
+  return html`<section class="table-scroll" aria-label="Revisions of ${env.name}" tabindex="0">
 <table class="revisions" id="revision-table">
 <thead><tr><th scope="col">Revision</th><th scope="col">Summary</th><th scope="col">Author</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Content key</th><th scope="col">Build</th><th scope="col">Duration</th><th scope="col">Size</th><th scope="col">Image</th><th scope="col">Log</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
-</div>`;
+</section>`;
 }
 
 function projectsPanel(ctx: SiteContext, env: SiteEnvironment): Html {
