@@ -411,10 +411,10 @@ describe('site: renderSite', () => {
     for (const page of [basePy, jupyter, legacy]) {
       expect(tags(page, 'div', /role="tablist"/)[0]).to.include(' hidden');
       const tabs = tags(page, 'button', /role="tab"/);
-      expect(tabs.map((t) => /aria-controls="([^"]+)"/.exec(t)![1])).to.deep.equal(['overview', 'revisions', 'builds', 'projects', 'dockerfile']);
+      expect(tabs.map((t) => /aria-controls="([^"]+)"/.exec(t)![1])).to.deep.equal(['overview', 'revisions', 'packages', 'builds', 'projects', 'dockerfile']);
       expect(tabs.filter((t) => t.includes('aria-selected="true"'))).to.have.length(1);
       const panels = tags(page, 'section', /role="tabpanel"/);
-      expect(panels).to.have.length(5);
+      expect(panels).to.have.length(6);
       for (const p of panels) expect(p).not.to.include('hidden');
       for (const t of tabs) expect(ids(page).has(/aria-controls="([^"]+)"/.exec(t)![1]!)).to.equal(true);
     }
