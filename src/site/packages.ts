@@ -133,7 +133,7 @@ export function packagesPanel(env: SiteEnvironment): Html {
 ${
   anyRows
     ? html`<div class="filters" id="package-filters" role="search" aria-label="Filter packages" hidden>
-<div class="field"><label for="filter-packages">Filter packages</label><input id="filter-packages" type="search" autocomplete="off" spellcheck="false" placeholder="Name, version or ecosystem"></div>
+<div class="field"><label for="filter-packages">Filter packages</label><input id="filter-packages" type="search" autocomplete="off" spellcheck="false" placeholder="Name or version"></div>
 <p class="filter-count" id="package-filter-count" aria-live="polite"></p>
 </div>
 <p id="no-package-match" class="empty" hidden>No package matches this filter.</p>`
