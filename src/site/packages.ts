@@ -107,7 +107,7 @@ ${r.packages.length ? packageList(r.number, r.packages, open) : ''}`;
     const counts = cleanCounts(r.packageCounts);
     content = counts.length
       ? html`<p class="package-summary">${countsSentence(counts)}, as its build recorded them; the list itself is not in this catalog.</p>`
-      : html`<p class="empty">Packages are not known for this revision${r.build?.status === 'succeeded' ? '' : ': it has no image'}.</p>`;
+      : html`<p class="empty">Packages are not known for this revision${r.build === null ? ': it was not built' : r.build.status === 'succeeded' ? '' : ': its build did not succeed'}.</p>`;
   }
   return html`<section class="package-revision" id="packages-${r.number}" aria-labelledby="packages-${r.number}-heading" data-revision="${r.number}">
 <h3 id="packages-${r.number}-heading">Revision ${r.number}${active ? ' (active)' : ''}</h3>
