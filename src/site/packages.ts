@@ -96,13 +96,27 @@ ${rows}
 </table></div>`;
 }
 
-function revisionBlock(env: SiteEnvironment, r: SiteRevision, previous: SiteRevision | undefined, open: boolean): Html {
-  const active = r.active || r.number === env.activeRevision;
+/**
+ * Full lists are written for this many of the newest revisions that have
+ * one, and the active revision: a list runs to thousands of rows, and a long
+ * history would make the page tens of megabytes. Older revisions keep their
+ * counts and their changes, which are small.
+ */
+export const LISTED_REVISIONS = 5;
+
+function revisionBlock(env: SiteEnvironment, r: SiteRevision, previous: SiteRevision | undefined, list: 'open' | 'closed' | 'none'): Html {
+  const active = isActive(env, r);
   let content: Html;
   if (r.packages) {
     content = html`<p class="package-summary">${countsSentence(countsOf(r.packages))}.</p>
 ${changes(r.number, previous, r.packages)}
-${r.packages.length ? packageList(r.number, r.packages, open) : ''}`;
+${
+  !r.packages.length
+    ? ''
+    : list === 'none'
+      ? html`<p class="muted">The full list is written for the ${LISTED_REVISIONS} newest revisions that have one and the active revision.</p>`
+      : packageList(r.number, r.packages, list === 'open')
+}`;
   } else {
     const counts = cleanCounts(r.packageCounts);
     content = counts.length
@@ -115,6 +129,8 @@ ${content}
 </section>`;
 }
 
+const isActive = (env: SiteEnvironment, r: SiteRevision) => r.active || r.number === env.activeRevision;
+
 /**
  * What a revision is compared with: the newest older one that has an image
  * (a revision whose build failed has none, so its successor's changes are
@@ -126,9 +142,11 @@ function previousImage(older: readonly SiteRevision[]): SiteRevision | undefined
 
 export function packagesPanel(env: SiteEnvironment): Html {
   if (!env.revisions.length) return html`<p class="empty">No revisions yet.</p>`;
-  // Only the newest revision with a list opens it by itself: the lists can be long, and the filter opens the ones it matches.
-  const firstListed = env.revisions.find((r) => r.packages?.length)?.number;
-  const anyRows = env.revisions.some((r) => r.packages?.length);
+  const withList = env.revisions.filter((r) => r.packages?.length);
+  const listed = new Set([...withList.slice(0, LISTED_REVISIONS), ...withList.filter((r) => isActive(env, r))].map((r) => r.number));
+  // Only the newest list opens by itself: the lists can be long, and the filter opens the ones it matches.
+  const list = (r: SiteRevision) => (!listed.has(r.number) ? 'none' : r === withList[0] ? 'open' : 'closed');
+  const anyRows = withList.length > 0;
   return html`<p>What each revision's image holds, and what changed from the image of the revision before it.</p>
 ${
   anyRows
@@ -139,5 +157,5 @@ ${
 <p id="no-package-match" class="empty" hidden>No package matches this filter.</p>`
     : ''
 }
-${env.revisions.map((r, i) => revisionBlock(env, r, previousImage(env.revisions.slice(i + 1)), r.number === firstListed))}`;
+${env.revisions.map((r, i) => revisionBlock(env, r, previousImage(env.revisions.slice(i + 1)), list(r)))}`;
 }
