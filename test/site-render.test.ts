@@ -411,21 +411,22 @@ describe('site: renderSite', () => {
     for (const page of [basePy, jupyter, legacy]) {
       expect(tags(page, 'div', /role="tablist"/)[0]).to.include(' hidden');
       const tabs = tags(page, 'button', /role="tab"/);
-      expect(tabs.map((t) => /aria-controls="([^"]+)"/.exec(t)![1])).to.deep.equal(['overview', 'revisions', 'builds', 'projects', 'dockerfile']);
+      expect(tabs.map((t) => /aria-controls="([^"]+)"/.exec(t)![1])).to.deep.equal(['overview', 'revisions', 'packages', 'builds', 'projects', 'dockerfile']);
       expect(tabs.filter((t) => t.includes('aria-selected="true"'))).to.have.length(1);
       const panels = tags(page, 'section', /role="tabpanel"/);
-      expect(panels).to.have.length(5);
+      expect(panels).to.have.length(6);
       for (const p of panels) expect(p).not.to.include('hidden');
       for (const t of tabs) expect(ids(page).has(/aria-controls="([^"]+)"/.exec(t)![1]!)).to.equal(true);
     }
   });
 
   it('draws the graph by depth, bases left, every environment a link, default and image bases as roots', () => {
-    const svg = element(graph, 'svg', /class="graph-svg"/);
+    // The section around the graph: each node's label sits in an <svg> of its own, so the graph's <svg> nests.
+    const svg = element(graph, 'section', /class="graph-scroll"/);
     const links = tags(svg, 'a', /class="node-link"/);
     expect(links.map((a) => /href="([^"]+)"/.exec(a)![1]).sort()).to.deep.equal(['environments/base-py.html', 'environments/jupyter.html', 'environments/legacy.html']);
     for (const a of links) expect(a).to.match(/aria-label="[^"]+"/);
-    const x = (name: string) => Number(new RegExp(`data-name="${name}"><g [^>]*><title>[^<]*</title><rect x="(\\d+)"`).exec(svg)![1]);
+    const x = (name: string) => Number(new RegExp(`data-name="${name}"><g [^>]*><rect x="(\\d+)"`).exec(svg)![1]);
     const rootX = Number(/class="node node-default[^"]*"[^>]*><title>[^<]*<\/title><rect x="(\d+)"/.exec(svg)![1]);
     expect(rootX).to.be.lessThan(x('base-py'));
     expect(x('base-py')).to.be.lessThan(x('jupyter'));

@@ -4,21 +4,26 @@
  * registry), opened in headless Chromium (Debian's, driven by
  * playwright-core) from file://: the index, the filters, an environment's
  * revisions against the ledger, no console errors, nothing fetched from
- * elsewhere, and a screenshot kept as a test artefact.
+ * elsewhere, and a screenshot kept as a test artefact. Accessibility by
+ * axe-core run inside the pages, markup by html-validate on every file.
  */
+import type { AxeResults } from 'axe-core';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { readLedger } from '../src/git/ledger.js';
 import type { Ledger } from '../src/ledger/model.js';
+import type { InstalledPackage } from '../src/packages/index.js';
+import { writeSite } from '../src/repository/site.js';
 import type { RunningRegistry } from '../src/registry/embedded.js';
 import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
+import { markupErrors } from './fixtures/site-markup.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
 // A port of this run's own: two test runs on one machine never share a registry.
@@ -26,6 +31,7 @@ const PORT = await freePort();
 const REGISTRY = `127.0.0.1:${PORT}`;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'envctl.js');
+const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 const ARTEFACTS = join(ROOT, 'test-artifacts');
 const spec = (run: string, extra: string[] = []) => yaml('owner: "@acme/data"', ...extra, 'instructions: |', `  RUN ${run}`);
 
@@ -35,14 +41,18 @@ describe('site: the catalog in headless Chromium', function () {
   let registryData: string;
   let dir: string;
   let site: string;
+  /** The same repository's site written with a package loader standing in for the registry. */
+  let withPackages: string;
   let browser: Browser;
   let ledger: Ledger;
   const consoleErrors: string[] = [];
   const leftTheMachine: string[] = [];
 
   const envctl = (...args: string[]) => execa(process.execPath, [BIN, ...args], { cwd: dir, reject: false });
-  async function open(path: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  async function open(path: string, from = site, options: { javaScriptEnabled?: boolean } = {}): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, ...options });
+    const page = await context.newPage();
+    page.on('close', () => void context.close());
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${path}: ${m.text()}`); });
     page.on('pageerror', (e) => consoleErrors.push(`${path}: ${e.message}`));
     // Only the site's own files may load.
@@ -52,8 +62,20 @@ describe('site: the catalog in headless Chromium', function () {
       leftTheMachine.push(url);
       return route.abort();
     });
-    await page.goto(pathToFileURL(join(site, path)).href);
+    await page.goto(pathToFileURL(join(from, path)).href);
     return page;
+  }
+
+  /**
+   * axe's violations on the page as it is shown now, one line per element. axe
+   * goes in through the DevTools protocol (page.evaluate), since the pages' CSP
+   * rightly refuses an inline <script>; rules are axe's default set (WCAG 2.x
+   * A and AA, best practices).
+   */
+  async function axeViolations(page: Page): Promise<string[]> {
+    await page.evaluate(await readFile(AXE, 'utf8'));
+    const results = await page.evaluate(() => (window as unknown as { axe: { run(context: Document): Promise<AxeResults> } }).axe.run(document));
+    return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')}: ${n.failureSummary ?? ''}`));
   }
 
   before(async () => {
@@ -81,6 +103,16 @@ describe('site: the catalog in headless Chromium', function () {
     site = join(await tempDir('envctl-site-out-'), 'site');
     const written = await envctl('site', '--out', site);
     expect(written.exitCode).to.equal(0, written.stderr);
+    // base-tools: revision 1 and its revert 3 share an image; revision 2 changes a package, adds one, removes one.
+    const digests = ledger.get('base-tools')!.builds.map((b) => b.digest);
+    const pkg = (ecosystem: InstalledPackage['ecosystem'], name: string, version: string): InstalledPackage => ({ ecosystem, name, version, path: 'var/lib/dpkg/status' });
+    const first = [pkg('deb', 'busybox', '1:1.35.0-4'), pkg('deb', 'libc6', '2.36-9'), pkg('pypi', 'numpy', '1.26.0'), pkg('pypi', '<img src=x onerror=alert(1)>', '"><script>alert(2)</script>')];
+    const second = [pkg('deb', 'busybox', '1:1.35.0-4'), pkg('deb', 'libc6', '2.36-10'), pkg('pypi', 'numpy', '1.26.0'), pkg('pypi', 'pandas', '2.2.1')];
+    withPackages = join(dirname(site), 'with-packages');
+    await writeSite(dir, withPackages, {
+      loadPackages: async (environment, build) =>
+        environment !== 'base-tools' ? undefined : build.digest === digests[0] ? first : build.digest === digests[1] ? second : undefined,
+    });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   });
   after(async () => {
@@ -88,7 +120,7 @@ describe('site: the catalog in headless Chromium', function () {
     await registry.stop();
     await removeDir(dir);
     await removeDir(registryData);
-    await removeDir(dirname(site));
+    await removeDir(dirname(site)); // withPackages too
   });
 
   it('the index lists every environment, archived ones only when asked', async () => {
@@ -158,6 +190,83 @@ describe('site: the catalog in headless Chromium', function () {
     expect(seen.has('environments/notebooks.html')).to.equal(true);
     expect(consoleErrors).to.deep.equal([]);
     expect(leftTheMachine).to.deep.equal([]);
+  });
+
+  it('has no accessibility violations axe finds: the index, every tab of two environment pages, the graph', async () => {
+    const found: string[] = [];
+    for (const path of ['index.html', 'graph.html']) {
+      const page = await open(path);
+      found.push(...(await axeViolations(page)).map((v) => `${path}: ${v}`));
+      await page.close();
+    }
+    // One with a history and a reused image, one archived whose latest build failed.
+    for (const path of ['environments/base-tools.html', 'environments/old-stats.html']) {
+      const page = await open(path);
+      const tabs = await page.getByRole('tab').all();
+      expect(tabs.length).to.equal(6);
+      for (const tab of tabs) {
+        await tab.click();
+        const name = (await tab.textContent()) ?? '';
+        found.push(...(await axeViolations(page)).map((v) => `${path} (${name}): ${v}`));
+      }
+      await page.close();
+    }
+    expect(found).to.deep.equal([]);
+  });
+
+  it('writes markup html-validate finds no error in, on every page, packages included', async () => {
+    const errors: string[] = [];
+    for (const from of [site, withPackages]) {
+      const files = (await readdir(from, { recursive: true })).filter((f) => f.endsWith('.html')).sort();
+      expect(files).to.include.members(['index.html', 'graph.html', 'environments/base-tools.html', 'environments/notebooks.html']);
+      errors.push(...(await markupErrors(await Promise.all(files.map(async (f): Promise<[string, string]> => [join(from, f), await readFile(join(from, f), 'utf8')])))));
+    }
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('the Packages tab lists each revision\'s packages and its diff, and the filter narrows them', async () => {
+    const page = await open('environments/base-tools.html', withPackages);
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+    await page.getByRole('tab', { name: 'Packages' }).click();
+    // The names in the rows the reader can see (not hidden by the filter, not in a closed list).
+    const shown = (selector: string) =>
+      page.locator(selector).evaluateAll((rows) => rows.filter((r) => (r as HTMLElement).offsetParent !== null).map((r) => r.querySelector('th')!.textContent));
+    // Revision 3 (newest, reusing revision 1's image) opens its list; revision 2's changes are shown.
+    expect(await shown('#package-list-3 tr.package')).to.deep.equal(['busybox', 'libc6', '<img src=x onerror=alert(1)>', 'numpy']);
+    expect(await page.locator('#package-diff-2 caption').textContent()).to.equal('Changes from revision 1: 1 added, 1 removed, 1 changed');
+    expect(await page.locator('#package-diff-3 caption').textContent()).to.equal('Changes from revision 2: 1 added, 1 removed, 1 changed');
+    const filter = page.getByRole('searchbox', { name: 'Filter packages' });
+    await filter.fill('libc6');
+    expect(await shown('#package-list-3 tr.package')).to.deep.equal(['libc6']);
+    expect(await shown('#package-diff-2 tr.package-change')).to.deep.equal(['libc6']);
+    // Revision 2's list was closed; a match opens it.
+    expect(await page.locator('#package-list-2').evaluate((d) => (d as HTMLDetailsElement).open)).to.equal(true);
+    expect(await page.locator('#package-list-2 [data-package-count]').textContent()).to.equal('(1 matching)');
+    await filter.fill('pandas added');
+    expect(await shown('#packages tr.package-change')).to.deep.equal(['pandas']);
+    expect(await shown('#packages tr.package')).to.deep.equal([]);
+    await filter.fill('no-such-package');
+    expect(await page.locator('#no-package-match').isVisible()).to.equal(true);
+    await filter.fill('');
+    expect(await page.locator('#packages tr[data-search][hidden]').count()).to.equal(0);
+    // The hostile name is text: no element made of it, nothing run.
+    expect(await page.locator('#packages img, #packages script').count()).to.equal(0);
+    expect(dialogs).to.deep.equal([]);
+    const violations = await axeViolations(page);
+    expect(violations).to.deep.equal([]);
+    await page.screenshot({ path: join(ARTEFACTS, 'site-packages.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('the Packages tab without JavaScript shows every section and row, and no filter', async () => {
+    const page = await open('environments/base-tools.html', withPackages, { javaScriptEnabled: false });
+    expect(await page.locator('#packages').isVisible()).to.equal(true);
+    expect(await page.locator('#package-filters').isVisible()).to.equal(false);
+    expect(await page.locator('#packages tr[data-search][hidden]').count()).to.equal(0);
+    expect(await page.locator('#package-list-3 tr.package').evaluateAll((rows) => rows.filter((r) => (r as HTMLElement).offsetParent !== null).length)).to.equal(4);
+    expect(await page.locator('#package-diff-2 tr.package-change').evaluateAll((rows) => rows.filter((r) => (r as HTMLElement).offsetParent !== null).length)).to.equal(3);
+    await page.close();
   });
 
   it('is usable at phone width: the index fits without sideways scrolling of the page', async () => {

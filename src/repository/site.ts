@@ -10,6 +10,7 @@ import { replaceDir } from '../files/write.js';
 import { readLedger } from '../git/ledger.js';
 import { activeRevision, latestAttempts, type BuildRecord } from '../ledger/model.js';
 import { environmentOf } from '../model/project.js';
+import { comparePackages, type InstalledPackage, type PackageCounts } from '../packages/index.js';
 import { baseOf } from '../model/spec.js';
 import type { Revision } from '../revisions/number.js';
 import { renderSite } from '../site/render.js';
@@ -27,7 +28,22 @@ export interface GatheredSite {
   warnings: string[];
 }
 
-export async function gatherSite(root: string, opts: { now?: Date } = {}): Promise<GatheredSite> {
+/**
+ * The packages of the image a build pushed, or undefined when they cannot be
+ * known. The site stage reads no registry; whoever can (the registry, an
+ * SBOM beside the image) answers here. Asked once per image digest.
+ */
+export type PackageLoader = (environment: string, build: BuildRecord) => Promise<InstalledPackage[] | undefined>;
+
+export interface SiteOptions {
+  now?: Date;
+  loadPackages?: PackageLoader;
+}
+
+/** A build record with the SBOM note sync is gaining (issue 16); read when present. */
+type RecordWithSbom = BuildRecord & { sbom?: { digest?: unknown; packages?: PackageCounts } };
+
+export async function gatherSite(root: string, opts: SiteOptions = {}): Promise<GatheredSite> {
   const repo = await openRepository(root);
   const { config } = repo;
   const [{ environments, consumers }, { ledger }] = await Promise.all([validateRepository(repo, { offline: true }), readLedger(root, config.stateBranch)]);
@@ -35,6 +51,24 @@ export async function gatherSite(root: string, opts: { now?: Date } = {}): Promi
   const warnings: string[] = [];
   const logsAt = await logFolder(root, warnings);
   const out: SiteEnvironment[] = [];
+  // One image (a reused one too) is read once, whichever revisions name it.
+  const packagesByDigest = new Map<string, Promise<InstalledPackage[] | undefined>>();
+  const packagesOf = (environment: string, b: BuildRecord | undefined): Promise<InstalledPackage[] | undefined> => {
+    const load = opts.loadPackages;
+    if (!load || !b || b.status !== 'succeeded' || !b.digest) return Promise.resolve(undefined);
+    let found = packagesByDigest.get(b.digest);
+    if (!found) {
+      found = load(environment, b).then(
+        (list) => (list ? [...list].sort(comparePackages) : undefined),
+        (error: unknown) => {
+          warnings.push(`${environment} revision ${b.revision}: its packages are not in the site: ${error instanceof Error ? error.message : String(error)}`);
+          return undefined;
+        },
+      );
+      packagesByDigest.set(b.digest, found);
+    }
+    return found;
+  };
   for (const env of [...environments].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const revisions = await revisionsOf(root, config, env.name);
     const builds = ledger.get(env.name)?.builds ?? [];
@@ -63,7 +97,11 @@ export async function gatherSite(root: string, opts: { now?: Date } = {}): Promi
       revisions: (await Promise.all(revisions.map(async (r) => {
         const b = attempts.get(r.number);
         const log = b?.log !== undefined ? await siteLog(logsAt, b.log, `${env.name} revision ${r.number}`, logs, warnings) : undefined;
-        return siteRevision(r, b, active, log);
+        const revision = siteRevision(r, b, active, log);
+        const packages = await packagesOf(env.name, b);
+        if (packages) revision.packages = packages;
+        else if (b?.status === 'succeeded' && (b as RecordWithSbom).sbom?.packages) revision.packageCounts = (b as RecordWithSbom).sbom!.packages!;
+        return revision;
       }))).reverse(),
       users: consumers.filter((c) => environmentOf(c.spec).name === env.name).map((c) => ({ kind: c.kind, name: c.name, revision: environmentOf(c.spec).revision, file: c.file })),
       dockerfiles: {
@@ -74,6 +112,8 @@ export async function gatherSite(root: string, opts: { now?: Date } = {}): Promi
           : '',
       },
       lastChange: latest ? new Date(latest.time * 1000).toISOString() : null,
+      // `tests:` is the image tests' field the spec is gaining; read without depending on its type.
+      tests: (spec as object as Record<string, unknown>)['tests'] !== undefined,
     });
   }
   const title = config.source?.replace(/\/+$/, '').split('/').slice(-2).join('/') ?? basename(root);
@@ -107,7 +147,7 @@ function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | 
 }
 
 /** Writes the whole site into `out`, replacing what was there only once it is complete. */
-export async function writeSite(root: string, out: string, opts: { now?: Date } = {}): Promise<{ pages: number; environments: number; warnings: string[] }> {
+export async function writeSite(root: string, out: string, opts: SiteOptions = {}): Promise<{ pages: number; environments: number; warnings: string[] }> {
   const { data, logs, warnings } = await gatherSite(root, opts);
   const files = renderSite(data);
   await replaceDir(out, async (dir) => {

@@ -3,7 +3,7 @@
  * and `assets/site.js`. Nothing is fetched from anywhere: system fonts, no
  * framework, no network. The pages work without the script (every section
  * shows, the filters stay hidden); with it, sections become tabs, the index
- * filters, and copy buttons copy.
+ * and the packages filter, and copy buttons copy.
  */
 
 export const SITE_CSS = `:root {
@@ -100,7 +100,15 @@ tr.revision.active a { color: inherit; }
 .revision-summary { min-width: 14rem; overflow-wrap: anywhere; }
 .image-cell { min-width: 18rem; }
 .image-ref { word-break: break-all; }
-.reused, .reason, .failure { font-size: 0.85rem; margin: 0.25rem 0 0; }
+.reused, .reason, .failure, .tests { font-size: 0.85rem; margin: 0.25rem 0 0; }
+.tests-passed { color: var(--ok-fg); }
+.tests-failed { color: var(--bad-fg); }
+tr.revision.active .tests-failed { color: inherit; }
+.package-revision { border-top: 1px solid var(--border); margin-top: 1rem; }
+.package-list summary { cursor: pointer; margin: 0.5rem 0; }
+.package-diff caption { text-align: left; font-weight: 600; padding: 0.45rem 0.6rem; }
+.package-diff .change-added td:nth-child(3) { color: var(--add-fg); }
+.package-diff .change-removed td:nth-child(3) { color: var(--del-fg); }
 .nowrap { white-space: nowrap; }
 
 button {
@@ -304,6 +312,40 @@ export const SITE_JS = `(function () {
     controls.hidden = false;
   }
 
+  /* ---------- Packages filter: rows with data-search in #packages; each list says how many match and opens ---------- */
+  function initPackageFilter() {
+    var controls = byId('package-filters');
+    var text = byId('filter-packages');
+    var panel = byId('packages');
+    if (!controls || !text || !panel) return;
+    var rows = all(panel, 'tr[data-search]');
+    var lists = all(panel, 'details.package-list');
+    var count = byId('package-filter-count');
+    var none = byId('no-package-match');
+    function apply() {
+      var words = text.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0;
+      rows.forEach(function (row) {
+        var haystack = row.getAttribute('data-search') || '';
+        var visible = words.every(function (w) { return haystack.indexOf(w) !== -1; });
+        row.hidden = !visible;
+        if (visible) shown++;
+      });
+      lists.forEach(function (list) {
+        var matches = all(list, 'tr[data-search]').filter(function (row) { return !row.hidden; }).length;
+        var label = list.querySelector('[data-package-count]');
+        if (label) label.textContent = words.length ? '(' + matches + ' matching)' : '';
+        if (words.length && matches > 0) list.open = true;
+      });
+      if (count) count.textContent = words.length ? shown + ' of ' + rows.length + ' rows match' : '';
+      if (none) none.hidden = !words.length || shown !== 0;
+    }
+    text.addEventListener('input', apply);
+    window.addEventListener('pageshow', apply);
+    apply();
+    controls.hidden = false;
+  }
+
   /* ---------- Copy buttons: button.copy[data-copy-target] copies that element's text ---------- */
   function selectText(element) {
     var selection = window.getSelection ? window.getSelection() : null;
@@ -348,7 +390,7 @@ export const SITE_JS = `(function () {
   }
 
   function run() {
-    [initTabs, initLinks, initFilters, initCopy].forEach(function (init) {
+    [initTabs, initLinks, initFilters, initPackageFilter, initCopy].forEach(function (init) {
       try { init(); } catch (e) { if (window.console) console.error('envctl site: ' + init.name + ' failed', e); }
     });
   }

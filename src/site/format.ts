@@ -2,8 +2,8 @@
  * Deterministic text for dates, durations, sizes and hashes: no locale and
  * no clock, so the same SiteData always renders the same bytes.
  */
-import type { BuildStatus, FailureKind } from '../ledger/model.js';
-import type { SiteRevision } from './model.js';
+import type { BuildStatus } from '../ledger/model.js';
+import type { SiteEnvironment, SiteFailure, SiteRevision } from './model.js';
 
 /** `2024-05-01 12:34 UTC`; text that is no date is shown as given. */
 export function formatDate(iso: string): string {
@@ -58,7 +58,7 @@ export function buildDuration(build: NonNullable<SiteRevision['build']>): number
 }
 
 /** What the page says about an attempt that did not succeed, by its failure kind. */
-export const FAILURE_NOTES: Record<FailureKind, string> = {
+export const FAILURE_NOTES: Record<SiteFailure, string> = {
   build: 'its build failed; fix the environment to build it again',
   test: 'built, but an image test failed; fix the environment or its tests to try again',
   registry: 'registry trouble; the next sync tries again',
@@ -82,4 +82,17 @@ export const STATUS_LABELS: Record<StatusKey, string> = {
 export function statusKey(revision: SiteRevision | undefined): StatusKey {
   const status = revision?.build?.status;
   return status !== undefined && status in STATUS_LABELS ? status : 'not-built';
+}
+
+/**
+ * Whether the revision's image tests passed: `failed` when its latest
+ * attempt failed in its tests, `passed` when it succeeded and the
+ * environment has tests (a build of an environment without tests says
+ * nothing about tests), else undefined.
+ */
+export function testOutcome(env: SiteEnvironment, revision: SiteRevision): 'passed' | 'failed' | undefined {
+  const build = revision.build;
+  if (build?.failure === 'test') return 'failed';
+  if (build?.status === 'succeeded' && env.tests === true) return 'passed';
+  return undefined;
 }

@@ -13,7 +13,6 @@ const NODE_HEIGHT = 36;
 const COLUMN = 232;
 const ROW = 52;
 const PAD = 16;
-const LABEL_CHARS = 21;
 
 interface Node {
   id: string;
@@ -96,7 +95,6 @@ export function buildGraph(environments: readonly SiteEnvironment[]): Graph {
   return { nodes, roots: rootList, edges };
 }
 
-const truncate = (text: string) => (text.length > LABEL_CHARS ? `${text.slice(0, LABEL_CHARS - 1)}…` : text);
 const px = (depth: number) => PAD + depth * COLUMN;
 const py = (row: number) => PAD + row * ROW;
 
@@ -121,9 +119,14 @@ export function renderGraphSvg(graph: Graph, environmentHref: (name: string) => 
     const y = py(n.row);
     const env = n.environment;
     const cls = `node node-${n.kind}${env?.archived ? ' archived' : ''}${env ? ` status-${statusKey(env.revisions.find((r) => r.number === env.latestRevision) ?? env.revisions[0])}` : ''}`;
-    const shape = html`<rect x="${x}" y="${y}" width="${NODE_WIDTH}" height="${NODE_HEIGHT}" rx="6"/><text x="${x + 10}" y="${y + NODE_HEIGHT / 2 + 5}">${truncate(n.label)}</text>`;
+    // The whole label is drawn and the nested <svg> clips it at the box's edge: a label cut short with "…"
+    // would be drawn text that the accessible name does not contain (axe's label-content-name-mismatch).
+    const shape = html`<rect x="${x}" y="${y}" width="${NODE_WIDTH}" height="${NODE_HEIGHT}" rx="6"/><svg x="${x}" y="${y}" width="${NODE_WIDTH - 6}" height="${NODE_HEIGHT}"><text x="10" y="${NODE_HEIGHT / 2 + 5}">${n.label}</text></svg>`;
     if (env) {
-      return html`<a class="node-link" href="${environmentHref(env.name)}" aria-label="${n.description}${env.archived ? ', archived' : ''}" data-name="${env.name}"><g class="${cls}"><title>${n.description}</title>${shape}</g></a>`;
+      // The accessible name starts with the name drawn in the box (axe's label-content-name-mismatch: a
+      // voice-control user says what they see), and the link holds no <title>, whose text would count as
+      // drawn text the name lacks; the list below the graph gives each title too.
+      return html`<a class="node-link" href="${environmentHref(env.name)}" aria-label="${env.name}: ${env.title}${env.archived ? ', archived' : ''}" data-name="${env.name}"><g class="${cls}">${shape}</g></a>`;
     }
     return html`<g class="${cls}" role="img" aria-label="${n.description}"><title>${n.description}</title>${shape}</g>`;
   });

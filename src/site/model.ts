@@ -5,6 +5,7 @@
  */
 import type { BuildStatus, FailureKind } from '../ledger/model.js';
 import type { ConsumerKind } from '../model/project.js';
+import type { InstalledPackage, PackageCounts } from '../packages/index.js';
 import type { ClusterType, Visibility, WorkspaceTool } from '../model/spec.js';
 
 export interface SiteData {
@@ -39,7 +40,16 @@ export interface SiteEnvironment {
   dockerfiles: { active?: string; latest?: string; diff: string };
   /** Time of the latest revision's commit (ISO). */
   lastChange: string | null;
+  /** Whether the spec (at the head) has image tests: only then does a succeeded build mean "tests passed". */
+  tests?: boolean;
 }
+
+/**
+ * Why an attempt did not succeed. `test` (its image tests failed) is a
+ * failure kind the ledger is gaining; named here as well so the site reads
+ * it whether or not the ledger's FailureKind has it yet.
+ */
+export type SiteFailure = FailureKind | 'test';
 
 export interface SiteRevision {
   number: number;
@@ -62,8 +72,16 @@ export interface SiteRevision {
     logHref?: string;
     reason?: string;
     /** Why it did not succeed, as data (the ledger's failure.kind): what the page says and marks, never the reason's words. */
-    failure?: FailureKind;
+    failure?: SiteFailure;
     reusedFrom?: number;
   };
   active: boolean;
+  /**
+   * What the revision's image holds, when it was read (from the image or its
+   * SBOM, by whoever gathers the data). Every name and version comes from
+   * whoever wrote the image: the pages escape them like any other text.
+   */
+  packages?: InstalledPackage[];
+  /** Packages per ecosystem as the ledger's build record notes them, for a revision whose list was not read. */
+  packageCounts?: PackageCounts;
 }

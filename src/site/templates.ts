@@ -9,9 +9,10 @@
  *   `#environments tbody tr.env-row[data-name][data-status][data-archived]`.
  * - environment page: tabs `[role=tab]#tab-<panel>` in `[role=tablist]`
  *   (hidden until site.js runs), panels `section[role=tabpanel]#<panel>` for
- *   overview, revisions, builds, projects, dockerfile; revision rows
- *   `tr.revision[data-revision]#revision-<n>`, the active one also `.active`
- *   with `.label-active`; copy buttons
+ *   overview, revisions, packages, builds, projects, dockerfile; revision rows
+ *   `tr.revision[data-revision]#revision-<n>` (`data-tests` passed or failed
+ *   when known), the active one also `.active` with `.label-active`; the
+ *   packages panel's own hooks are in packages.ts; copy buttons
  *   `button.copy[data-copy-target=image-<n>]`; `#announcer` is aria-live.
  */
 import { renderChart } from './chart.js';
@@ -26,11 +27,13 @@ import {
   STATUS_LABELS,
   FAILURE_NOTES,
   statusKey,
+  testOutcome,
   type StatusKey,
 } from './format.js';
 import { buildGraph, renderGraphList, renderGraphSvg } from './graph.js';
 import { html, type Fragment, type Html } from './html.js';
 import type { SiteData, SiteEnvironment, SiteRevision } from './model.js';
+import { packagesPanel } from './packages.js';
 import { plural } from '../model/words.js';
 
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
@@ -157,19 +160,19 @@ export function indexPage(ctx: SiteContext, environments: readonly SiteEnvironme
 <div class="filters" id="filters" role="search" aria-label="Filter environments" hidden>
 <div class="field"><label for="filter-text">Filter environments</label><input id="filter-text" type="search" autocomplete="off" spellcheck="false" placeholder="Name, title or owner"></div>
 <div class="field"><label for="filter-status">Build status</label><select id="filter-status" autocomplete="off">${options}</select></div>
-<div class="field checkbox"><input id="show-archived" type="checkbox" autocomplete="off"><label for="show-archived">Show archived</label></div>
+<div class="field checkbox"><input id="show-archived" type="checkbox"><label for="show-archived">Show archived</label></div>
 <p class="filter-count" id="filter-count" aria-live="polite"></p>
 </div>
 ${
   environments.length
-    ? html`<div class="table-scroll" role="region" aria-label="Environments" tabindex="0">
+    ? html`<section class="table-scroll" aria-label="Environments" tabindex="0">
 <table class="environments" id="environments">
 <thead><tr><th scope="col">Environment</th><th scope="col">Owner</th><th scope="col">Visibility</th><th scope="col">Active revision</th><th scope="col">Latest build</th><th scope="col">Base</th><th scope="col">Last change</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
-</div>
+</section>
 <p id="no-match" class="empty" hidden>No environment matches these filters.</p>`
     : html`<p class="empty">This repository has no environments yet.</p>`
 }`;
@@ -185,9 +188,9 @@ export function graphPage(ctx: SiteContext, environments: readonly SiteEnvironme
 <p>Each environment is drawn to the right of the base it is built on; the default base and image bases are on the left. Dashed lines pin a revision of their base; dashed boxes are archived environments.</p>
 ${
   environments.length
-    ? html`<div class="graph-scroll" role="region" aria-label="Graph of environments and their bases" tabindex="0">
+    ? html`<section class="graph-scroll" aria-label="Graph of environments and their bases" tabindex="0">
 ${renderGraphSvg(graph, href)}
-</div>
+</section>
 <h2>As a list</h2>
 ${renderGraphList(graph, href)}`
     : html`<p class="empty">This repository has no environments yet.</p>`
@@ -200,6 +203,7 @@ ${renderGraphList(graph, href)}`
 const PANELS = [
   { id: 'overview', label: 'Overview' },
   { id: 'revisions', label: 'Revisions' },
+  { id: 'packages', label: 'Packages' },
   { id: 'builds', label: 'Builds chart' },
   { id: 'projects', label: 'Projects' },
   { id: 'dockerfile', label: 'Dockerfile' },
@@ -291,6 +295,10 @@ function revisionsPanel(ctx: SiteContext, env: SiteEnvironment): Html {
     const isActive = r.number === active;
     const build = r.build;
     const status = statusKey(r);
+    const tests = testOutcome(env, r);
+    // A failed test run names the test in its reason: said once, as the tests' outcome.
+    const testsNote =
+      tests === 'passed' ? html`<p class="tests tests-passed">tests passed</p>` : tests === 'failed' ? html`<p class="tests tests-failed">tests failed${build?.reason ? `: ${build.reason}` : ''}</p>` : '';
     const seconds = build ? buildDuration(build) : undefined;
     const reused =
       build?.reusedFrom !== undefined
@@ -299,28 +307,28 @@ function revisionsPanel(ctx: SiteContext, env: SiteEnvironment): Html {
     const image = build?.imageReference
       ? html`<code class="image-ref" id="image-${r.number}">${build.imageReference}</code> <button type="button" class="copy" data-copy-target="image-${r.number}" aria-label="Copy image reference for revision ${r.number}">Copy</button>`
       : html`<span class="muted">—</span>`;
-    return html`<tr class="revision${isActive ? ' active' : ''}" id="revision-${r.number}" data-revision="${r.number}" data-status="${status}"${build?.failure ? html` data-failure="${build.failure}"` : ''}${isActive ? html` aria-current="true"` : ''}${build?.reusedFrom !== undefined ? html` data-reused-from="${build.reusedFrom}"` : ''}>
+    return html`<tr class="revision${isActive ? ' active' : ''}" id="revision-${r.number}" data-revision="${r.number}" data-status="${status}"${build?.failure ? html` data-failure="${build.failure}"` : ''}${tests ? html` data-tests="${tests}"` : ''}${isActive ? html` aria-current="true"` : ''}${build?.reusedFrom !== undefined ? html` data-reused-from="${build.reusedFrom}"` : ''}>
 <th scope="row" class="nowrap">${r.number}${isActive ? html` <span class="badge label-active">active</span>` : ''}</th>
 <td class="revision-summary">${r.summary}</td>
 <td>${r.author}</td>
 <td class="nowrap">${dateHtml(r.date)}</td>
 <td>${commitCell(ctx, r.commit)}</td>
 <td>${r.contentKey ? html`<code title="${r.contentKey}">${shortContentKey(r.contentKey)}</code>` : html`<span class="muted">—</span>`}</td>
-<td>${badge(status)}${build?.failure ? html`<p class="failure">${FAILURE_NOTES[build.failure]}</p>` : ''}${build?.reason ? html`<p class="reason">${build.reason}</p>` : ''}${reused}</td>
+<td>${badge(status)}${build?.failure ? html`<p class="failure">${FAILURE_NOTES[build.failure] ?? ''}</p>` : ''}${testsNote}${build?.reason && tests !== 'failed' ? html`<p class="reason">${build.reason}</p>` : ''}${reused}</td>
 <td class="nowrap">${seconds === undefined ? html`<span class="muted">—</span>` : formatDuration(seconds)}</td>
 <td class="nowrap">${build?.sizeBytes !== undefined ? formatBytes(build.sizeBytes) : html`<span class="muted">—</span>`}</td>
 <td class="image-cell">${image}</td>
 <td>${logLink(build?.logHref, r.number)}</td>
 </tr>`;
   });
-  return html`<div class="table-scroll" role="region" aria-label="Revisions of ${env.name}" tabindex="0">
+  return html`<section class="table-scroll" aria-label="Revisions of ${env.name}" tabindex="0">
 <table class="revisions" id="revision-table">
 <thead><tr><th scope="col">Revision</th><th scope="col">Summary</th><th scope="col">Author</th><th scope="col">Date</th><th scope="col">Commit</th><th scope="col">Content key</th><th scope="col">Build</th><th scope="col">Duration</th><th scope="col">Size</th><th scope="col">Image</th><th scope="col">Log</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
-</div>`;
+</section>`;
 }
 
 function projectsPanel(ctx: SiteContext, env: SiteEnvironment): Html {
@@ -379,6 +387,7 @@ export function environmentPage(ctx: SiteContext, env: SiteEnvironment): string 
 <div class="tabs" role="tablist" aria-label="Sections" hidden>${tabs}</div>
 ${panel('overview', overview(ctx, env))}
 ${panel('revisions', revisionsPanel(ctx, env))}
+${panel('packages', packagesPanel(env))}
 ${panel('builds', renderChart(env.revisions, 'chart'))}
 ${panel('projects', projectsPanel(ctx, env))}
 ${panel('dockerfile', dockerfilePanel(env))}`;
