@@ -23,11 +23,11 @@ import ts from 'typescript';
 
 /** Lowest first; folders in one entry share a rank. `index` is src/index.ts. */
 export const RANKS: readonly (readonly string[])[] = [
-  ['model'], ['source'], ['schema'], ['load'], ['config'], ['check'], ['render'], ['revisions', 'ledger', 'ownership', 'packages'], ['plan'], ['site'],
-  ['files'], ['git'], ['store'], ['registry'], ['builder', 'github'], ['repository'], ['sync'], ['cli'], ['index'],
+  ['model'], ['source'], ['schema'], ['load'], ['config'], ['check'], ['render'], ['revisions', 'ledger', 'ownership', 'packages'], ['plan'], ['site'], ['product'],
+  ['files'], ['git'], ['store'], ['registry'], ['builder', 'github', 'hosted'], ['repository'], ['sync'], ['cli'], ['index'],
 ];
 
-export const PURE = new Set(['model', 'source', 'schema', 'load', 'config', 'check', 'render', 'revisions', 'ledger', 'ownership', 'packages', 'plan', 'site']);
+export const PURE = new Set(['model', 'source', 'schema', 'load', 'config', 'check', 'render', 'revisions', 'ledger', 'ownership', 'packages', 'plan', 'site', 'product']);
 
 /** Downward imports that are still refused. */
 export const REFUSED: readonly { from: string; to: string; why: string }[] = [
