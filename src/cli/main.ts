@@ -22,8 +22,9 @@ import { duplicate } from './duplicate.js';
 import { runSpec } from './run-spec.js';
 import { run } from './run.js';
 import { site } from './site.js';
+import { importCommand } from './import.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, rollback, plan, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site, importCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

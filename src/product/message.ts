@@ -58,7 +58,7 @@ export function commitMessage(c: ImportedCommit): string {
     `${TRAILER.revision}: ${checkedId(c.revisionId)}`,
     `${TRAILER.number}: ${c.number}`,
     `${TRAILER.name}: ${c.name}`,
-    ...(c.unreadable !== undefined ? [`${TRAILER.unreadable}: yes`] : []),
+    ...(c.unreadable !== undefined ? [`${TRAILER.unreadable}: ${oneLine(c.unreadable, 200) || 'unreadable'}`] : []),
   ];
   return [subject, '', body.join('\n'), ...(notes.length ? ['', notes.join('\n')] : []), '', trailers.join('\n'), ''].join('\n');
 }
@@ -88,7 +88,8 @@ export interface ImportTrailers {
   revisionId: string;
   number: number;
   name: string;
-  unreadable: boolean;
+  /** On a gap commit: why the revision could not be read. */
+  unreadable?: string;
 }
 
 /** Reads the trailers of the message's last paragraph; an import commit has all four (and perhaps Product-Unreadable). */
@@ -105,5 +106,6 @@ export function readTrailers(message: string): ImportTrailers | undefined {
   const number = Number(values.get(TRAILER.number));
   const name = values.get(TRAILER.name);
   if (environmentId === undefined || revisionId === undefined || name === undefined || !Number.isInteger(number) || number < 1) return undefined;
-  return { environmentId, revisionId, number, name, unreadable: values.get(TRAILER.unreadable) === 'yes' };
+  const unreadable = values.get(TRAILER.unreadable);
+  return { environmentId, revisionId, number, name, ...(unreadable !== undefined ? { unreadable } : {}) };
 }
