@@ -361,6 +361,18 @@ describe('architecture: purity and layers of src/', () => {
       expect(found, `\n${found.join('\n')}\n`).to.deep.equal([]);
     });
 
+    it('product/ (import\'s mapping) is pure and imports no I/O; hosted/ (the product\'s API) is the effect below the use case', () => {
+      expect(PURE.has('product') && !PURE.has('hosted')).to.equal(true);
+      const files = [...tree.keys()].filter((f) => folderOf(f) === 'product');
+      expect(files.length, 'src/product/ has files').to.be.greaterThan(2);
+      const io = files.flatMap((f) => importsOf(f, tree.get(f)!).map((r) => ({ f, target: resolveImport(f, r.specifier, tree) })))
+        .filter(({ target }) => isNodeEffect(target) || isEffectPackage(target) || (target.startsWith('src/') && !PURE.has(folderOf(target))))
+        .map(({ f, target }) => `${f} imports ${target}`);
+      expect(io).to.deep.equal([]);
+      expect(files.flatMap((f) => effectGlobalsOf(f, tree.get(f)!))).to.deep.equal([]);
+      expect(rankOf('hosted')).to.be.lessThan(rankOf('repository')!);
+    });
+
     it('has no import cycle', () => {
       const found = cycleViolations(tree).map(formatViolation);
       expect(found, `\n${found.join('\n')}\n`).to.deep.equal([]);

@@ -71,6 +71,8 @@ describe('envctl import: environments and their history from the hosted product'
     expect(r.out).to.match(/data-science-team revision 4: GAP, could not be read \(the product answered 404 for its definition\)/);
     expect(r.out).to.include('imported 12 revisions of base-python, data-science-team, legacy-r-2, 1 of them unreadable');
     expect(server.requests.every((q) => q.key === TOKEN)).to.equal(true);
+    expect(r.err).to.include('note: data-science-team uses administrator settings (dockerArguments, vpn, username)');
+    expect(r.out).to.include('note: the FROM line "FROM ubuntu:22.04" was dropped: the base decides it');
 
     const data = productData();
     for (const env of data) {
@@ -208,7 +210,7 @@ describe('envctl import: environments and their history from the hosted product'
     const r = await runEnvctl(dir, importArgs(server, '--dry-run'), KEY);
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.include('would commit base-python revision 1: First cut (Alice Admin, 2024-01-01T09:30:00.000Z)');
-    expect(r.out).to.include('writes environments/base-python/environment.yaml, environments/base-python/bin/setup.sh, environments/base-python/requirements.txt, environments/base-python.yaml');
+    expect(r.out).to.include('writes environments/base-python/environment.yaml, environments/base-python/bin/setup.sh, environments/base-python/requirements.txt; removes environments/base-python.yaml');
     expect(r.out).to.include('would import 12 revisions');
     expect(await git(dir, 'rev-parse', 'HEAD')).to.equal(head);
     expect(await git(dir, 'status', '--porcelain', '--untracked-files=all')).to.equal('');

@@ -89,7 +89,7 @@ function print(e: ImportEvent, io: Io, dryRun: boolean): void {
       return;
     case 'revision':
       io.out(`${id(e.commit)} ${e.name} revision ${e.number}: ${printable(e.summary)} (${printable(e.author)}, ${e.date})`);
-      if (dryRun) io.out(`  writes ${printable(e.files.join(', ') || 'nothing new')}`);
+      if (dryRun) io.out(`  writes ${printable(e.files.join(', ') || 'nothing new')}${e.removed.length ? `; removes ${printable(e.removed.join(', '))}` : ''}`);
       for (const n of e.notes) io.out(`  note: ${printable(n)}`);
       return;
     case 'gap':

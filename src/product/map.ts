@@ -29,6 +29,8 @@ export interface Mapped {
   /** The spec as written (for dry runs and tests). */
   spec: Record<string, unknown>;
   notes: string[];
+  /** Fields envctl's policy gives to administrators (policy.administratorFields in envctl.yaml): dockerArguments, vpn, username, global visibility. */
+  adminFields: string[];
 }
 
 export interface MapContext {
@@ -145,7 +147,11 @@ export function mapRevision(env: ProductEnvironment, revision: ProductRevision, 
   const specPath = folder ? `${ctx.dir}/${ctx.name}/environment.yaml` : `${ctx.dir}/${ctx.name}.yaml`;
   const files: MappedFile[] = [{ path: specPath, bytes: encoder.encode(text), executable: false }];
   for (const f of fromArchive.context) files.push({ path: `${ctx.dir}/${ctx.name}/${f.path}`, bytes: f.bytes, executable: f.executable });
-  return { files, spec, notes };
+  const adminFields = [
+    ...(spec.dockerArguments ? ['dockerArguments'] : []), ...(spec.vpn ? ['vpn'] : []), ...(spec.username !== undefined ? ['username'] : []),
+    ...(spec.visibility === 'global' ? ['global visibility'] : []),
+  ];
+  return { files, spec, notes, adminFields };
 }
 
 /**

@@ -41,7 +41,7 @@ export type ImportEvent =
   | { kind: 'version'; version: string }
   | { kind: 'name'; id: string; name: string; collided: string }
   | { kind: 'note'; text: string }
-  | { kind: 'revision'; name: string; number: number; summary: string; author: string; date: string; files: string[]; notes: string[]; commit?: string }
+  | { kind: 'revision'; name: string; number: number; summary: string; author: string; date: string; files: string[]; removed: string[]; notes: string[]; commit?: string }
   | { kind: 'gap'; name: string; number: number; reason: string; commit?: string };
 
 export interface ImportResult {
@@ -119,6 +119,7 @@ export async function importFromProduct(repo: Repository, opts: ImportOptions): 
     const prior = state.get(id);
     let gaps = [...(prior?.trailingGaps ?? [])];
     let lastTime = prior?.lastTime;
+    let admin: string[] = [];
     for (const [i, r] of e.fresh.entries()) {
       const step = await revisionFiles(endpoint, e, r, previous, ctx, read.unavailable);
       const when = Math.floor(step.ok ? step.created / 1000 : lastTime ?? nextReadable(e.fresh.slice(i)) ?? 0);
@@ -136,7 +137,11 @@ export async function importFromProduct(repo: Repository, opts: ImportOptions): 
       }
       const commitField = commit !== undefined ? { commit } : {};
       if (step.ok) {
-        tell({ kind: 'revision', name, number: r.ref.number, summary: message.split('\n')[0]!, author: author.name, date: new Date(when * 1000).toISOString(), files: changes.map((c) => c.path), notes: step.notes, ...commitField });
+        tell({
+          kind: 'revision', name, number: r.ref.number, summary: message.split('\n')[0]!, author: author.name, date: new Date(when * 1000).toISOString(),
+          files: changes.filter((c) => c.bytes !== null).map((c) => c.path), removed: changes.filter((c) => c.bytes === null).map((c) => c.path), notes: step.notes, ...commitField,
+        });
+        admin = step.admin;
         gaps = [];
       } else {
         tell({ kind: 'gap', name, number: r.ref.number, reason: step.reason, ...commitField });
@@ -148,6 +153,7 @@ export async function importFromProduct(repo: Repository, opts: ImportOptions): 
       lastTime = when;
       done.set(id, r.ref.number);
     }
+    if (admin.length) tell({ kind: 'note', text: `${name} uses administrator settings (${admin.join(', ')}): validate wants it under policy.administratorFields in envctl.yaml (and risky docker arguments under policy)` });
   }
 
   if (!opts.dryRun && branch === config.branch) await checkNumbers(repo, names, done);
@@ -161,7 +167,7 @@ function nextReadable(rest: ProductEnvironmentRead['fresh']): number | undefined
 }
 
 type Step =
-  | { ok: true; files: MappedFile[]; notes: string[]; summary: string; created: number; author: { name: string; email: string } }
+  | { ok: true; files: MappedFile[]; notes: string[]; admin: string[]; summary: string; created: number; author: { name: string; email: string } }
   | { ok: false; files: MappedFile[]; reason: string };
 
 /** A revision's files: mapped from its definition and source archive, or the gap's. */
@@ -179,7 +185,7 @@ async function revisionFiles(endpoint: ProductEndpoint, e: ProductEnvironmentRea
   }
   try {
     const mapped = mapRevision(e.environment, r.revision, archive, ctx);
-    return { ok: true, files: mapped.files, notes: mapped.notes, summary: r.revision.summary, created: r.revision.created, author: gitAuthor(r.revision.author) };
+    return { ok: true, files: mapped.files, notes: mapped.notes, admin: mapped.adminFields, summary: r.revision.summary, created: r.revision.created, author: gitAuthor(r.revision.author) };
   } catch (err) {
     if (err instanceof MappingError) return gap(err.message);
     throw err;
