@@ -216,7 +216,7 @@ describe('envctl import: environments and their history from the hosted product'
     expect(await git(dir, 'status', '--porcelain', '--untracked-files=all')).to.equal('');
   });
 
-  it('401, 404, an unknown product version and a missing key give one clear line and write nothing', async () => {
+  it('401, 403, 404, a bad response, an unknown product version and a missing key give one clear line and write nothing', async () => {
     const dir = await newRepo(dirs);
     const head = await git(dir, 'rev-parse', 'HEAD');
     const unchanged = async () => {
@@ -232,6 +232,19 @@ describe('envctl import: environments and their history from the hosted product'
     expect(missing.code).to.equal(1);
     expect(missing.err.split('\n')[0]).to.match(/no \/api\/environments\/v1\/environments\/no-such-env \(404\)$/);
     await unchanged();
+
+    server.faults = { forbidden: new Set(['env-ds']) };
+    const forbidden = await runEnvctl(dir, importArgs(server), KEY);
+    expect(forbidden.code).to.equal(1);
+    expect(forbidden.err).to.match(/^envctl import: product 127\.0\.0\.1:\d+: the API key may not read \/api\/environments\/v1\/environments\/env-ds \(403\)$/m);
+    await unchanged();
+
+    server.faults = { garbage: new Set(['/api/environments/v1/environments/env-r/revisions']) };
+    const garbage = await runEnvctl(dir, importArgs(server), KEY);
+    expect(garbage.code).to.equal(1);
+    expect(garbage.err).to.match(/^envctl import: product 127\.0\.0\.1:\d+: the answer for \/api\/environments\/v1\/environments\/env-r\/revisions\?offset=0&limit=100 is not JSON$/m);
+    await unchanged();
+    server.faults = {};
 
     server.version = '3.6.0';
     const old = await runEnvctl(dir, importArgs(server), KEY);
@@ -251,5 +264,15 @@ describe('envctl import: environments and their history from the hosted product'
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.include('imported 9 revisions of base-python, data-science-team');
     expect(existsSync(join(dir, 'environments/legacy-r-2.yaml'))).to.equal(false);
+  });
+
+  it('a base environment the key may not read makes the revisions built on it gaps, named, numbers kept', async () => {
+    const dir = await newRepo(dirs);
+    server.faults = { forbidden: new Set(['env-base']) };
+    const r = await runEnvctl(dir, importArgs(server, '--environment', 'env-ds'), KEY);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.err).to.include('note: base environment env-base cannot be read (the API key may not read it): revisions built on it are gaps');
+    expect(r.out).to.include('imported 5 revisions of data-science-team, 5 of them unreadable');
+    expect((await revisions(dir, 'data-science-team')).map((x) => x.number)).to.deep.equal([1, 2, 3, 4, 5]);
   });
 });

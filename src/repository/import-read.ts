@@ -64,7 +64,8 @@ export async function readProduct(endpoint: ProductEndpoint, state: Map<string, 
   const queue = only ?? (await listEnvironments(endpoint));
   const environments = new Map<string, ProductEnvironmentRead>();
   const unavailable = new Map<string, string>();
-  const explicit = new Set(only ?? []);
+  // Those asked for (or listed) must be readable; a base found through a revision may not be (its dependants get gaps).
+  const asked = new Set(queue);
   for (let i = 0; i < queue.length; i++) {
     const id = queue[i]!;
     if (environments.has(id) || unavailable.has(id)) continue;
@@ -75,7 +76,7 @@ export async function readProduct(endpoint: ProductEndpoint, state: Map<string, 
       refs = await listRevisions(endpoint, id);
     } catch (err) {
       // A base environment the key cannot see makes its dependants' revisions gaps; a named one is the caller's error.
-      if (!explicit.has(id) && isEnvctlError(err) && (err.code === 'product-not-found' || err.code === 'product-forbidden')) {
+      if (!asked.has(id) && isEnvctlError(err) && (err.code === 'product-not-found' || err.code === 'product-forbidden')) {
         unavailable.set(id, err.code === 'product-not-found' ? 'the product has no such environment' : 'the API key may not read it');
         continue;
       }

@@ -79,6 +79,7 @@ export async function importFromProduct(repo: Repository, opts: ImportOptions): 
   const endpoint: ProductEndpoint = { url: opts.url, token: opts.token };
   const read = await readProduct(endpoint, state, opts.environments);
   tell({ kind: 'version', version: read.version });
+  for (const [id, why] of read.unavailable) tell({ kind: 'note', text: `base environment ${id} cannot be read (${why}): revisions built on it are gaps` });
 
   const bases = new Map<string, Set<string>>();
   for (const [id, e] of read.environments) {
