@@ -22,7 +22,7 @@ import { applyToWorkTree, branchTip, commitChanges, filesAt, firstParentMessages
 import { getSourceArchive, ProductError, type ProductEndpoint } from '../hosted/client.js';
 import { EnvctlError, externalError } from '../model/errors.js';
 import { gapFiles, mapRevision, MappingError, type MapContext, type MappedFile } from '../product/map.js';
-import { commitMessage, gitAuthor } from '../product/message.js';
+import { commitMessage, gitAuthor, readTrailers } from '../product/message.js';
 import { chooseName } from '../product/names.js';
 import { importOrder } from '../product/order.js';
 import { revisionsOf, updateRevisions } from '../store/revision-index.js';
@@ -67,14 +67,18 @@ export async function importFromProduct(repo: Repository, opts: ImportOptions): 
   if (branch !== config.branch) tell({ kind: 'note', text: `importing onto ${branch}; revisions are numbered on ${config.branch}: fast-forward ${config.branch} to it (a merge commit would count as one revision)` });
   let tip = await branchTip(root, branch);
 
-  const { lagging, own } = await lagBehind(root, dir, tip);
+  const log = firstParentMessages(root, tip);
+  const found = await lagBehind(root, dir, tip);
+  // Only an import's own commit can have left its work tree behind; otherwise those changes are the user's.
+  const fromImport = log[0] !== undefined && readTrailers(log[0].message) !== undefined;
+  const lagging = fromImport ? found.lagging : [];
+  const own = fromImport ? found.own : [...found.own, ...found.lagging.map((c) => c.path)];
   if (own.length) throw new ImportRefused('dirty', `${dir}/ has uncommitted changes (${own.slice(0, 5).join(', ')}${own.length > 5 ? ', …' : ''}); commit or stash them first`);
   if (lagging.length && !opts.dryRun) {
     await applyToWorkTree(root, lagging);
     tell({ kind: 'note', text: `finished the work tree of the interrupted import (${lagging.map((c) => c.path).join(', ')})` });
   }
 
-  const log = firstParentMessages(root, tip);
   const state = importedState(log);
   const endpoint: ProductEndpoint = { url: opts.url, token: opts.token };
   const read = await readProduct(endpoint, state, opts.environments);
