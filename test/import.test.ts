@@ -10,11 +10,13 @@ import { load } from 'js-yaml';
 import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runEnvctl } from './fixtures/cli.js';
 import { EXPECTED_NAMES, productData, SECRET_VALUE, TOKEN } from './fixtures/product-data.js';
 import { FakeProduct } from './fixtures/product-server.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
 
+const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 const FIXED = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com', GIT_AUTHOR_DATE: '@1700000000 +0000', GIT_COMMITTER_DATE: '@1700000000 +0000', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
@@ -172,6 +174,35 @@ describe('envctl import: environments and their history from the hosted product'
     expect(rest.out).to.include(`imported ${12 - made} revisions`);
     expect(await git(cut, 'rev-parse', 'HEAD')).to.equal(await git(whole, 'rev-parse', 'HEAD'));
   });
+
+  for (const point of ['import-objects-written', 'import-committed']) {
+    it(`an import killed with SIGKILL at ${point} resumes to the same commits`, async () => {
+      const whole = await newRepo(dirs);
+      server.faults = { missing: new Set(['rd4']) };
+      expect((await runEnvctl(whole, importArgs(server), KEY)).code).to.equal(0);
+      const dir = await newRepo(dirs);
+      const child = execa(process.execPath, [BIN, ...importArgs(server)], {
+        cwd: dir, detached: true, reject: false, buffer: false,
+        env: { ...FIXED, DOMINO_API_KEY: TOKEN, ENVCTL_OFFLINE: '1', GITHUB_ACTIONS: 'false', ENVCTL_PAUSE_AT: point },
+      });
+      await new Promise<void>((resolve, reject) => {
+        let seen = '';
+        child.stderr!.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes(`paused at ${point}`)) resolve();
+        });
+        void child.then(() => reject(new Error(`import ended before pausing:\n${seen}`)));
+      });
+      process.kill(-child.pid!, 'SIGKILL');
+      await child;
+      const count = Number(await git(dir, 'rev-list', '--count', 'HEAD'));
+      expect(count).to.equal(point === 'import-committed' ? 2 : 1);
+      const rest = await runEnvctl(dir, importArgs(server), KEY);
+      expect(rest.code, rest.err).to.equal(0);
+      expect(await git(dir, 'rev-parse', 'HEAD')).to.equal(await git(whole, 'rev-parse', 'HEAD'));
+      expect(await git(dir, 'status', '--porcelain')).to.equal('');
+    });
+  }
 
   it('finishes the work tree of an import killed after its commit', async () => {
     const dir = await newRepo(dirs);

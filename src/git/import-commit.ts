@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { chmod, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
+import { pausePoint } from '../files/pause.js';
 import { writeFileAtomic } from '../files/write.js';
 import { externalError } from '../model/errors.js';
 import { gitdirOf, ownGitdir } from './history.js';
@@ -121,6 +122,7 @@ export async function commitChanges(dir: string, branch: string, parent: string 
   const tree = (await editTree(gitdir, base, changes)) ?? (await git.writeTree({ fs, gitdir, tree: [] }).catch(() => EMPTY_TREE));
   const who = { name: author.name, email: author.email, timestamp: author.timestamp, timezoneOffset: 0 };
   const oid = await git.writeCommit({ fs, gitdir, commit: { message, tree, parent: parent === undefined ? [] : [parent], author: who, committer: who } });
+  await pausePoint('import-objects-written'); // tests kill here: objects written, the branch not moved
   if (!(await compareAndSwap(gitdir, branch, parent, oid, 30_000))) {
     throw externalError('git', 'import-branch-moved', `branch ${branch} moved while importing; run envctl import again to continue`, { data: { branch } });
   }

@@ -18,6 +18,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pausePoint } from '../files/pause.js';
 import { applyToWorkTree, branchTip, commitChanges, filesAt, firstParentMessages, headBranch, lagBehind, type FileChange } from '../git/import-commit.js';
 import { getSourceArchive, ProductError, type ProductEndpoint } from '../hosted/client.js';
 import { EnvctlError, externalError } from '../model/errors.js';
@@ -138,6 +139,7 @@ export async function importFromProduct(repo: Repository, opts: ImportOptions): 
       if (!opts.dryRun) {
         commit = await commitChanges(root, branch, tip, changes, message, author);
         tip = commit;
+        await pausePoint('import-committed'); // tests kill here: the branch moved, the work tree not yet
         await applyToWorkTree(root, changes);
       }
       const commitField = commit !== undefined ? { commit } : {};
