@@ -15,6 +15,7 @@ import { runEnvctl } from './fixtures/cli.js';
 import { EXPECTED_NAMES, productData, SECRET_VALUE, TOKEN } from './fixtures/product-data.js';
 import { FakeProduct } from './fixtures/product-server.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
+import { listRevisions } from '../src/hosted/client.js';
 
 const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 const FIXED = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com', GIT_AUTHOR_DATE: '@1700000000 +0000', GIT_COMMITTER_DATE: '@1700000000 +0000', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
@@ -305,5 +306,30 @@ describe('envctl import: environments and their history from the hosted product'
     expect(r.err).to.include('note: base environment env-base cannot be read (the API key may not read it): revisions built on it are gaps');
     expect(r.out).to.include('imported 5 revisions of data-science-team, 5 of them unreadable');
     expect((await revisions(dir, 'data-science-team')).map((x) => x.number)).to.deep.equal([1, 2, 3, 4, 5]);
+  });
+
+  it('reads a long revision list page by page, oldest first', async () => {
+    const many = productData().find((e) => e.id === 'env-r')!;
+    many.revisions = Array.from({ length: 230 }, (_, i) => ({ ...many.revisions[0]!, id: `m${i + 1}`, number: i + 1 }));
+    const product = new FakeProduct(TOKEN, [many]);
+    await product.start();
+    try {
+      const refs = await listRevisions({ url: product.url, token: TOKEN }, 'env-r');
+      expect(refs.map((r) => r.number)).to.deep.equal(Array.from({ length: 230 }, (_, i) => i + 1));
+      expect(product.requests.filter((q) => q.path.endsWith('/revisions'))).to.have.length(3);
+    } finally {
+      await product.stop();
+    }
+  });
+
+  it('a source archive with a path outside it, or a link, is refused: that revision is a gap', async () => {
+    const dir = await newRepo(dirs);
+    const r = server.environments.find((e) => e.id === 'env-r')!;
+    r.revisions[1]!.archive = { Dockerfile: 'RUN echo\n', '../../escape.txt': 'x' };
+    const out = await runEnvctl(dir, importArgs(server, '--environment', 'env-r'), KEY);
+    expect(out.code, out.err).to.equal(0);
+    expect(out.out).to.match(/legacy-r-2 revision 2: GAP, could not be read \(the answer for \/v4\/environments\/environmentRevision\/rr2\/sourceArchive holds a path outside it: "\.\.\/\.\.\/escape\.txt"\)/);
+    expect(existsSync(join(dir, '..', 'escape.txt'))).to.equal(false);
+    expect((await revisions(dir, 'legacy-r-2')).map((x) => x.number)).to.deep.equal([1, 2, 3]);
   });
 });
