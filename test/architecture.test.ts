@@ -23,11 +23,11 @@ import ts from 'typescript';
 
 /** Lowest first; folders in one entry share a rank. `index` is src/index.ts. */
 export const RANKS: readonly (readonly string[])[] = [
-  ['model'], ['source'], ['schema'], ['load'], ['config'], ['check'], ['render'], ['revisions', 'ledger', 'ownership', 'packages'], ['plan'], ['site'],
-  ['files'], ['git'], ['store'], ['registry'], ['builder', 'github'], ['repository'], ['sync'], ['cli'], ['index'],
+  ['model'], ['source'], ['schema'], ['load'], ['config'], ['check'], ['render'], ['revisions', 'ledger', 'ownership', 'packages'], ['plan'], ['site'], ['product'],
+  ['files'], ['git'], ['store'], ['registry'], ['builder', 'github', 'hosted'], ['repository'], ['sync'], ['cli'], ['index'],
 ];
 
-export const PURE = new Set(['model', 'source', 'schema', 'load', 'config', 'check', 'render', 'revisions', 'ledger', 'ownership', 'packages', 'plan', 'site']);
+export const PURE = new Set(['model', 'source', 'schema', 'load', 'config', 'check', 'render', 'revisions', 'ledger', 'ownership', 'packages', 'plan', 'site', 'product']);
 
 /** Downward imports that are still refused. */
 export const REFUSED: readonly { from: string; to: string; why: string }[] = [
@@ -359,6 +359,18 @@ describe('architecture: purity and layers of src/', () => {
         }
       }
       expect(found, `\n${found.join('\n')}\n`).to.deep.equal([]);
+    });
+
+    it('product/ (import\'s mapping) is pure and imports no I/O; hosted/ (the product\'s API) is the effect below the use case', () => {
+      expect(PURE.has('product') && !PURE.has('hosted')).to.equal(true);
+      const files = [...tree.keys()].filter((f) => folderOf(f) === 'product');
+      expect(files.length, 'src/product/ has files').to.be.greaterThan(2);
+      const io = files.flatMap((f) => importsOf(f, tree.get(f)!).map((r) => ({ f, target: resolveImport(f, r.specifier, tree) })))
+        .filter(({ target }) => isNodeEffect(target) || isEffectPackage(target) || (target.startsWith('src/') && !PURE.has(folderOf(target))))
+        .map(({ f, target }) => `${f} imports ${target}`);
+      expect(io).to.deep.equal([]);
+      expect(files.flatMap((f) => effectGlobalsOf(f, tree.get(f)!))).to.deep.equal([]);
+      expect(rankOf('hosted')).to.be.lessThan(rankOf('repository')!);
     });
 
     it('has no import cycle', () => {

@@ -24,8 +24,9 @@ import { runSpec } from './run-spec.js';
 import { run } from './run.js';
 import { site } from './site.js';
 import { packages } from './packages.js';
+import { importCommand } from './import.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, packages, rollback, plan, build, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, packages, rollback, plan, build, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site, importCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -171,7 +171,7 @@ async function writeLedgerCommit(gitdir: string, parents: string[], current: Led
 }
 
 /** git's ref lock: create `<ref>.lock` exclusively, check the old value, rename into place. */
-async function compareAndSwap(gitdir: string, branch: string, expected: string | undefined, value: string, timeoutMs: number): Promise<boolean> {
+export async function compareAndSwap(gitdir: string, branch: string, expected: string | undefined, value: string, timeoutMs: number): Promise<boolean> {
   const ref = join(gitdir, 'refs', 'heads', ...branch.split('/'));
   const lock = `${ref}.lock`;
   await mkdir(dirname(ref), { recursive: true });
