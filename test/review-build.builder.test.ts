@@ -133,6 +133,17 @@ describe('envctl build: a review build, nothing pushed or recorded', function ()
     expect(p.reason).to.contain('test -f /no/such/file');
   });
 
+  it('envctl site --packages lists each built image\'s packages from the registry; without it, only the counts', async () => {
+    const withPackages = join(dir, '.envctl', 'site-with');
+    const without = join(dir, '.envctl', 'site-without');
+    const a = await runEnvctl(dir, ['site', '--out', withPackages, '--packages']);
+    expect(a.code).to.equal(0, a.err);
+    expect(await readFile(join(withPackages, 'environments', 'p.html'), 'utf8')).to.contain('base-files').and.to.contain('six');
+    const b = await runEnvctl(dir, ['site', '--out', without]);
+    expect(b.code).to.equal(0, b.err);
+    expect(await readFile(join(without, 'environments', 'p.html'), 'utf8')).to.not.contain('base-files');
+  });
+
   it('plan --review-builds refuses a file envctl build did not write, as a usage error', async () => {
     const bad = join(dir, '.envctl', 'not-builds.json');
     await writeFile(bad, '{"format":"something-else"}');

@@ -58,7 +58,7 @@ const PERMISSIONS: Record<string, { workflow: Record<string, string>; jobs: Reco
       plan: { contents: 'read', packages: 'read' },
       build: { contents: 'read', packages: 'write' },
       record: { contents: 'write', statuses: 'write', deployments: 'write' },
-      site: { contents: 'read', pages: 'write', 'id-token': 'write' },
+      site: { contents: 'read', packages: 'read', pages: 'write', 'id-token': 'write' },
     },
   },
 };

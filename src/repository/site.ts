@@ -19,6 +19,9 @@ import { environmentAt } from './history.js';
 import { openRepository, validateRepository } from './index.js';
 import { revisionsOf } from '../store/revision-index.js';
 import { copyLog, logFolder, siteLog, type CheckedLog } from './site-logs.js';
+import { packagesOfBuild } from './packages.js';
+import { registryAccess } from '../registry/client.js';
+import { withEmbeddedRegistry } from '../registry/embedded.js';
 
 export interface GatheredSite {
   data: SiteData;
@@ -38,6 +41,8 @@ export type PackageLoader = (environment: string, build: BuildRecord) => Promise
 export interface SiteOptions {
   now?: Date;
   loadPackages?: PackageLoader;
+  /** Read each built image's packages from the registry (its SBOM, else its layers) when no loader is given. */
+  registryPackages?: boolean;
 }
 
 /** A build record with the SBOM note sync is gaining (issue 16); read when present. */
@@ -148,6 +153,14 @@ function siteRevision(r: Revision, b: BuildRecord | undefined, active: number | 
 
 /** Writes the whole site into `out`, replacing what was there only once it is complete. */
 export async function writeSite(root: string, out: string, opts: SiteOptions = {}): Promise<{ pages: number; environments: number; warnings: string[] }> {
+  if (opts.registryPackages && !opts.loadPackages) {
+    const { config } = await openRepository(root);
+    const access = registryAccess(config);
+    // The embedded registry is started once for the whole site, if it is the one.
+    return withEmbeddedRegistry(root, config.registry, () => writeSite(root, out, {
+      ...opts, registryPackages: false, loadPackages: async (environment, build) => (await packagesOfBuild(config, environment, build, access)).packages,
+    }));
+  }
   const { data, logs, warnings } = await gatherSite(root, opts);
   const files = renderSite(data);
   await replaceDir(out, async (dir) => {
