@@ -60,7 +60,7 @@ export function buildDuration(build: NonNullable<SiteRevision['build']>): number
 /** What the page says about an attempt that did not succeed, by its failure kind. */
 export const FAILURE_NOTES: Record<SiteFailure, string> = {
   build: 'its build failed; fix the environment to build it again',
-  test: 'built, but an image test failed; fix the environment or its tests to try again',
+  test: 'its image tests failed; the image was built, but the revision is not active until it passes: fix the environment or its tests',
   registry: 'registry trouble; the next sync tries again',
   skipped: 'not built: its base did not build; the next sync tries again',
   cancelled: 'stopped: another sync builds it',
