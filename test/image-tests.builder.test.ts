@@ -10,7 +10,8 @@
  */
 import { expect } from 'chai';
 import { createServer } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { readLedger } from '../src/git/ledger.js';
 import { loadConfig } from '../src/config/index.js';
@@ -21,11 +22,13 @@ import { pushBusybox } from './fixtures/images.js';
 import { commit, git } from './fixtures/repo.js';
 import { startRegistry } from './fixtures/registry.js';
 import { runEnvctl } from './fixtures/cli.js';
+import { giveToRootless, runRootless } from './fixtures/rootless.js';
 import { freePort, removeDir, tempDir, yaml } from './helpers.js';
 
 // Ports of this run's own: two test runs on one machine never share a registry or a tool's port.
 const PORT = await freePort();
 const TOOL_PORT = await freePort();
+const BIN = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
 const CONFIG_TEXT = yaml(`registry: { address: "127.0.0.1:${PORT}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }');
 const config = loadConfig(new TextEncoder().encode(CONFIG_TEXT)).config;
 
@@ -183,4 +186,33 @@ describe('sync: image tests before a revision goes active', function () {
     expect(r.log).to.match(/^\.envctl\/logs\/a-10-/);
     expect(await active()).to.equal(9);
   });
+
+  it('rootless, as a hosted runner\'s user: tests run in the user namespace, a tool answers on the host network, a failure is recorded', async () => {
+    const root = await tempDir('envctl-image-tests-rootless-');
+    const home = await tempDir('envctl-rootless-home-');
+    const port = await freePort();
+    try {
+      await git(root, 'init', '-q', '-b', 'main');
+      await commit(root, {
+        'envctl.yaml': CONFIG_TEXT, '.gitignore': '.envctl/\n',
+        'environments/good.yaml': env('echo good > /a && mkdir -p /srv && echo hello > /srv/index.html', 'workspaceTools:', '  t:', '    title: T', `    start: ["httpd", "-f", "-h", "/srv", "-p", "127.0.0.1:${port}"]`, `    httpProxy: { port: ${port} }`, ...PASSING, '  tools: true'),
+        'environments/bad.yaml': env('echo bad > /a', 'tests:', '  commands:', '    - { name: wants b, run: "test -f /b" }'),
+      }, 'good and bad');
+      await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
+      await giveToRootless([root, home]);
+      const run = await runRootless(process.execPath, [BIN, 'sync'], { cwd: root, env: { HOME: home, XDG_RUNTIME_DIR: join(home, 'run') } });
+      expect(run.exitCode, String(run.all)).to.equal(1);
+      const { ledger } = await readLedger(root, 'envctl-state');
+      const good = ledger.get('good')!.builds.at(-1)!;
+      expect([good.status, ledger.get('good')!.active], String(run.all)).to.deep.equal(['succeeded', 1]);
+      expect(await readFile(join(root, good.log!), 'utf8')).to.contain(`envctl test: tool t: HTTP on port ${port}: passed`);
+      const bad = ledger.get('bad')!.builds.at(-1)!;
+      expect([bad.status, bad.failure?.kind, bad.reason, ledger.get('bad')!.active]).to.deep.equal(['failed', 'test', 'test "wants b" failed: exit code 1', null]);
+    } finally {
+      await rm(join(home, 'run'), { recursive: true, force: true });
+      await removeDir(root);
+      await removeDir(home);
+    }
+  });
 });
+

@@ -6,7 +6,8 @@ import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { check, removeDir, tempDir, yaml, type Run } from './helpers.js';
+import { runEnvctl } from './fixtures/cli.js';
+import { check, removeDir, tempDir, writeTree, yaml, type Run } from './helpers.js';
 
 const env = (...lines: string[]) => yaml('owner: alice', ...lines);
 const located = (r: Run) => r.all.map((p) => [p.line, p.col, p.severity, p.rule, p.message]);
@@ -66,6 +67,24 @@ describe('tests: in the environment YAML', () => {
       [9, 3, 'error', 'schema-unknown-field', 'unknown field "extra" in tests; known fields: commands, tools'],
     ]);
     expect(r.environments).to.deep.equal([]);
+  });
+
+  it('envctl validate prints each as file:line:col with its rule and exits 1', async () => {
+    const dir = await tempDir('envctl-tests-validate-');
+    try {
+      await writeTree(dir, {
+        'envctl.yaml': yaml('registry: { address: "127.0.0.1:1" }', 'imageLayers: { "debian:bookworm": 1 }'),
+        'environments/a.yaml': env('tests:', '  commands:', '    - { run: "true", expect: "[" }', '    - { name: "true", run: "false" }'),
+      });
+      const r = await runEnvctl(dir, ['validate']);
+      expect(r.code).to.equal(1);
+      expect(r.out.split('\n').filter((l) => /\[test-/.test(l))).to.deep.equal([
+        'environments/a.yaml:4:30: error: test "true": expect is not a regular expression (/[/m: Unterminated character class) [test-expect]',
+        'environments/a.yaml:5:15: error: test "true" is named twice (also test 1); give one a distinct name: so a failure names one test [test-name-duplicate]',
+      ]);
+    } finally {
+      await removeDir(dir);
+    }
   });
 
   it('compiles patterns multiline, as the test step matches them', () => {

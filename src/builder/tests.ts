@@ -75,6 +75,8 @@ export class TestFailed extends EnvctlError {
 
 /** Bytes of a test's output kept for matching `expect` and for the log tail; the log file has all of it. */
 export const OUTPUT_KEPT = 1024 * 1024;
+/** Characters of a finished test's output its result keeps (the log tail is cut from them). */
+const RESULT_KEPT = 64 * 1024;
 /** Seconds a tool's start check may take (a fixed script: only a hung engine takes long). */
 const START_CHECK_SECONDS = 60;
 /** Lines of the failed test's output kept as the record's log tail. */
@@ -106,7 +108,8 @@ export async function runImageTests(run: ImageTestRun): Promise<TestResult[]> {
   let container: string | undefined;
   const results: TestResult[] = [];
   const done = (r: TestResult) => {
-    results.push(r);
+    // Only the end of each output is kept past matching: a hundred chatty tests stay small.
+    results.push({ ...r, output: r.output.slice(-RESULT_KEPT) });
     log.write(`envctl test: ${r.name}: ${r.passed ? 'passed' : `failed: ${r.why}`}\n`);
   };
   try {

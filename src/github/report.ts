@@ -49,9 +49,10 @@ export async function reportBuilds(client: GitHubClient, sha: string, builds: Bu
 
 /**
  * `failure` when the commit's build failed (failure.kind `build`: the
- * environment's own steps) or its image failed a test (`test`); `error` when it could not be built for another
- * reason (a registry, a base that did not build, an unexpected fault,
- * cancelled), which the next sync retries and the commit did not cause.
+ * environment's own steps) or its image failed a test (`test`); `error`
+ * when it could not be built for another reason (a registry, a base that
+ * did not build, an unexpected fault, cancelled), which the next sync
+ * retries and the commit did not cause.
  */
 export function commitState(r: BuildRecord): CommitState {
   if (r.status === 'succeeded') return 'success';

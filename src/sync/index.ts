@@ -2,9 +2,9 @@
  * sync: carry out the plan. For each planned build, bases first: tag the
  * earlier image when the content key was built before, otherwise render,
  * build and push; then run the image's tests (test-step.ts), and record
- * every result in one ledger commit. A failure
- * is recorded with its reason and log tail; the previous active revision
- * stays active, and the other environments still build. Claims (see
+ * every result in one ledger commit. A failure is recorded with its reason
+ * and log tail; the previous active revision stays active, and the other
+ * environments still build. Claims (see
  * claims.ts) keep two syncs on one machine from building the same revision
  * and let a newer revision stop an older one's build.
  */
