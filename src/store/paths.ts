@@ -131,6 +131,8 @@ export const statePaths = {
   leftoverNote: (root: string, environment: string) => guarded(root, ['leftovers', `${environment}.json`], 'file'),
   /** One environment's Dockerfile and build context, laid out for the builder (replaced whole: renamed and removed). */
   build: (root: string, environment: string) => guarded(root, ['build', environment], 'folder'),
+  /** A review build's OCI image layout (sync/review-build.ts). */
+  review: (root: string, environment: string) => guarded(root, ['review', environment], 'folder'),
   /** Build logs, read by the site. */
   logs: (root: string) => guarded(root, ['logs'], 'folder'),
   /** One build's log: the path its record names (relative to the root) and the file to write. */

@@ -8,7 +8,7 @@
  * is plain data (plan/review-builds.ts ReviewBuild) for the plan comment;
  * a build that fails makes the check fail.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildFailed, BuilderUnavailable, chooseBuilder, type Builder } from '../builder/index.js';
 import { TestFailed } from '../builder/tests.js';
@@ -180,7 +180,9 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
   await replaceDir(dir, (d) => layOut(d, rendered.dockerfile, env));
   await mkdir(await statePaths.logs(root), { recursive: true });
   const log = await statePaths.log(root, step.environment, step.revision, new Date().toISOString());
-  const layout = join(root, '.envctl', 'review', step.environment);
+  const layout = await statePaths.review(root, step.environment); // checked: no link on the way (store/paths.ts)
+  // One image per layout: an earlier review's blobs would only pile up.
+  await rm(layout, { recursive: true, force: true });
   await mkdir(layout, { recursive: true });
   const tag = reviewTag(step.environment, step.tag);
   const build = () => builder.buildAndPush({
