@@ -38,6 +38,11 @@ describe('run --tool: where the tool listens and under which path', () => {
     expect(() => toolPlace('jupyter', JUPYTER, { session: { ...SESSION, runId: '../x' } })).to.throw('must be one path segment');
   });
 
+  it('a run spec\'s tool, resolved earlier for no session, is resolved afresh', () => {
+    const fromSpec = { ...JUPYTER, missing: ['ownerUsername', 'projectName', 'sessionPathComponent', 'runId'] };
+    expect(toolPlace('jupyter', fromSpec, { session: SESSION }).baseUrl).to.equal('/ada/churn/notebookSession/7/');
+  });
+
   it('a session lacking a placeholder the path uses is refused, naming it', () => {
     expect(() => toolPlace('jupyter', JUPYTER, { session: { ownerUsername: 'ada' } }))
       .to.throw("workspace tool jupyter's path needs --session projectName=…, --session sessionPathComponent=…, --session runId=…");

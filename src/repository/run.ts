@@ -100,7 +100,9 @@ export function toolPlace(name: string, tool: WorkspaceTool, opts: { port?: numb
   const place: ToolPlace = { host: LOCAL_TOOL_HOST, ...(port !== undefined ? { port } : {}) };
   const { pathToOpen: _open, ...session } = opts.session ?? {};
   if (tool.httpProxy?.rewrite === true || Object.keys(session).length === 0) return { ...place, baseUrl: '/' };
-  const resolved = resolveTools({ [name]: tool }, session)[name]!;
+  // The tool as declared: a run spec's tool may carry an earlier resolution (its `missing`, its `resolvedPath`).
+  const declared: WorkspaceTool = { title: tool.title, start: tool.start, ...(tool.httpProxy ? { httpProxy: tool.httpProxy } : {}) };
+  const resolved = resolveTools({ [name]: declared }, session)[name]!;
   if (resolved.missing) throw inputError('session-missing', `workspace tool ${name}'s path needs ${resolved.missing.map((k) => `--session ${k}=…`).join(', ')}`, { data: { option: 'session', tool: name, missing: resolved.missing } });
   return { ...place, baseUrl: resolved.resolvedPath ?? '/' };
 }
