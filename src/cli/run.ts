@@ -53,7 +53,7 @@ Exits with the command's exit code.
       ...(port !== undefined ? { port } : {}),
       ...(command.length > 0 ? { command } : {}),
       ...(typeof args.values.mount === 'string' ? { mount: args.values.mount } : {}),
-      cwd: io.cwd, env: io.env,
+      cwd: io.cwd, env: io.env, say: io.err,
     });
   },
 };

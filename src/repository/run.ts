@@ -45,6 +45,8 @@ export interface RunOptions {
   /** The folder mounted as the project: default the project's folder, else the current one. */
   mount?: string;
   cwd: string;
+  /** Told, for a tool with a port, the address it will answer on once started. */
+  say?: (line: string) => void;
   /** Where secret values come from. */
   env: NodeJS.ProcessEnv;
 }
@@ -58,6 +60,7 @@ export async function runLocally(root: string, config: Config, target: RunTarget
     if (!tool) throw inputError('tool-unknown', `${spec.environment} has no workspace tool "${opts.tool}"; it has: ${Object.keys(spec.workspaceTools).join(', ') || 'none'}`, { data: { option: 'tool', tool: opts.tool } });
     command = tool.start;
     place = toolPlace(opts.tool, tool, opts);
+    if (place.port !== undefined) opts.say?.(`envctl run: ${opts.tool} answers on http://${place.host}:${place.port}${place.baseUrl ?? '/'} once started`);
   } else if (opts.command && opts.command.length > 0) {
     command = opts.command;
   } else if (target.consumer?.spec.command) {
