@@ -15,13 +15,22 @@
  * envctl.yaml says `isolation: chroot`. It shares the host's network, as the
  * chroot did, so a workspace tool's port is reachable on this machine.
  *
+ * Stopping (Ctrl-C, SIGTERM): buildah answers a signal of its own by
+ * killing the container outright (SIGKILL: no post-run, exit 1), so
+ * `buildah run` gets a process group of its own, out of a terminal's
+ * Ctrl-C, and envctl hands the signal to the container's first process, the
+ * lifecycle script (runc starts it as a session leader below the engine's
+ * process), whose trap stops the command and runs post-run. A second
+ * signal, or a container whose first process is not found, goes to buildah
+ * itself. podman proxies signals to the container on its own.
+ *
  * The image is named by digest and found in local storage only by that
  * digest (else pulled): a tag in local storage may have been written by
  * another clone of the repository on this machine, a digest names the bytes.
  */
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvctlError } from '../model/errors.js';
@@ -164,7 +173,24 @@ export async function runContainer(engine: Engine, run: ContainerRun, hooks: Run
     if (created.exitCode !== 0) throw new BuilderUnavailable(`${engine} could not start ${run.image}: ${String(created.all).trim().split('\n').pop()}`, 'container-start-failed');
     try {
       await handOver(engine, run, secretsDir, name);
-      return (await execa(engine, start, { stdio: 'inherit', reject: false })).exitCode ?? 1;
+      if (engine === 'podman') return (await execa(engine, start, { stdio: 'inherit', reject: false })).exitCode ?? 1;
+      const child = execa(engine, start, { stdio: 'inherit', reject: false, detached: true });
+      let signals = 0;
+      const forward = (signal: NodeJS.Signals) => {
+        const engineSignal = () => { try { process.kill(child.pid!, signal); } catch { /* already gone */ } };
+        if (signals++ > 0 || child.pid === undefined) return engineSignal();
+        void sessionLeaderBelow(child.pid).then((pid) => {
+          if (pid === undefined) return engineSignal();
+          try { process.kill(pid, signal); } catch { engineSignal(); }
+        });
+      };
+      const stops = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => [signal, () => forward(signal)] as const);
+      for (const [signal, handler] of stops) process.on(signal, handler);
+      try {
+        return (await child).exitCode ?? 1;
+      } finally {
+        for (const [signal, handler] of stops) process.off(signal, handler);
+      }
     } finally {
       await execa(engine, remove, { reject: false });
     }
@@ -172,4 +198,34 @@ export async function runContainer(engine: Engine, run: ContainerRun, hooks: Run
     process.off('SIGINT', ignore);
     await removeSecrets(engine, run, secretsDir);
   }
+}
+
+/**
+ * The first process below `pid` (depth first, in pid order) that leads a
+ * session of its own: the container's first process, which runc starts with
+ * setsid. Read from /proc (Linux, as buildah is); undefined when there is none.
+ */
+export async function sessionLeaderBelow(pid: number): Promise<number | undefined> {
+  const children = new Map<number, number[]>();
+  const session = new Map<number, number>();
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined);
+    // pid (comm) state ppid pgrp session …; comm may hold spaces and parentheses.
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (!fields || fields.length < 4) continue;
+    const [ppid, sid] = [Number(fields[1]), Number(fields[3])];
+    session.set(Number(entry), sid);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const own = session.get(pid);
+  const below = (p: number): number | undefined => {
+    for (const c of (children.get(p) ?? []).sort((a, b) => a - b)) {
+      if (session.get(c) === c && c !== own) return c;
+      const found = below(c);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return below(pid);
 }

@@ -76,7 +76,7 @@ environment/NAME.
   },
 };
 
-function parseSession(pairs: string[] | undefined): Session {
+export function parseSession(pairs: string[] | undefined): Session {
   const session: Session = {};
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=');

@@ -82,3 +82,24 @@ export function lifecycleScript(spec: RunSpec, opts: LifecycleOptions): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * What a workspace tool's start is told by the run, as variables beside the
+ * run spec's own: where to listen (ENVCTL_TOOL_HOST, ENVCTL_TOOL_PORT) and
+ * under which path the proxy forwards to it (ENVCTL_TOOL_BASE_URL, with a
+ * leading and, from a template ending in one, a trailing `/`). A start
+ * script falls back to 0.0.0.0, its httpProxy.port and `/` for what it is
+ * not given. Only names envctl owns, so no variable of the environment's is
+ * shadowed.
+ */
+export const TOOL_VARIABLES = { host: 'ENVCTL_TOOL_HOST', port: 'ENVCTL_TOOL_PORT', baseUrl: 'ENVCTL_TOOL_BASE_URL' } as const;
+
+export interface ToolPlace {
+  host?: string;
+  port?: number;
+  baseUrl?: string;
+}
+
+export function toolVariables(place: ToolPlace): { name: string; value: string }[] {
+  return (['host', 'port', 'baseUrl'] as const).flatMap((k) => (place[k] === undefined ? [] : [{ name: TOOL_VARIABLES[k], value: String(place[k]) }]));
+}
