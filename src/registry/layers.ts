@@ -19,7 +19,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { EnvctlError, inputError } from '../model/errors.js';
@@ -88,35 +88,6 @@ interface Budget {
   left: number;
 }
 
-/** The first chunk of a paused stream, put back for whoever reads it next (to tell gzip, zstd and plain tar apart). */
-function peek(stream: Readable): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-    };
-    const onReadable = () => {
-      const chunk = stream.read() as Buffer | null;
-      if (chunk === null) return;
-      cleanup();
-      stream.unshift(chunk);
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.alloc(0));
-    };
-    const onError = (err: unknown) => {
-      cleanup();
-      reject(new LayerFault('source', err));
-    };
-    stream.on('readable', onReadable);
-    stream.once('end', onEnd);
-    stream.once('error', onError);
-  });
-}
-
 type Decompressor = (opts: zlib.ZlibOptions) => NodeJS.ReadWriteStream & Readable;
 
 /** The decompressor for a blob by its magic bytes (media types are not always right about it); undefined for a plain tar. */
@@ -131,37 +102,98 @@ function decompressorFor(head: Buffer, image: string, digest: string): Decompres
 }
 
 /**
- * One layer blob → the entries the package reader keeps, in the layer's
- * order: metadata files with their text, whiteouts and opaque markers, and
- * non-files at a metadata path (they replace a lower file). The blob is read
- * to its end and hashed, and must match `digest`.
+ * Tar entry names that may matter, told cheaply before a name is cleaned and
+ * classified (most of a layer's entries are neither metadata nor whiteouts):
+ * every path metadataKind and EXTRA_FILES accept, and whiteouts, contain one
+ * of these, and so does any name that cleaning could change (`//`, `/./`).
  */
-async function layerEntries(blob: Readable, digest: string, budget: Budget): Promise<LayerEntry[]> {
+const MAYBE = /status|installed|-info|conda-meta|DESCRIPTION|os-release|\.wh\.|\/\/|\/\.\//;
+
+/** Resolves once `stream` may take more (`drain`), or has ended or failed (the caller sees why elsewhere). */
+function drained(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
+}
+
+/**
+ * One layer blob (its bytes as they arrive) → the entries the package reader
+ * keeps, in the layer's order: metadata files with their text, whiteouts
+ * and opaque markers, and non-files at a metadata path (they replace a lower
+ * file). The bytes are written on to the decompressor (told by the first
+ * ones) and the tar reader as they can take them, hashed on the way, and
+ * must match `digest`; skipped entries stream past unheld.
+ */
+async function layerEntries(blob: AsyncIterable<Uint8Array>, digest: string, budget: Budget): Promise<LayerEntry[]> {
   const [algorithm, hex] = digest.split(':') as [string, string];
   const hash: Hash = createHash(algorithm);
-  const head = await peek(blob);
-  const make = decompressorFor(head, budget.image, digest);
-  let fault: LayerFault | undefined;
-  const fail = (stage: LayerFault['stage']) => (err: unknown) => {
-    fault ??= new LayerFault(stage, err);
-    extract.destroy(fault);
-  };
   const extract = tarExtract();
-  const decompress = make?.({ chunkSize: 128 << 10 });
-  blob.on('data', (chunk: Buffer) => hash.update(chunk));
-  blob.on('error', fail('source'));
-  decompress?.on('error', fail('decode'));
-  (decompress ? blob.pipe(decompress) : blob).pipe(extract);
+  let decompress: (NodeJS.ReadWriteStream & Readable) | undefined;
+  let fault: EnvctlError | LayerFault | undefined;
+  const fail = (err: EnvctlError | LayerFault) => {
+    fault ??= err;
+    extract.destroy(fault);
+    decompress?.destroy();
+  };
+  const source = blob[Symbol.asyncIterator]();
+  let ended = false;
+  const pump = (async () => {
+    let sink: Writable | undefined;
+    try {
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await source.next();
+        } catch (err) {
+          throw new LayerFault('source', err);
+        }
+        if (next.done) break;
+        if (fault) {
+          // The reading stopped (a fault, metadata past its limit): let the rest of the blob go.
+          await source.return?.().catch(() => undefined);
+          return;
+        }
+        const chunk = next.value;
+        hash.update(chunk);
+        if (!sink) {
+          const make = decompressorFor(Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, 4)), budget.image, digest);
+          decompress = make?.({ chunkSize: 512 << 10 });
+          if (decompress) {
+            decompress.on('error', (err) => fail(new LayerFault('decode', err)));
+            decompress.pipe(extract);
+          }
+          sink = (decompress ?? extract) as unknown as Writable;
+        }
+        if (!sink.write(chunk)) await drained(sink);
+      }
+      ended = true;
+      (sink ?? (extract as unknown as Writable)).end();
+    } catch (err) {
+      fail(err instanceof LayerFault || err instanceof EnvctlError ? err : new LayerFault('source', err));
+    }
+  })();
   const out: LayerEntry[] = [];
   try {
     for await (const entry of extract) {
       const h = entry.header;
+      if (h.type === 'directory' || !MAYBE.test(h.name)) {
+        entry.resume(); // streamed past, never held (an entry must be read to its end: the tar reader has no seek)
+        continue;
+      }
       const isFile = h.type === 'file' || h.type === 'contiguous-file';
-      const c = h.type === 'directory' ? undefined : classify(h.name, isFile ? 'file' : 'other');
+      const c = classify(h.name, isFile ? 'file' : 'other');
       const kind = c?.kind === 'file' || c?.kind === 'other' ? metadataKind(c.path) : undefined;
       const extra = c?.kind === 'file' ? EXTRA_FILES.get(c.path) : undefined;
       if (!c || (c.kind === 'other' && !kind) || (c.kind === 'file' && !kind && extra === undefined)) {
-        entry.resume(); // streamed past, never held (an entry must be read to its end: the tar reader has no seek)
+        entry.resume();
         continue;
       }
       if (c.kind !== 'file') {
@@ -186,15 +218,12 @@ async function layerEntries(blob: Readable, digest: string, budget: Budget): Pro
       out.push({ ...c, text: Buffer.concat(parts).toString('utf8') });
     }
   } catch (err) {
-    blob.destroy();
-    decompress?.destroy();
-    if (fault) throw fault;
-    if (err instanceof EnvctlError) throw err;
-    throw new LayerFault('tar', err);
+    fail(fault ?? (err instanceof EnvctlError ? err : new LayerFault('tar', err)));
   }
+  await pump;
   if (fault) throw fault;
   // The tar reader ends once every byte was written to it, so the blob has ended and been hashed whole.
-  if (!blob.readableEnded) throw new LayerFault('tar', new Error('the tar ended before its layer did'));
+  if (!ended) throw new LayerFault('tar', new Error('the tar ended before its layer did'));
   if (hash.digest('hex') !== hex) throw new LayerFault('digest', undefined);
   return out;
 }
@@ -323,9 +352,8 @@ export async function readImagePackages(ref: string, opts: { access: RegistryAcc
       await res.body?.cancel();
       throw refusal(registry, res, `layer ${layer.digest} of ${ref}`);
     }
-    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream, { highWaterMark: 256 << 10 });
     try {
-      return await layerEntries(body, layer.digest, budget);
+      return await layerEntries(res.body as unknown as AsyncIterable<Uint8Array>, layer.digest, budget);
     } catch (err) {
       if (!(err instanceof LayerFault)) throw err;
       if (err.stage === 'source') throw unreachable(registry, err.err, signal);
