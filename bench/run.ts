@@ -26,6 +26,7 @@ import { resolveStorage, storageArgs } from '../src/builder/storage.js';
 import { ciSyncStorage, freshRunnerRebuild, openLab, overlayVsVfs, type Lab, type Result } from './builds.js';
 import { dropStorage, freePort, makeStorage, withStorageEnv } from './lab.js';
 import { hostileScaleBench } from './scale.js';
+import { packagesBench } from './packages.js';
 
 /**
  * Median seconds of `subject` and of `floor`, sampled alternately so that a
@@ -233,6 +234,7 @@ async function main(): Promise<void> {
     ['revisions', revisionBenches],
     ['noop-sync', async () => [await noopSyncBench()]],
     ['build', async () => [await buildBench()]],
+    ['packages', async () => [await packagesBench()]],
     ['drivers', async () => overlayVsVfs(await theLab())],
     ['fresh', async () => freshRunnerRebuild((await theLab()).driver)],
     ['ci-storage', async () => [await ciSyncStorage(await theLab(), process.env.ENVCTL_BENCH_SHIPPED === '1')]],

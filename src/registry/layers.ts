@@ -13,20 +13,20 @@
  * manifest; up to three layers downloaded at once, merged in order) or from
  * an OCI image layout folder (`buildah push IMAGE oci:DIR`: index.json →
  * manifest → blobs/<alg>/<hex>), for builds that are not pushed. Both share
- * the tar reading.
+ * the tar reading (layer-tar.ts).
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import * as zlib from 'node:zlib';
-import { extract as tarExtract } from 'tar-stream';
 import { EnvctlError, inputError } from '../model/errors.js';
-import { classify, mergeLayers, metadataKind, METADATA_LIMITS, packagesOf, TOTAL_METADATA_LIMIT, type InstalledPackage, type LayerEntry } from '../packages/index.js';
+import { mergeLayers, packagesOf, TOTAL_METADATA_LIMIT, type InstalledPackage, type LayerEntry } from '../packages/index.js';
 import { osId } from '../packages/sbom.js';
 import { MANIFEST_TYPES, refusal, RegistryError, registryFetch, unreachable, type RegistryAccess } from './client.js';
+import { layerEntries, LayerFault, type Budget } from './layer-tar.js';
 import { parseReference } from './reference.js';
+
+export { LayerCompressionUnsupported, MetadataTooLarge } from './layer-tar.js';
 
 /** An OCI descriptor: what a manifest names another blob or manifest by. */
 export interface Descriptor {
@@ -45,159 +45,11 @@ export interface ImagePackages {
   layers: number;
 }
 
-/**
- * The image's package metadata is larger than envctl reads (one file past its
- * METADATA_LIMITS entry, or all of them past TOTAL_METADATA_LIMIT): refused
- * rather than held in memory. External: whoever wrote the image made it so;
- * `host` is `image <reference>`.
- */
-export class MetadataTooLarge extends EnvctlError {
-  constructor(image: string, what: string, limit: number) {
-    super('external', 'image-metadata-too-large', `${what} is larger than the ${limit} bytes envctl reads`, { host: `image ${image}`, data: { image, limit } });
-  }
-}
-
-/** A layer compressed in a way this Node cannot undo (zstd before Node 22.15). */
-export class LayerCompressionUnsupported extends EnvctlError {
-  constructor(image: string, digest: string, compression: string) {
-    super('external', 'layer-compression-unsupported', `layer ${digest} is ${compression}-compressed, which this Node ${process.version} cannot decompress`, {
-      host: `image ${image}`, data: { image, digest, compression }, hint: 'Node 22.15 or later reads zstd layers',
-    });
-  }
-}
-
-/** Files kept beside the package metadata: the distribution's name, for package URLs. */
-const EXTRA_FILES: ReadonlyMap<string, number> = new Map([['etc/os-release', 64 << 10], ['usr/lib/os-release', 64 << 10]]);
-
 /** The OCI digest grammar, narrowed to the algorithms the image spec registers (so it is safe in a URL path and a file name). */
 const DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
 
 /** Layers downloaded at once: enough to overlap one layer's download with another's decompression. */
 const CONCURRENCY = 3;
-
-/** Where a layer's reading failed: the bytes arriving, decompressing them, reading the tar, or their digest. */
-class LayerFault extends Error {
-  constructor(readonly stage: 'source' | 'decode' | 'tar' | 'digest', readonly err: unknown) {
-    super(stage === 'digest' ? 'digest mismatch' : String((err as Error)?.message ?? err));
-  }
-}
-
-/** The room left for metadata of one image, shared by its layers. */
-interface Budget {
-  image: string;
-  left: number;
-}
-
-/** The first chunk of a paused stream, put back for whoever reads it next (to tell gzip, zstd and plain tar apart). */
-function peek(stream: Readable): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-    };
-    const onReadable = () => {
-      const chunk = stream.read() as Buffer | null;
-      if (chunk === null) return;
-      cleanup();
-      stream.unshift(chunk);
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.alloc(0));
-    };
-    const onError = (err: unknown) => {
-      cleanup();
-      reject(new LayerFault('source', err));
-    };
-    stream.on('readable', onReadable);
-    stream.once('end', onEnd);
-    stream.once('error', onError);
-  });
-}
-
-type Decompressor = (opts: zlib.ZlibOptions) => NodeJS.ReadWriteStream & Readable;
-
-/** The decompressor for a blob by its magic bytes (media types are not always right about it); undefined for a plain tar. */
-function decompressorFor(head: Buffer, image: string, digest: string): Decompressor | undefined {
-  if (head[0] === 0x1f && head[1] === 0x8b) return zlib.createGunzip as unknown as Decompressor;
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) {
-    const zstd = (zlib as unknown as { createZstdDecompress?: Decompressor }).createZstdDecompress;
-    if (!zstd) throw new LayerCompressionUnsupported(image, digest, 'zstd');
-    return zstd;
-  }
-  return undefined;
-}
-
-/**
- * One layer blob → the entries the package reader keeps, in the layer's
- * order: metadata files with their text, whiteouts and opaque markers, and
- * non-files at a metadata path (they replace a lower file). The blob is read
- * to its end and hashed, and must match `digest`.
- */
-async function layerEntries(blob: Readable, digest: string, budget: Budget): Promise<LayerEntry[]> {
-  const [algorithm, hex] = digest.split(':') as [string, string];
-  const hash: Hash = createHash(algorithm);
-  const head = await peek(blob);
-  const make = decompressorFor(head, budget.image, digest);
-  let fault: LayerFault | undefined;
-  const fail = (stage: LayerFault['stage']) => (err: unknown) => {
-    fault ??= new LayerFault(stage, err);
-    extract.destroy(fault);
-  };
-  const extract = tarExtract();
-  const decompress = make?.({ chunkSize: 128 << 10 });
-  blob.on('data', (chunk: Buffer) => hash.update(chunk));
-  blob.on('error', fail('source'));
-  decompress?.on('error', fail('decode'));
-  (decompress ? blob.pipe(decompress) : blob).pipe(extract);
-  const out: LayerEntry[] = [];
-  try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const isFile = h.type === 'file' || h.type === 'contiguous-file';
-      const c = h.type === 'directory' ? undefined : classify(h.name, isFile ? 'file' : 'other');
-      const kind = c?.kind === 'file' || c?.kind === 'other' ? metadataKind(c.path) : undefined;
-      const extra = c?.kind === 'file' ? EXTRA_FILES.get(c.path) : undefined;
-      if (!c || (c.kind === 'other' && !kind) || (c.kind === 'file' && !kind && extra === undefined)) {
-        entry.resume(); // streamed past, never held (an entry must be read to its end: the tar reader has no seek)
-        continue;
-      }
-      if (c.kind !== 'file') {
-        out.push(c);
-        entry.resume();
-        continue;
-      }
-      const limit = kind ? METADATA_LIMITS[kind] : { bytes: extra!, truncate: true };
-      const size = h.size ?? 0;
-      if (size > limit.bytes && !limit.truncate) throw new MetadataTooLarge(budget.image, `${c.path} (${size} bytes, in layer ${digest})`, limit.bytes);
-      const want = Math.min(size, limit.bytes);
-      if (want > budget.left) throw new MetadataTooLarge(budget.image, 'its package metadata, all together,', TOTAL_METADATA_LIMIT);
-      budget.left -= want;
-      const parts: Buffer[] = [];
-      let got = 0;
-      for await (const chunk of entry as AsyncIterable<Buffer>) {
-        if (got >= want) continue;
-        const part = chunk.length > want - got ? chunk.subarray(0, want - got) : chunk;
-        parts.push(part);
-        got += part.length;
-      }
-      out.push({ ...c, text: Buffer.concat(parts).toString('utf8') });
-    }
-  } catch (err) {
-    blob.destroy();
-    decompress?.destroy();
-    if (fault) throw fault;
-    if (err instanceof EnvctlError) throw err;
-    throw new LayerFault('tar', err);
-  }
-  if (fault) throw fault;
-  // The tar reader ends once every byte was written to it, so the blob has ended and been hashed whole.
-  if (!blob.readableEnded) throw new LayerFault('tar', new Error('the tar ended before its layer did'));
-  if (hash.digest('hex') !== hex) throw new LayerFault('digest', undefined);
-  return out;
-}
 
 /** `count` tasks, at most `width` at once; results in task order. The first failure stops the others (their signal aborts) and is thrown. */
 async function inOrder<T>(count: number, width: number, task: (i: number, signal: AbortSignal) => Promise<T>): Promise<T[]> {
@@ -323,9 +175,8 @@ export async function readImagePackages(ref: string, opts: { access: RegistryAcc
       await res.body?.cancel();
       throw refusal(registry, res, `layer ${layer.digest} of ${ref}`);
     }
-    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream, { highWaterMark: 256 << 10 });
     try {
-      return await layerEntries(body, layer.digest, budget);
+      return await layerEntries(res.body as unknown as AsyncIterable<Uint8Array>, layer.digest, budget);
     } catch (err) {
       if (!(err instanceof LayerFault)) throw err;
       if (err.stage === 'source') throw unreachable(registry, err.err, signal);

@@ -91,6 +91,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   if (size !== undefined) record.size = size;
   // Likewise the SBOM: packages that cannot be read, or an SBOM the registry does not take, leave the record without one.
   const image = imageName(config, step.environment);
+  ctx.progress({ environment: step.environment, revision: step.revision, state: 'building', message: `pushed ${record.digest}; reading its packages for the SBOM` });
   try {
     const sbom = await imageSbom(image, record.digest, env.spec.platform ?? config.platform, ctx, signal);
     if (sbom) record.sbom = sbom;
