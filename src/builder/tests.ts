@@ -30,6 +30,7 @@ import { printable } from '../model/text.js';
 import { runIsolationArgs, type Engine } from './container.js';
 import { storageArgs, type StorageDriver } from './storage.js';
 import { BuildCancelled } from './types.js';
+import { toolVariables } from '../render/lifecycle.js';
 
 export interface ImageTestRun {
   engine: Engine;
@@ -114,8 +115,8 @@ export async function runImageTests(run: ImageTestRun): Promise<TestResult[]> {
   };
   try {
     if (run.engine === 'buildah') container = await createContainer(run, log);
-    const exec = (argv: string[], opts: { host?: boolean; mount?: boolean; timeoutSeconds?: number } = {}) =>
-      execa(run.engine, runArgs(run, container, argv, { ...(opts.host ? { host: true } : {}), ...(opts.mount ? { mount: { host: project, container: run.projectDir } } : {}) }), {
+    const exec = (argv: string[], opts: { host?: boolean; mount?: boolean; timeoutSeconds?: number; env?: { name: string; value: string }[] } = {}) =>
+      execa(run.engine, runArgs(opts.env ? { ...run, env: [...run.env, ...opts.env] } : run, container, argv, { ...(opts.host ? { host: true } : {}), ...(opts.mount ? { mount: { host: project, container: run.projectDir } } : {}) }), {
         reject: false, all: true, buffer: false, stdin: 'ignore',
         ...(opts.timeoutSeconds !== undefined ? { timeout: opts.timeoutSeconds * 1000 } : {}),
         ...(run.signal ? { cancelSignal: run.signal } : {}),
@@ -141,9 +142,13 @@ export async function runImageTests(run: ImageTestRun): Promise<TestResult[]> {
     if (run.toolWaitSeconds !== undefined) {
       // A tool whose start failed its check has failed already; starting it would only fail again.
       for (const tool of run.tools.filter((t) => t.port !== undefined && !unstartable.has(t.id))) {
-        const name = `tool ${tool.id}: HTTP on port ${tool.port}`;
-        log.write(`\n$ envctl test: ${name}\n`);
-        done(await onPort(tool.port!, () => startTool(name, tool.port!, run.toolWaitSeconds!, () => exec(['/bin/sh', '-c', run.toolScript(tool.start)], { host: true, mount: true }), log)));
+        // A free port of this machine's, told to the tool as envctl run --port tells it (ENVCTL_TOOL_PORT):
+        // its fixed httpProxy.port may be another run's or another program's.
+        const port = await freePort();
+        const name = `tool ${tool.id}: HTTP`;
+        log.write(`\n$ envctl test: ${name} (ENVCTL_TOOL_PORT=${port}; its httpProxy.port is ${tool.port})\n`);
+        const env = toolVariables({ host: '127.0.0.1', port });
+        done(await startTool(name, port, run.toolWaitSeconds!, () => exec(['/bin/sh', '-c', run.toolScript(tool.start)], { host: true, mount: true, env }), log));
       }
     }
     if (run.signal?.aborted) throw new BuildCancelled(`tests stopped: ${String(run.signal.reason ?? 'cancelled')}`);
@@ -219,8 +224,6 @@ function collect(child: ResultPromise, log: WriteStream): Promise<string> {
  * A tool that ends before answering fails at once, with its output.
  */
 async function startTool(name: string, port: number, waitSeconds: number, start: () => ResultPromise, log: WriteStream): Promise<TestResult> {
-  // Another program on the port would answer for the tool: not the image's doing, so retried (unexpected), never passed.
-  if (!(await portFree(port))) throw new EnvctlError('external', 'test-port-taken', `${name}: port ${port} is in use on this machine, so the tool's answer could not be told apart`, { host: 'envctl sync' });
   const child = start();
   const output = collect(child, log);
   let ended = false;
@@ -251,24 +254,14 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
+/** A port nothing on this machine's loopback listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
-}
-
-/** Within this process one tool at a time per port (`--jobs`: two environments' jupyter on 8888). */
-const ports = new Map<number, Promise<unknown>>();
-
-async function onPort<T>(port: number, work: () => Promise<T>): Promise<T> {
-  const before = ports.get(port) ?? Promise.resolve();
-  const mine = before.catch(() => undefined).then(work);
-  ports.set(port, mine);
-  try {
-    return await mine;
-  } finally {
-    if (ports.get(port) === mine) ports.delete(port);
-  }
 }
