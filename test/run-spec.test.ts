@@ -135,6 +135,16 @@ describe('Kubernetes Pod manifest', () => {
     'username: ada',
   ], true);
 
+  it('a session\'s tool serves under the session\'s path, without the file to open; a job gets no tool variables', () => {
+    const session = { ownerUsername: 'ada', projectName: 'churn', sessionPathComponent: 's', runId: '7', pathToOpen: 'work/a.ipynb' };
+    const resolved = { ...spec, workspaceTools: resolveTools(spec.workspaceTools, session) };
+    expect(resolved.workspaceTools.jupyter!.resolvedPath).to.equal('/ada/churn/s/7/tree/work/a.ipynb');
+    const env = (podManifest(resolved, { name: 'x', run: { tool: 'jupyter' }, secretName: 's' }).spec.containers[0]! as Record<string, any>).env as { name: string; value?: string }[];
+    expect(env.find((e) => e.name === 'ENVCTL_TOOL_BASE_URL')).to.deep.equal({ name: 'ENVCTL_TOOL_BASE_URL', value: '/ada/churn/s/7/' });
+    const job = (podManifest(resolved, { name: 'x', run: { command: 'true' }, secretName: 's' }).spec.containers[0]! as Record<string, any>).env as { name: string }[];
+    expect(job.map((e) => e.name)).to.not.include('ENVCTL_TOOL_PORT');
+  });
+
   it('a workspace session: image by digest, the lifecycle as command, the tool\'s port, env and secrets, the user', () => {
     const pod = podManifest(spec, { name: 'Churn_Jupyter r42', run: { tool: 'jupyter' }, secretName: 'churn-secrets', user: { uid: 1001, gid: 1002 } });
     expect(pod.apiVersion).to.equal('v1');
@@ -153,6 +163,10 @@ describe('Kubernetes Pod manifest', () => {
       { name: 'FROM_BASE', value: '1' },
       { name: 'API_URL', value: 'https://api.example' },
       { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'churn-secrets', key: 'DB_PASSWORD' } } },
+      // Where the tool listens, as envctl run tells it: all interfaces (the proxy is outside the Pod), its port, and no session: /.
+      { name: 'ENVCTL_TOOL_HOST', value: '0.0.0.0' },
+      { name: 'ENVCTL_TOOL_PORT', value: '8888' },
+      { name: 'ENVCTL_TOOL_BASE_URL', value: '/' },
     ]);
     expect(c.securityContext).to.deep.equal({ capabilities: { add: ['SYS_PTRACE'] }, runAsUser: 1001, runAsGroup: 1002 });
     expect(c.volumeMounts).to.deep.equal([{ name: 'project', mountPath: '/mnt/project' }, { name: 'dshm', mountPath: '/dev/shm' }]);

@@ -15,7 +15,8 @@
  * neither, an empty folder, so the lifecycle's `cd` still works.
  */
 import { EnvctlError } from '../model/errors.js';
-import { lifecycleScript } from './lifecycle.js';
+import { lifecycleScript, toolVariables } from './lifecycle.js';
+import type { ResolvedTool } from './session.js';
 import type { RunSpec } from './runspec.js';
 import { readDockerArguments } from '../check/docker-args.js';
 import { parseBool } from '../check/docker-values.js';
@@ -89,17 +90,25 @@ export function podManifest(spec: RunSpec, opts: PodOptions): PodManifest {
   const projectDir = opts.projectDir ?? '/mnt/project';
   let command: string[];
   let ports: { name: string; containerPort: number; protocol: 'TCP' }[] = [];
+  let toolEnv: { name: string; value: string }[] = [];
   if ('tool' in opts.run) {
     const tool = spec.workspaceTools[opts.run.tool];
     if (!tool) throw new PodError('tool-unknown', `${spec.environment} has no workspace tool "${opts.run.tool}"; it has: ${Object.keys(spec.workspaceTools).join(', ') || 'none'}`, { option: 'tool', tool: opts.run.tool });
     command = tool.start;
-    if (tool.httpProxy) ports = [{ name: portName(opts.run.tool), containerPort: tool.httpProxy.port, protocol: 'TCP' }];
+    if (tool.httpProxy) {
+      ports = [{ name: portName(opts.run.tool), containerPort: tool.httpProxy.port, protocol: 'TCP' }];
+      // Told as envctl run tells a tool (lifecycle.ts TOOL_VARIABLES): all interfaces, for the proxy in front of the
+      // Pod; its own port; and, unless the proxy rewrites the path away, the session's path to serve under.
+      const basePath = tool.httpProxy.rewrite === true ? '/' : (tool as ResolvedTool).basePath ?? '/';
+      toolEnv = toolVariables({ host: '0.0.0.0', port: tool.httpProxy.port, baseUrl: basePath });
+    }
   } else {
     command = ['sh', '-c', opts.run.command];
   }
   const env = spec.variables.map((v) => ('secret' in v
     ? { name: v.name, valueFrom: { secretKeyRef: { name: opts.secretName, key: v.name } } }
-    : { name: v.name, value: kubeLiteral(v.value) }));
+    : { name: v.name, value: kubeLiteral(v.value) }))
+    .concat(toolEnv.map((v) => ({ name: v.name, value: kubeLiteral(v.value) })));
   const docker = dockerToPod(spec.dockerArguments);
   const securityContext: Record<string, unknown> = { ...docker.securityContext };
   if (opts.user) Object.assign(securityContext, { runAsUser: opts.user.uid, runAsGroup: opts.user.gid });

@@ -25,6 +25,8 @@ export type Session = Partial<Record<SessionKey, string>>;
 export interface ResolvedTool extends WorkspaceTool {
   /** The session's path, when every placeholder it uses was given. */
   resolvedPath?: string;
+  /** The same path without the file to open (pathToOpen): where the tool serves, its base URL. */
+  basePath?: string;
   /** Placeholders the session lacks. */
   missing?: string[];
 }
@@ -51,7 +53,8 @@ function resolveTool(name: string, tool: WorkspaceTool, session: Session, values
   }
   const missing = templateKeys(parsed.parts).filter((k) => k !== 'pathToOpen' && session[k] === undefined);
   if (missing.length > 0) return { ...tool, missing };
-  return { ...tool, resolvedPath: evaluate(parsed.parts, values) };
+  const { pathToOpen: _open, ...base } = values;
+  return { ...tool, resolvedPath: evaluate(parsed.parts, values), basePath: evaluate(parsed.parts, base) };
 }
 
 function evaluate(parts: TemplatePart[], values: Session): string {
