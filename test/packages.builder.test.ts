@@ -10,11 +10,8 @@
  * no network, seconds to build.
  */
 import { expect } from 'chai';
-import Ajv from 'ajv';
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../src/git/ledger.js';
 import { activeBuild, succeededBuild, type BuildRecord } from '../src/ledger/model.js';
@@ -25,6 +22,7 @@ import { findSbom, sbomTag } from '../src/registry/sbom.js';
 import { packagesFromSbom } from '../src/packages/sbom.js';
 import { sync } from '../src/sync/index.js';
 import { commit, git } from './fixtures/repo.js';
+import { cyclonedxValidator } from './fixtures/cyclonedx.js';
 import { suiteRegistry } from './fixtures/registry.js';
 import { layerTar, tarFiles } from './fixtures/storage.js';
 import { removeDir, tempDir, yaml } from './helpers.js';
@@ -45,18 +43,6 @@ const root = (dpkg: string) => ({
 });
 const spec = (...steps: string[]) => ({ 'environments/img/environment.yaml': yaml('owner: a', 'instructions: |', '  COPY root/ /', ...steps.map((s) => `  ${s}`)) });
 
-/** The CycloneDX 1.6 JSON schema the library ships, compiled (its neighbours registered under the names it uses for them). */
-function cyclonedxValidator() {
-  const require = createRequire(import.meta.url);
-  const schemas = join(dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')), 'res', 'schema');
-  const read = (f: string) => JSON.parse(readFileSync(join(schemas, f), 'utf8')) as Record<string, unknown>;
-  const ajv = new Ajv.default({ strict: false, validateFormats: false });
-  for (const f of ['spdx.SNAPSHOT.schema.json', 'jsf-0.82.SNAPSHOT.schema.json', 'cryptography-defs.SNAPSHOT.schema.json']) {
-    const { $id: _id, ...schema } = read(f);
-    ajv.addSchema(schema, `http://cyclonedx.org/schema/${f}`);
-  }
-  return ajv.compile(read('bom-1.6.SNAPSHOT.schema.json'));
-}
 
 describe('packages: the SBOM of every built image, and package diffs, with buildah and a real registry', function () {
   this.timeout(300_000);

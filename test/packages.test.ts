@@ -1,11 +1,8 @@
 /** Package metadata of every ecosystem → records, the whiteout-aware merge, diffs and the CycloneDX SBOM (validated against the library's bundled schema). */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import Ajv from 'ajv';
 import { classify, diffPackages, mergeLayers, metadataKind, packagesOf, packagesOfLayers, type LayerEntry } from '../src/packages/index.js';
 import { buildSbom, osId, packagesFromSbom, purlOf } from '../src/packages/sbom.js';
+import { cyclonedxValidator } from './fixtures/cyclonedx.js';
 
 const DPKG = `Package: curl
 Status: install ok installed
@@ -107,16 +104,7 @@ describe('packages: CycloneDX SBOM', () => {
   const text = buildSbom(packages, { image: '127.0.0.1:5000/envctl/a', digest: `sha256:${'a'.repeat(64)}`, distro: 'ubuntu', timestamp: '2026-01-01T00:00:00.000Z' });
 
   it('validates against the CycloneDX 1.6 JSON schema the library ships', () => {
-    const require = createRequire(import.meta.url);
-    const schemas = join(dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')), 'res', 'schema');
-    const read = (f: string) => JSON.parse(readFileSync(join(schemas, f), 'utf8')) as Record<string, unknown>;
-    const ajv = new Ajv.default({ strict: false, validateFormats: false });
-    // The bundled schema names its neighbours by these relative file names; each is registered under that URL.
-    for (const f of ['spdx.SNAPSHOT.schema.json', 'jsf-0.82.SNAPSHOT.schema.json', 'cryptography-defs.SNAPSHOT.schema.json']) {
-      const { $id: _id, ...schema } = read(f);
-      ajv.addSchema(schema, `http://cyclonedx.org/schema/${f}`);
-    }
-    const validate = ajv.compile(read('bom-1.6.SNAPSHOT.schema.json'));
+    const validate = cyclonedxValidator();
     const ok = validate(JSON.parse(text));
     expect(validate.errors ?? [], JSON.stringify(validate.errors)).to.deep.equal([]);
     expect(ok).to.equal(true);

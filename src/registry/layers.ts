@@ -22,8 +22,9 @@ import { join } from 'node:path';
 import { EnvctlError, inputError } from '../model/errors.js';
 import { mergeLayers, packagesOf, TOTAL_METADATA_LIMIT, type InstalledPackage, type LayerEntry } from '../packages/index.js';
 import { osId } from '../packages/sbom.js';
-import { MANIFEST_TYPES, refusal, RegistryError, registryFetch, unreachable, type RegistryAccess } from './client.js';
+import { refusal, RegistryError, registryFetch, unreachable, type RegistryAccess } from './client.js';
 import { layerEntries, LayerFault, type Budget } from './layer-tar.js';
+import { manifestResponse } from './manifest.js';
 import { parseReference } from './reference.js';
 
 export { LayerCompressionUnsupported, MetadataTooLarge } from './layer-tar.js';
@@ -125,15 +126,8 @@ export async function readImagePackages(ref: string, opts: { access: RegistryAcc
   const signalFor = (ms: number) => (opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms));
   const get = async (reference: string): Promise<{ manifest: Manifest; descriptor: Descriptor } | undefined> => {
     const signal = signalFor(30_000);
-    const res = await registryFetch(registry, `${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES }, signal }, opts.access);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw refusal(registry, res, `${repository}:${reference}`);
-    }
+    const res = await manifestResponse(registry, repository, reference, signal, opts.access);
+    if (!res) return undefined;
     let bytes: Buffer;
     try {
       bytes = Buffer.from(await res.arrayBuffer());

@@ -25,15 +25,8 @@ interface Manifest {
  * 403) or any other answer throws a RegistryError.
  */
 async function getManifest<T>(registry: string, repository: string, reference: string, signal: AbortSignal, access: RegistryAccess): Promise<T | undefined> {
-  const res = await registryFetch(registry, `${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES }, signal }, access);
-  if (res.status === 404) {
-    await res.body?.cancel();
-    return undefined;
-  }
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw refusal(registry, res, `${repository}:${reference}`);
-  }
+  const res = await manifestResponse(registry, repository, reference, signal, access);
+  if (!res) return undefined;
   return readJson<T>(registry, res, `the manifest ${repository}:${reference}`, signal);
 }
 
@@ -67,4 +60,18 @@ export async function imageSize(ref: string, opts: { access: RegistryAccess; pla
   const layers = manifest?.layers as { size?: number }[] | undefined;
   if (!manifest || !Array.isArray(layers)) return undefined;
   return layers.reduce((n, l) => n + (l.size ?? 0), manifest.config?.size ?? 0);
+}
+
+/** The registry's answer for a manifest, its body unread: undefined for 404, a RegistryError for any other refusal. */
+export async function manifestResponse(registry: string, repository: string, reference: string, signal: AbortSignal, access: RegistryAccess): Promise<Response | undefined> {
+  const res = await registryFetch(registry, `${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES }, signal }, access);
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw refusal(registry, res, `${repository}:${reference}`);
+  }
+  return res;
 }
