@@ -26,6 +26,7 @@ import type { PlannedBuild } from '../plan/index.js';
 import { REVIEW_BUILDS_FORMAT, type ReviewBuild } from '../plan/review-builds.js';
 
 export { REVIEW_BUILDS_FORMAT };
+import { writeLoginFile } from '../registry/auth.js';
 import { registryAccess } from '../registry/client.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { cacheRepository, chainOf, imageName, renderEnvironment } from '../render/index.js';
@@ -185,6 +186,8 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
   await rm(layout, { recursive: true, force: true });
   await mkdir(layout, { recursive: true });
   const tag = reviewTag(step.environment, step.tag);
+  // The registry's login for pulling bases and reading the cache (a private registry's read-only token), as sync passes it.
+  const login = await writeLoginFile(config.registry.address);
   const build = () => builder.buildAndPush({
     contextDir: join(dir, 'context'), dockerfile: join(dir, 'Dockerfile'), tag, platform: env.spec.platform ?? config.platform,
     noCache: env.spec.noCache === true, isolation: config.isolation, insecure: config.registry.insecure, logFile: log.file,
@@ -194,9 +197,14 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
     // Main's layers are read, never written: the review's token may not write, and a review must not change main's cache.
     ...(config.cache.registry && !env.spec.noCache ? { cacheFrom: cacheFrom(env, all, config) } : {}),
     ...(secrets.length > 0 ? { secrets } : {}),
+    ...(login ? { authFile: login.file } : {}),
   });
   // Noted as sync's builds are, so a review killed mid-build leaves nothing the next sync does not remove.
-  await (ctx.local ? ctx.local.building(step.environment, build) : build());
+  try {
+    await (ctx.local ? ctx.local.building(step.environment, build) : build());
+  } finally {
+    await login?.remove();
+  }
   const platform = env.spec.platform ?? config.platform;
   // Packages unreadable (an image past the metadata limits) leave the comment without a diff, not the build failed.
   const read = await readLayoutPackages(layout, { platform, name: step.tag }).catch(() => undefined);
