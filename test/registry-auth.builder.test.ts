@@ -15,6 +15,9 @@ import { registryAccess, RegistryError, type RegistryAccess } from '../src/regis
 import { layerCount } from '../src/registry/manifest.js';
 import { resolveDigest, tagManifest } from '../src/registry/tag.js';
 import { pushBusybox } from './fixtures/images.js';
+import { commit, git } from './fixtures/repo.js';
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
 import { config, freePort, removeDir, tempDir, yaml } from './helpers.js';
 import { refusedWith } from './fixtures/registry-errors.js';
 
@@ -160,5 +163,22 @@ describe('registry auth: a Distribution registry with htpasswd', function () {
     await writeAuths(join(home, '.docker', 'config.json'), { [`http://${REGISTRY}`]: login(USER, PASSWORD) });
     const access: RegistryAccess = { insecure: [], credentials: credentialLookup(REGISTRY, { HOME: home }) };
     expect(await resolveDigest(`${image}:1`, access)).to.equal(digest);
+  });
+
+  it('envctl build (a review build) pulls a private base with the login, as sync does, and fails without one', async () => {
+    const repo = join(root, 'review-repo');
+    await mkdir(repo);
+    await git(repo, 'init', '-q', '-b', 'main');
+    await commit(repo, {
+      'envctl.yaml': yaml(`registry: { address: "${REGISTRY}" }`, 'defaultBase: { image: "{registry}/test/busybox:1", layers: 1 }', 'cache: { registry: false }'),
+      '.gitignore': '.envctl/\n', 'environments/a.yaml': yaml('owner: a', 'instructions: |', '  RUN echo reviewed > /a'),
+    }, 'a');
+    const bin = join(fileURLToPath(new URL('../../', import.meta.url)), 'bin', 'envctl.js');
+    const build = (extra: Record<string, string>) => execa(process.execPath, [bin, 'build'], { cwd: repo, reject: false, all: true, env: { PATH: process.env.PATH!, HOME: emptyHome, ...extra }, extendEnv: false });
+    const ok = await build({ ENVCTL_REGISTRY_USERNAME: USER, ENVCTL_REGISTRY_PASSWORD: PASSWORD });
+    expect(ok.exitCode, ok.all).to.equal(0);
+    const anonymous = await build({});
+    expect(anonymous.exitCode, anonymous.all).to.equal(1);
+    expect(anonymous.all).to.match(/unauthorized|authentication required/);
   });
 });
