@@ -16,5 +16,6 @@ git checkout -q -b add-statsmodels
 sed -i 's/python3-matplotlib \\$/python3-matplotlib python3-statsmodels \\/' environments/python-datascience/environment.yaml
 git -c user.name='Ana Example' -c user.email=ana@example.com commit -q -am 'python-datascience: add statsmodels'
 export GITHUB_SERVER_URL=https://github.com GITHUB_REPOSITORY=acme/environments GITHUB_RUN_ID=9876543210
-node "$root/bin/envctl.js" plan --base main --markdown "$work/plan.md" > /dev/null
+# Offline: the same plan whatever registry answers on this machine (no base digests asked for).
+node "$root/bin/envctl.js" plan --base main --offline --markdown "$work/plan.md" > /dev/null
 node "$root/bin/envctl.js" comment "$work/plan.md" --dry-run

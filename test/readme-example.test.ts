@@ -16,7 +16,8 @@ const withoutHead = (s: string) => s.replace(/\b[0-9a-f]{40}\b/g, '<head>').repl
 describe('README: the example plan comment', () => {
   it('is what scripts/readme-plan-example.sh prints now (run it and paste its output when this fails)', async function () {
     this.timeout(120_000);
-    const { stdout } = await execa('bash', [join(root, 'scripts', 'readme-plan-example.sh')], { cwd: root });
+    // Only what a shell needs: no variable another test (or CI) set may change the plan (ENVCTL_*, GITHUB_*).
+    const { stdout } = await execa('bash', [join(root, 'scripts', 'readme-plan-example.sh')], { cwd: root, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root' }, extendEnv: false });
     const made = stdout.split('\n').slice(1).join('\n').trimEnd();
     const readme = await readFile(join(root, 'README.md'), 'utf8');
     const shown = /<!-- readme-plan-example -->\n````markdown\n([\s\S]*?)\n````\n<!-- \/readme-plan-example -->/.exec(readme)?.[1];
