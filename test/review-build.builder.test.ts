@@ -97,7 +97,7 @@ describe('envctl build: a review build, nothing pushed or recorded', function ()
     expect(file.builds[0]).to.include({ environment: 'a', status: 'failed' });
     expect(file.builds[0]!.failure).to.deep.equal({ kind: 'build' });
     expect(file.builds[0]!.logTail).to.contain('about to fail');
-    expect(file.builds[1]).to.include({ environment: 'b', status: 'failed', reason: 'not built: its base a did not build' });
+    expect(file.builds[1]).to.include({ environment: 'b', status: 'failed', reason: 'its base a did not build' });
     expect(await tags('a')).to.deep.equal(['1']);
 
     const md = join(dir, '.envctl', 'plan.md');
@@ -107,7 +107,7 @@ describe('envctl build: a review build, nothing pushed or recorded', function ()
     expect(text).to.contain('**2 review builds fail**: `a`, `b`');
     expect(text).to.contain('| a | 1 → 2 | build ❌ |');
     expect(text).to.contain('about to fail');
-    expect(text).to.contain('- Review build of `b`: ❌ the build failed: not built: its base a did not build');
+    expect(text).to.contain('- Review build of `b`: ❌ not built: its base a did not build');
   });
 
   it('the package diff against the active revision reaches the plan comment; a failing image test fails the review build', async () => {

@@ -51,7 +51,8 @@ export function reviewBuildLines(build: ReviewBuild, of?: string): string[] {
   const who = of === undefined ? 'Review build' : `Review build of ${codeSpan(of)}`;
   const out: string[] = [];
   if (build.status === 'failed') {
-    const what = build.failure?.kind === 'test' ? 'a test failed' : 'the build failed';
+    const kind = build.failure?.kind;
+    const what = kind === 'test' ? 'a test failed' : kind === 'skipped' ? 'not built' : 'the build failed';
     out.push(`- ${who}: ❌ ${what}${build.reason ? `: ${markdownText(build.reason)}` : ''}`);
     if (build.logTail) out.push('', ...logBlock(build.logTail));
     return out;

@@ -110,7 +110,7 @@ async function reviewStep(step: PlannedBuild, ctx: ReviewContext, builder: Build
   const failedBase = step.after.find((a) => ctx.built.get(a) === null);
   if (failedBase) {
     ctx.built.set(step.environment, null);
-    return { ...out, status: 'failed', failure: { kind: 'skipped' }, reason: `not built: its base ${failedBase} did not build` };
+    return { ...out, status: 'failed', failure: { kind: 'skipped' }, reason: `its base ${failedBase} did not build` };
   }
   const image = step.action === 'reuse' ? `${imageName(ctx.config, step.environment)}@${step.reuse!.digest}` : reviewTag(step.environment, step.tag);
   try {
