@@ -151,4 +151,28 @@ describe('envctl build: a review build, nothing pushed or recorded', function ()
     expect(plan.code).to.equal(2);
     expect(plan.err).to.contain('is not a file envctl build --results wrote');
   });
+
+  it('with --base builds only what the change touches, not what the target itself lacks; a build secret it is not given is said, not failed', async () => {
+    await git(dir, 'checkout', '-q', 'main');
+    // main moved on without a sync: x is new there, and the ledger lacks it.
+    await commit(dir, { 'environments/x.yaml': A('echo x > /x') }, 'x, not synced');
+    await git(dir, 'checkout', '-q', '-b', 'touch-b');
+    await commit(dir, {
+      'environments/b.yaml': B.replace('cat /a > /b', 'cat /a > /b && echo again >> /b'),
+      'environments/s.yaml': yaml('owner: a', 'buildSecrets: { token: { env: ENVCTL_TEST_UNSET_SECRET } }', 'instructions: |', '  RUN --mount=type=secret,id=token true'),
+    }, 'b: again; s needs a secret');
+    const everything = await reviewBuild(dir, config, { only: ['b', 'x'] });
+    expect(everything.builds.map((b) => b.environment).sort()).to.deep.equal(['b', 'x']);
+    const results = join(dir, '.envctl', 'review-base.json');
+    const run = await runEnvctl(dir, ['build', '--base', 'main', '--results', results]);
+    expect(run.code, run.err).to.equal(0);
+    const file = JSON.parse(await readFile(results, 'utf8')) as { builds: { environment: string; status: string; failure?: { kind: string }; reason?: string }[] };
+    expect(file.builds.map((b) => [b.environment, b.status, b.failure?.kind])).to.deep.equal([['b', 'succeeded', undefined], ['s', 'failed', 'unbuildable']]);
+    expect(file.builds[1]!.reason).to.equal('needs the build secret token (variable ENVCTL_TEST_UNSET_SECRET), which a pull request is not given');
+    const md = join(dir, '.envctl', 'plan-base.md');
+    expect((await runEnvctl(dir, ['plan', '--base', 'main', '--markdown', md, '--review-builds', results])).code).to.equal(0);
+    const text = await readFile(md, 'utf8');
+    expect(text).to.contain('- Review build: ⚠️ not built in review: needs the build secret token');
+    expect(text).to.not.contain('review build fails');
+  });
 });

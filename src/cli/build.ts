@@ -10,7 +10,7 @@ import { progressFor } from './progress.js';
 export const build: Command = {
   name: 'build',
   summary: "build the plan's images here without pushing or recording: a pull request's review build",
-  usage: `envctl build [--only NAMES] [--results FILE] [--json]
+  usage: `envctl build [--base TARGET] [--only NAMES] [--results FILE] [--json]
 
 Builds what envctl plan lists for this checkout (in a pull request, its
 merge commit: the changed environments and those built on them), bases
@@ -19,12 +19,18 @@ token is enough, and a fork's pull request is built too. An environment
 built on one built here builds FROM that local image. Each image is written
 to an OCI image layout under .envctl/review/<name>; the registry's layer
 cache is read, never written. Exit 1 when a build fails, so the pull
-request's check is red before anything reaches main.
+request's check is red before anything reaches main. Needs buildah (builder:
+buildah, or auto finding it): docker buildx keeps its images to itself. An
+environment that needs a build secret is not built (a pull request is given
+none) and says so, without failing.
+  --base TARGET   build only what the change to TARGET touches: the
+                  environments it changes and those that rebuild on them
+                  (not what TARGET itself still lacks)
   --only NAMES    build only the plan groups holding these environments
   --results FILE  write what each build found (status, log tail, size) for
                   envctl plan --review-builds FILE, which puts it in the plan comment
   --json          print the same on stdout (progress goes to stderr)`,
-  options: { ...COMMON, only: { type: 'string' }, results: { type: 'string' }, json: { type: 'boolean' } },
+  options: { ...COMMON, base: { type: 'string' }, only: { type: 'string' }, results: { type: 'string' }, json: { type: 'boolean' } },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('build takes no arguments');
     const root = repoDir(args, io);
@@ -33,7 +39,8 @@ request's check is red before anything reaches main.
     const results = typeof args.values.results === 'string' ? resolve(io.cwd, args.values.results) : undefined;
     const json = args.values.json === true;
     const progress = progressFor(json ? { ...io, out: io.err, terminal: undefined } : io);
-    const result = await reviewBuild(root, repo.config, { progress: progress.event, ...(only ? { only } : {}) }).finally(progress.end);
+    const base = typeof args.values.base === 'string' ? args.values.base : undefined;
+    const result = await reviewBuild(root, repo.config, { progress: progress.event, ...(only ? { only } : {}), ...(base !== undefined ? { base } : {}) }).finally(progress.end);
     const { failed, ...file } = result;
     const text = `${JSON.stringify(file, null, 2)}\n`;
     if (json) io.out(text.trimEnd());

@@ -15,7 +15,11 @@ export interface ReviewBuild {
   environment: string;
   revision: number;
   status: 'succeeded' | 'failed';
-  /** Why it failed, as data: `build` (a step failed) or `test` (a test or tool check failed). */
+  /**
+   * Why it failed, as data: `build` (a step failed), `test` (a test or tool
+   * check failed), `skipped` (its base failed), or `unbuildable` (it needs
+   * a build secret, which a pull request is not given: said, not a failure).
+   */
   failure?: { kind: string };
   /** One line for people: the failed step or test. */
   reason?: string;
@@ -35,12 +39,15 @@ const PACKAGES_SHOWN = 15;
 
 /** `✅` / `❌` after the table's build cell, nothing when there was no review build. */
 export function reviewMark(build: ReviewBuild | undefined): string {
-  return build === undefined ? '' : build.status === 'succeeded' ? ' ✅' : ' ❌';
+  return build === undefined ? '' : build.status === 'succeeded' ? ' ✅' : unbuildable(build) ? ' ⚠️' : ' ❌';
 }
+
+/** Could not be built in review at all (it needs a build secret): said, but not a failure of the change. */
+const unbuildable = (b: ReviewBuild) => b.status === 'failed' && b.failure?.kind === 'unbuildable';
 
 /** The heading's count of failed review builds, when there are any. */
 export function failedLine(builds: readonly ReviewBuild[]): string | undefined {
-  const failed = builds.filter((b) => b.status === 'failed');
+  const failed = builds.filter((b) => b.status === 'failed' && !unbuildable(b));
   if (failed.length === 0) return undefined;
   const names = failed.map((b) => codeSpan(b.environment)).join(', ');
   return `**${failed.length === 1 ? '1 review build fails' : `${failed.length} review builds fail`}**: ${names}; the check stays red until ${failed.length === 1 ? 'it builds' : 'they build'} and ${failed.length === 1 ? 'passes its' : 'pass their'} tests.`;
@@ -50,6 +57,7 @@ export function failedLine(builds: readonly ReviewBuild[]): string | undefined {
 export function reviewBuildLines(build: ReviewBuild, of?: string): string[] {
   const who = of === undefined ? 'Review build' : `Review build of ${codeSpan(of)}`;
   const out: string[] = [];
+  if (unbuildable(build)) return [`- ${who}: ⚠️ not built in review: ${markdownText(build.reason ?? 'it cannot be built here')}`];
   if (build.status === 'failed') {
     const kind = build.failure?.kind;
     const what = kind === 'test' ? 'a test failed' : kind === 'skipped' ? 'not built' : 'the build failed';

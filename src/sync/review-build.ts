@@ -12,7 +12,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildFailed, BuilderUnavailable, chooseBuilder, type Builder } from '../builder/index.js';
 import { TestFailed } from '../builder/tests.js';
-import { requireSecrets } from '../builder/secrets.js';
+import { BuildSecretMissing, requireSecrets } from '../builder/secrets.js';
 import type { CheckedEnvironment } from '../check/index.js';
 import { replaceDir } from '../files/write.js';
 import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
@@ -31,6 +31,7 @@ import { registryAccess } from '../registry/client.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
 import { cacheRepository, chainOf, imageName, renderEnvironment } from '../render/index.js';
 import { planRepository } from '../repository/plan.js';
+import { reviewRepository } from '../repository/review.js';
 import { statePaths } from '../store/paths.js';
 import { layOut, NoBaseImage } from './build-step.js';
 import { failureOf } from './index.js';
@@ -51,6 +52,12 @@ export interface ReviewBuildOptions {
   branch?: string;
   /** Only the groups holding these environments (as sync --only). */
   only?: string[];
+  /**
+   * The branch the change merges into: only the environments the change
+   * touches and those that rebuild on them are built, not what the target
+   * itself still lacks (its own retries, its unsynced revisions).
+   */
+  base?: string;
   progress?: (event: SyncEvent) => void;
 }
 
@@ -68,8 +75,13 @@ export async function reviewBuild(root: string, config: Config, opts: ReviewBuil
   try {
     // The checkout as it is: a pull request's merge commit, detached, is what merging makes main.
     const full = await planRepository(root, config, opts.branch ?? 'HEAD');
-    const keep = opts.only ? new Set(full.groups.filter((g) => g.some((n) => opts.only!.includes(n))).flat()) : undefined;
-    const plan = keep ? { ...full, builds: full.builds.filter((b) => keep.has(b.environment)) } : full;
+    let keep = opts.only ? new Set(full.groups.filter((g) => g.some((n) => opts.only!.includes(n))).flat()) : undefined;
+    if (opts.base !== undefined) {
+      const review = await reviewRepository(root, { target: opts.base, offline: true });
+      const touched = new Set(review.environments.flatMap((e) => [e.environment, ...e.rebuilds]));
+      keep = new Set([...(keep ?? touched)].filter((n) => touched.has(n)));
+    }
+    const plan = keep ? { ...full, builds: full.builds.filter((b) => keep!.has(b.environment)) } : full;
     const head = plan.head ?? null;
     if (plan.builds.length === 0) return { format: REVIEW_BUILDS_FORMAT, head, builds: [], failed: 0 };
     const builder = plan.builds.some((b) => b.action === 'build') ? await chooseBuilder(config.builder, config.buildx) : undefined;
@@ -83,7 +95,8 @@ export async function reviewBuild(root: string, config: Config, opts: ReviewBuil
       builds.push(build);
       progress({ environment: step.environment, revision: step.revision, state: build.status, message: build.status === 'succeeded' ? 'built in review' : `failed: ${build.reason}` });
     }
-    return { format: REVIEW_BUILDS_FORMAT, head, builds, failed: builds.filter((b) => b.status === 'failed').length };
+    // What could not be built here (a build secret) is said, but does not fail the check.
+    return { format: REVIEW_BUILDS_FORMAT, head, builds, failed: builds.filter((b) => b.status === 'failed' && b.failure?.kind !== 'unbuildable').length };
   } finally {
     await registry?.stop();
   }
@@ -136,6 +149,8 @@ async function reviewStep(step: PlannedBuild, ctx: ReviewContext, builder: Build
     };
   } catch (err) {
     ctx.built.set(step.environment, null);
+    // A pull request is given no secrets (a fork's must not be): an environment that needs one cannot be built here.
+    if (err instanceof BuildSecretMissing) return { ...out, status: 'failed', failure: { kind: 'unbuildable' }, reason: `needs the build secret ${String(err.data?.secret)} (variable ${String(err.data?.variable)}), which a pull request is not given` };
     const { failure, reason } = failureOf(err, ctx.config);
     const tail = err instanceof BuildFailed || err instanceof TestFailed ? { logTail: err.logTail } : {};
     return { ...out, status: 'failed', failure: { kind: failure.kind }, reason, ...tail };
@@ -159,7 +174,7 @@ function reviewRecord(step: PlannedBuild): BuildRecord {
 }
 
 /** Render with bases resolved (built here: the local image; else the active or pinned digest), build, write the OCI layout. */
-async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builder): Promise<{ size: number; packages?: InstalledPackage[] }> {
+async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builder): Promise<{ size?: number; packages?: InstalledPackage[] }> {
   const { root, config } = ctx;
   const all = new Map(ctx.plan.environments.map((e) => [e.name, e]));
   const env = all.get(step.environment)!;
@@ -208,7 +223,9 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
   const platform = env.spec.platform ?? config.platform;
   // Packages unreadable (an image past the metadata limits) leave the comment without a diff, not the build failed.
   const read = await readLayoutPackages(layout, { platform, name: step.tag }).catch(() => undefined);
-  return { size: await layoutSize(layout, step.tag), ...(read ? { packages: read.packages } : {}) };
+  // The size is a figure for the comment: a layout it cannot be read from leaves it out, not the build failed.
+  const size = await layoutSize(layout, step.tag).catch(() => undefined);
+  return { ...(size !== undefined ? { size } : {}), ...(read ? { packages: read.packages } : {}) };
 }
 
 function cacheFrom(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, config: Config): string[] {
