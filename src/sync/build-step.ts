@@ -48,7 +48,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   });
   record.contentKey = rendered.contentKey;
   // Before any build: a build secret's variable missing from this environment fails the step, naming the variable only.
-  const secrets = Object.entries(env.spec.buildSecrets ?? {}).map(([id, s]) => ({ id, env: s.env }));
+  const secrets = buildSecretsOf(env);
   requireSecrets(step.environment, secrets);
   // A registry that cannot be asked throws its RegistryError here: the step fails as registry trouble
   // (retried), never recorded as built with no base digest. An image the registry says it lacks is left
@@ -119,9 +119,14 @@ async function imageSbom(image: string, digest: string, platform: string, ctx: S
  * Its own cache repository first, then its bases' (nearest first): a
  * rebuilt base's layers are what a child starts from. Written to its own.
  */
-function cacheOf(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, config: StepContext['config']): { cacheFrom: string[]; cacheTo: string } {
+export function cacheOf(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, config: StepContext['config']): { cacheFrom: string[]; cacheTo: string } {
   const own = cacheRepository(config, env.name);
   return { cacheFrom: [own, ...chainOf(env, all).map((b) => cacheRepository(config, b.name))], cacheTo: own };
+}
+
+/** An environment's build secrets as the builder takes them: each id and the variable it is read from. */
+export function buildSecretsOf(env: CheckedEnvironment): { id: string; env: string }[] {
+  return Object.entries(env.spec.buildSecrets ?? {}).map(([id, s]) => ({ id, env: s.env }));
 }
 
 export async function layOut(d: string, dockerfile: string, env: CheckedEnvironment): Promise<void> {

@@ -138,7 +138,7 @@ function cancelled(step: PlannedBuild, config: Config, reason: string): BuildRec
 }
 
 /** The plan cut down to the groups holding the named environments (a group is never split). */
-function onlyGroups<P extends { builds: PlannedBuild[]; groups: string[][] }>(plan: P, only: string[] | undefined): P {
+export function onlyGroups<P extends { builds: PlannedBuild[]; groups: string[][] }>(plan: P, only: string[] | undefined): P {
   if (!only) return plan;
   const groups = plan.groups.filter((g) => g.some((n) => only.includes(n)));
   const keep = new Set(groups.flat());

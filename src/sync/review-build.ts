@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { BuildFailed, BuilderUnavailable, chooseBuilder, type Builder } from '../builder/index.js';
 import { TestFailed } from '../builder/tests.js';
 import { BuildSecretMissing, requireSecrets } from '../builder/secrets.js';
-import type { CheckedEnvironment } from '../check/index.js';
 import { replaceDir } from '../files/write.js';
 import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
 import { diffPackages, type InstalledPackage } from '../packages/index.js';
@@ -29,12 +28,12 @@ export { REVIEW_BUILDS_FORMAT };
 import { writeLoginFile } from '../registry/auth.js';
 import { registryAccess } from '../registry/client.js';
 import { ensureEmbeddedRegistry } from '../registry/embedded.js';
-import { cacheRepository, chainOf, imageName, renderEnvironment } from '../render/index.js';
+import { imageName, renderEnvironment } from '../render/index.js';
 import { planRepository } from '../repository/plan.js';
 import { reviewRepository } from '../repository/review.js';
 import { statePaths } from '../store/paths.js';
-import { layOut, NoBaseImage } from './build-step.js';
-import { failureOf } from './index.js';
+import { buildSecretsOf, cacheOf, layOut, NoBaseImage } from './build-step.js';
+import { failureOf, onlyGroups } from './index.js';
 import { LocalStorage } from './storage.js';
 import { testStep } from './test-step.js';
 import type { SyncEvent } from './types.js';
@@ -75,7 +74,7 @@ export async function reviewBuild(root: string, config: Config, opts: ReviewBuil
   try {
     // The checkout as it is: a pull request's merge commit, detached, is what merging makes main.
     const full = await planRepository(root, config, opts.branch ?? 'HEAD');
-    let keep = opts.only ? new Set(full.groups.filter((g) => g.some((n) => opts.only!.includes(n))).flat()) : undefined;
+    let keep = opts.only ? new Set(onlyGroups(full, opts.only).groups.flat()) : undefined;
     if (opts.base !== undefined) {
       const review = await reviewRepository(root, { target: opts.base, offline: true });
       const touched = new Set(review.environments.flatMap((e) => [e.environment, ...e.rebuilds]));
@@ -190,7 +189,7 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
     config, all, resolveBase, imageDigests: ctx.plan.imageDigests,
     revision: { number: step.revision, commit: step.commit, created: new Date().toISOString() },
   });
-  const secrets = Object.entries(env.spec.buildSecrets ?? {}).map(([id, s]) => ({ id, env: s.env }));
+  const secrets = buildSecretsOf(env);
   requireSecrets(step.environment, secrets);
   const dir = await statePaths.build(root, step.environment);
   await replaceDir(dir, (d) => layOut(d, rendered.dockerfile, env));
@@ -210,7 +209,7 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
     ...(env.spec.buildArgs ? { buildArgs: buildArgValues(env.spec) } : {}),
     ...(ctx.local ? { storage: ctx.local.driver } : {}),
     // Main's layers are read, never written: the review's token may not write, and a review must not change main's cache.
-    ...(config.cache.registry && !env.spec.noCache ? { cacheFrom: cacheFrom(env, all, config) } : {}),
+    ...(config.cache.registry && !env.spec.noCache ? { cacheFrom: cacheOf(env, all, config).cacheFrom } : {}),
     ...(secrets.length > 0 ? { secrets } : {}),
     ...(login ? { authFile: login.file } : {}),
   });
@@ -226,10 +225,6 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
   // The size is a figure for the comment: a layout it cannot be read from leaves it out, not the build failed.
   const size = await layoutSize(layout, step.tag).catch(() => undefined);
   return { ...(size !== undefined ? { size } : {}), ...(read ? { packages: read.packages } : {}) };
-}
-
-function cacheFrom(env: CheckedEnvironment, all: Map<string, CheckedEnvironment>, config: Config): string[] {
-  return [cacheRepository(config, env.name), ...chainOf(env, all).map((b) => cacheRepository(config, b.name))];
 }
 
 interface Descriptor { digest: string; size: number; annotations?: Record<string, string> }
