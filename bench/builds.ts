@@ -245,7 +245,7 @@ function ownChain(): Record<string, string> {
  * The repository's own environments (copied into `repo`, modes kept) and its
  * envctl.yaml with the registry and default base pointed at the lab's.
  */
-function shippedSet(lab: Lab, repo: string): Record<string, string> {
+export function shippedSet(lab: Lab, repo: string): Record<string, string> {
   execaSync('cp', ['-a', join(REPO, 'environments'), join(repo, 'environments')]);
   const files: Record<string, string> = {};
   const config = load(readFileSync(join(REPO, 'envctl.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;

@@ -27,6 +27,7 @@ import { ciSyncStorage, freshRunnerRebuild, openLab, overlayVsVfs, type Lab, typ
 import { dropStorage, freePort, makeStorage, withStorageEnv } from './lab.js';
 import { hostileScaleBench } from './scale.js';
 import { packagesBench } from './packages.js';
+import { shippedPackagesBench } from './packages-shipped.js';
 
 /**
  * Median seconds of `subject` and of `floor`, sampled alternately so that a
@@ -235,6 +236,7 @@ async function main(): Promise<void> {
     ['noop-sync', async () => [await noopSyncBench()]],
     ['build', async () => [await buildBench()]],
     ['packages', async () => [await packagesBench()]],
+    ['packages-shipped', async () => [await shippedPackagesBench(await theLab())]],
     ['drivers', async () => overlayVsVfs(await theLab())],
     ['fresh', async () => freshRunnerRebuild((await theLab()).driver)],
     ['ci-storage', async () => [await ciSyncStorage(await theLab(), process.env.ENVCTL_BENCH_SHIPPED === '1')]],

@@ -54,7 +54,7 @@ export interface Budget {
 type Decompressor = (opts: zlib.ZlibOptions) => NodeJS.ReadWriteStream & Readable;
 
 /** The decompressor for a blob by its magic bytes (media types are not always right about it); undefined for a plain tar. */
-function decompressorFor(head: Buffer, image: string, digest: string): Decompressor | undefined {
+function decompressorFor(head: Buffer, image: string, digest = 'of local files'): Decompressor | undefined {
   if (head[0] === 0x1f && head[1] === 0x8b) return zlib.createGunzip as unknown as Decompressor;
   if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) {
     const zstd = (zlib as unknown as { createZstdDecompress?: Decompressor }).createZstdDecompress;
@@ -93,11 +93,12 @@ function drained(stream: NodeJS.EventEmitter): Promise<void> {
  * and opaque markers, and non-files at a metadata path (they replace a lower
  * file). The bytes are written on to the decompressor (told by the first
  * ones) and the tar reader as they can take them, hashed on the way, and
- * must match `digest`; skipped entries stream past unheld.
+ * must match `digest`; skipped entries stream past unheld. Without a
+ * digest (a tar made here of a local image's files) nothing is hashed.
  */
-export async function layerEntries(blob: AsyncIterable<Uint8Array>, digest: string, budget: Budget): Promise<LayerEntry[]> {
-  const [algorithm, hex] = digest.split(':') as [string, string];
-  const hash: Hash = createHash(algorithm);
+export async function layerEntries(blob: AsyncIterable<Uint8Array>, digest: string | undefined, budget: Budget): Promise<LayerEntry[]> {
+  const [algorithm, hex] = (digest?.split(':') ?? []) as [string?, string?];
+  const hash: Hash | undefined = algorithm ? createHash(algorithm) : undefined;
   const extract = tarExtract();
   let decompress: (NodeJS.ReadWriteStream & Readable) | undefined;
   let fault: EnvctlError | LayerFault | undefined;
@@ -125,7 +126,7 @@ export async function layerEntries(blob: AsyncIterable<Uint8Array>, digest: stri
           return;
         }
         const chunk = next.value;
-        hash.update(chunk);
+        hash?.update(chunk);
         if (!sink) {
           const make = decompressorFor(Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, 4)), budget.image, digest);
           decompress = make?.({ chunkSize: 512 << 10 });
@@ -166,7 +167,7 @@ export async function layerEntries(blob: AsyncIterable<Uint8Array>, digest: stri
       }
       const limit = kind ? METADATA_LIMITS[kind] : { bytes: extra!, truncate: true };
       const size = h.size ?? 0;
-      if (size > limit.bytes && !limit.truncate) throw new MetadataTooLarge(budget.image, `${c.path} (${size} bytes, in layer ${digest})`, limit.bytes);
+      if (size > limit.bytes && !limit.truncate) throw new MetadataTooLarge(budget.image, `${c.path} (${size} bytes${digest ? `, in layer ${digest}` : ''})`, limit.bytes);
       const want = Math.min(size, limit.bytes);
       if (want > budget.left) throw new MetadataTooLarge(budget.image, 'its package metadata, all together,', TOTAL_METADATA_LIMIT);
       budget.left -= want;
@@ -187,6 +188,6 @@ export async function layerEntries(blob: AsyncIterable<Uint8Array>, digest: stri
   if (fault) throw fault;
   // The tar reader ends once every byte was written to it, so the blob has ended and been hashed whole.
   if (!ended) throw new LayerFault('tar', new Error('the tar ended before its layer did'));
-  if (hash.digest('hex') !== hex) throw new LayerFault('digest', undefined);
+  if (hash && hash.digest('hex') !== hex) throw new LayerFault('digest', undefined);
   return out;
 }

@@ -75,7 +75,7 @@ async function inOrder<T>(count: number, width: number, task: (i: number, signal
 }
 
 /** The merged layers → packages, and the distribution from os-release (a file in /etc, else the /usr/lib one it usually links to). */
-function packagesOfMerged(layers: LayerEntry[][]): Pick<ImagePackages, 'packages' | 'distro'> {
+export function packagesOfLayerEntries(layers: LayerEntry[][]): Pick<ImagePackages, 'packages' | 'distro'> {
   const files = mergeLayers(layers);
   const distro = osId(files.get('etc/os-release') ?? files.get('usr/lib/os-release'));
   return { packages: packagesOf(files), ...(distro ? { distro } : {}) };
@@ -111,21 +111,25 @@ const MANIFEST_MAX = 4 << 20;
 
 const digestOf = (bytes: Buffer, algorithm = 'sha256') => `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 
+/** What a reference names in its registry: the manifest (an index, when it is one) as an SBOM's subject, and the platform's layers. */
+export interface ImageManifest {
+  subject: Descriptor;
+  layers: { digest: string; size: number }[];
+}
+
 /**
- * The packages of `ref` (by tag or digest) in its registry; undefined when
- * the registry does not have it (404) or its index has no manifest for the
- * platform. A registry that cannot be asked, refuses, or answers something
- * that does not parse, decompress or match its digest throws a
- * RegistryError (`registry-bad-answer` for the latter); metadata past the
- * limits throws MetadataTooLarge.
+ * The manifest `ref` (by tag or digest) names in its registry, an index
+ * followed to the platform's; undefined when the registry does not have it
+ * (404) or its index has no manifest for the platform. A registry that
+ * cannot be asked or refuses throws a RegistryError; one answering
+ * something that does not parse or match its digest, `registry-bad-answer`.
  */
-export async function readImagePackages(ref: string, opts: { access: RegistryAccess; platform: string; signal?: AbortSignal }): Promise<ImagePackages | undefined> {
+export async function readImageManifest(ref: string, opts: { access: RegistryAccess; platform: string; signal?: AbortSignal }): Promise<ImageManifest | undefined> {
   const image = parseReference(ref);
   const { registry, repository } = image;
   const bad = (what: string, cause?: unknown) => new RegistryError(registry, 'registry-bad-answer', `answered ${what} for ${ref}`, cause === undefined ? {} : { cause });
-  const signalFor = (ms: number) => (opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms));
   const get = async (reference: string): Promise<{ manifest: Manifest; descriptor: Descriptor } | undefined> => {
-    const signal = signalFor(30_000);
+    const signal = signalFor(opts.signal, 30_000);
     const res = await manifestResponse(registry, repository, reference, signal, opts.access);
     if (!res) return undefined;
     let bytes: Buffer;
@@ -158,12 +162,28 @@ export async function readImagePackages(ref: string, opts: { access: RegistryAcc
     if (!chosen) return undefined;
     manifest = chosen.manifest;
   }
-  const layers = layersOf(manifest, (what) => bad(what));
+  return { subject: top.descriptor, layers: layersOf(manifest, (what) => bad(what)) };
+}
+
+const signalFor = (outer: AbortSignal | undefined, ms: number) => (outer ? AbortSignal.any([outer, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms));
+
+/**
+ * The packages of `ref` (by tag or digest) in its registry, its layers read
+ * as readImageManifest finds them; undefined as it says. A layer that does
+ * not decompress, read as a tar or match its digest throws
+ * `registry-bad-answer`; metadata past the limits throws MetadataTooLarge.
+ */
+export async function readImagePackages(ref: string, opts: { access: RegistryAccess; platform: string; signal?: AbortSignal }): Promise<ImagePackages | undefined> {
+  const found = await readImageManifest(ref, opts);
+  if (!found) return undefined;
+  const { registry, repository } = parseReference(ref);
+  const bad = (what: string, cause?: unknown) => new RegistryError(registry, 'registry-bad-answer', `answered ${what} for ${ref}`, cause === undefined ? {} : { cause });
+  const { layers } = found;
   const budget: Budget = { image: ref, left: TOTAL_METADATA_LIMIT };
   const read = await inOrder(layers.length, CONCURRENCY, async (i, stop) => {
     const layer = layers[i]!;
     // Each layer its own time, a second more per 8 MiB: a big one must not starve the rest, nor a slow link fail a big one.
-    const signal = AbortSignal.any([stop, signalFor(120_000 + Math.ceil(layer.size / (8 << 20)) * 1000)]);
+    const signal = AbortSignal.any([stop, signalFor(opts.signal, 120_000 + Math.ceil(layer.size / (8 << 20)) * 1000)]);
     const res = await registryFetch(registry, `${repository}/blobs/${layer.digest}`, { signal }, opts.access);
     if (!res.ok || !res.body) {
       await res.body?.cancel();
@@ -178,7 +198,7 @@ export async function readImagePackages(ref: string, opts: { access: RegistryAcc
       throw bad(`layer ${layer.digest}, which does not ${err.stage === 'decode' ? 'decompress' : 'read as a tar'}`, err.err);
     }
   });
-  return { ...packagesOfMerged(read), subject: top.descriptor, layers: layers.length };
+  return { ...packagesOfLayerEntries(read), subject: found.subject, layers: layers.length };
 }
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -258,5 +278,5 @@ export async function readLayoutPackages(dir: string, opts: { platform: string; 
       throw invalid(file, `does not ${err.stage === 'decode' ? 'decompress' : 'read as a tar'}`, err.err);
     }
   });
-  return { ...packagesOfMerged(read), subject, layers: layers.length };
+  return { ...packagesOfLayerEntries(read), subject, layers: layers.length };
 }

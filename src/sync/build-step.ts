@@ -8,7 +8,8 @@ import { replaceDir } from '../files/write.js';
 import { activeBuild, succeededBuild, type BuildRecord, type BuildSbom } from '../ledger/model.js';
 import { countPackages } from '../packages/index.js';
 import { buildSbom } from '../packages/sbom.js';
-import { readImagePackages } from '../registry/layers.js';
+import { readImageManifest, readImagePackages, type ImagePackages } from '../registry/layers.js';
+import { localImagePackages, LocalImageUnreadable } from '../builder/image-files.js';
 import { pushSbom } from '../registry/sbom.js';
 import type { PlannedBuild } from '../plan/index.js';
 import { imageSize } from '../registry/manifest.js';
@@ -93,7 +94,7 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   const image = imageName(config, step.environment);
   ctx.progress({ environment: step.environment, revision: step.revision, state: 'building', message: `pushed ${record.digest}; reading its packages for the SBOM` });
   try {
-    const sbom = await imageSbom(image, record.digest, env.spec.platform ?? config.platform, ctx, signal);
+    const sbom = await imageSbom(image, record.digest, env.spec.platform ?? config.platform, ctx, signal, record.image!);
     if (sbom) record.sbom = sbom;
     else ctx.warn?.(`${step.environment}@${step.revision}: no SBOM: the registry does not have ${image}@${record.digest} just pushed`);
   } catch (err) {
@@ -106,13 +107,33 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
  * as a CycloneDX SBOM pushed beside it (registry/sbom.ts); what the record
  * keeps of it. Undefined when the registry does not have the image.
  */
-async function imageSbom(image: string, digest: string, platform: string, ctx: StepContext, signal: AbortSignal): Promise<BuildSbom | undefined> {
-  const read = await readImagePackages(`${image}@${digest}`, { access: ctx.access, platform, signal });
+async function imageSbom(image: string, digest: string, platform: string, ctx: StepContext, signal: AbortSignal, tag: string): Promise<BuildSbom | undefined> {
+  const read = await packagesAfterBuild(`${image}@${digest}`, tag, platform, ctx, signal);
   if (!read) return undefined;
   const created = new Date().toISOString();
   const text = buildSbom(read.packages, { image, digest, timestamp: created, ...(read.distro ? { distro: read.distro } : {}) });
   const pushed = await pushSbom(image, read.subject, text, ctx.access, { created, signal });
   return { digest: pushed.digest, packages: { ...countPackages(read.packages) } as Record<string, number> };
+}
+
+/**
+ * The packages of the image just built: from buildah's local storage, where
+ * it still is unpacked (builder/image-files.ts: no download, no gunzip),
+ * with only its manifest asked of the registry (the SBOM's subject); from
+ * its layers in the registry where local storage cannot say (docker buildx,
+ * or an image buildah cannot mount).
+ */
+async function packagesAfterBuild(ref: string, tag: string, platform: string, ctx: StepContext, signal: AbortSignal): Promise<ImagePackages | undefined> {
+  if (ctx.local) {
+    try {
+      const local = await localImagePackages(tag, { storage: ctx.local.driver, signal });
+      const manifest = await readImageManifest(ref, { access: ctx.access, platform, signal });
+      return manifest ? { ...local, subject: manifest.subject, layers: manifest.layers.length } : undefined;
+    } catch (err) {
+      if (!(err instanceof LocalImageUnreadable)) throw err;
+    }
+  }
+  return readImagePackages(ref, { access: ctx.access, platform, signal });
 }
 
 /**

@@ -17,6 +17,7 @@ import { replaceDir } from '../files/write.js';
 import { activeBuild, succeededBuild, type BuildRecord } from '../ledger/model.js';
 import { diffPackages, type InstalledPackage } from '../packages/index.js';
 import { readLayoutPackages } from '../registry/layers.js';
+import { localImagePackages, LocalImageUnreadable } from '../builder/image-files.js';
 import { packagesOfBuild } from '../repository/packages.js';
 import type { Config } from '../model/config.js';
 import { EnvctlError } from '../model/errors.js';
@@ -221,7 +222,11 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
   }
   const platform = env.spec.platform ?? config.platform;
   // Packages unreadable (an image past the metadata limits) leave the comment without a diff, not the build failed.
-  const read = await readLayoutPackages(layout, { platform, name: step.tag }).catch(() => undefined);
+  // From local storage, unpacked (builder/image-files.ts); from the layout's layers where buildah cannot mount it.
+  const fromLayout = () => readLayoutPackages(layout, { platform, name: step.tag });
+  const read = await (ctx.local
+    ? localImagePackages(tag, { storage: ctx.local.driver }).catch((err: unknown) => (err instanceof LocalImageUnreadable ? fromLayout() : Promise.reject(err)))
+    : fromLayout()).catch(() => undefined);
   // The size is a figure for the comment: a layout it cannot be read from leaves it out, not the build failed.
   const size = await layoutSize(layout, step.tag).catch(() => undefined);
   return { ...(size !== undefined ? { size } : {}), ...(read ? { packages: read.packages } : {}) };
