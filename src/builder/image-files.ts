@@ -32,8 +32,9 @@ import { BuilderUnavailable } from './types.js';
  * Base names (find's -name) and paths (-path) of every file metadataKind or
  * EXTRA_FILES may accept. A test holds these to metadataKind.
  */
-const FIND_NAMES = ['status', 'installed', 'METADATA', 'PKG-INFO', '*.egg-info', 'DESCRIPTION', 'os-release'];
-const FIND_PATHS = ['./var/lib/dpkg/status.d/*', '*/conda-meta/*.json'];
+const FIND_NAMES = ['METADATA', 'PKG-INFO', '*.egg-info', 'DESCRIPTION', 'os-release'];
+// The databases at their one place: a big file merely named `status` elsewhere is not streamed through.
+const FIND_PATHS = ['./var/lib/dpkg/status', './var/lib/dpkg/status.d/*', './lib/apk/db/installed', '*/conda-meta/*.json'];
 
 /** find's test for those, one argument each. */
 export const FIND_EXPRESSION: readonly string[] = ['(', ...[...FIND_NAMES.map((n) => ['-name', n]), ...FIND_PATHS.map((p) => ['-path', p])].flatMap((test, i) => [...(i ? ['-o'] : []), ...test]), ')'];
