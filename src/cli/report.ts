@@ -4,6 +4,7 @@ import { errorCount, formatProblem, type Problem } from '../model/problem.js';
 import type { Io } from './command.js';
 import { plural } from '../model/words.js';
 import { guardLine, printable } from '../model/text.js';
+import type { PublishReport } from '../sync/publish.js';
 
 /**
  * Problem lines on stdout; under GitHub Actions also one annotation each,
@@ -40,4 +41,16 @@ export function summary(problems: Problem[], counted: string[]): string {
   const errors = errorCount(problems);
   const warnings = problems.length - errors;
   return `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${counted.join(' and ')}`;
+}
+
+/** What publishing did, one line each (sync and record say it alike); every name and reason passes printable. */
+export function publishLines(report: PublishReport | undefined): string[] {
+  if (!report) return [];
+  const lines = report.notes.map((n) => `note: ${printable(n)}`);
+  for (const e of report.environments) {
+    const at = `${printable(e.environment)}@${e.revision}`;
+    if (e.outcome === 'failed') lines.push(`publishing ${at} failed: ${printable(e.reason ?? 'unknown')} (the next sync or record tries again)`);
+    else lines.push(`${e.outcome === 'published' ? 'published' : 'set active again'} ${at} in the product: revision ${e.product!.number} (${printable(e.product!.revision)})`);
+  }
+  return lines;
 }

@@ -10,6 +10,7 @@ import { plural } from '../model/words.js';
 import { formatBytes } from '../site/format.js';
 import type { StorageReport } from '../sync/storage.js';
 import { printable } from '../model/text.js';
+import { publishLines } from './report.js';
 
 export const sync: Command = {
   name: 'sync',
@@ -57,7 +58,7 @@ base is made on the spot, as envctl base does.
     // Builder, registry and git messages and the names in them are values: one line each.
     const prune = args.values.prune === true || isCi(io.env);
     const result = await runSync(root, repo.config, {
-      jobs, progress: progress.event, prune, log: (line) => io.err(`envctl sync: ${printable(line)}`), ...(only ? { only } : {}), ...(results ? { record: false } : {}),
+      jobs, progress: progress.event, prune, env: io.env, log: (line) => io.err(`envctl sync: ${printable(line)}`), ...(only ? { only } : {}), ...(results ? { record: false } : {}),
     }).finally(progress.end);
     for (const w of result.warnings) io.err(`envctl sync: warning: ${printable(w)}`);
     for (const m of result.missingImages) {
@@ -75,11 +76,13 @@ base is made on the spot, as envctl base does.
     if (result.records.length === 0 && result.left.length === 0 && !json && !missing) io.out('nothing to build: the ledger has every revision at the head');
     else if (result.records.length === 0) io.err(`nothing recorded: another sync is building ${printable(result.left.join(', '))}`);
     else io.err(`recorded ${plural(result.records.length, 'build')} (${result.failed} failed) in ${printable(repo.config.stateBranch)} ${result.ledgerCommit?.slice(0, 7)}`);
-    if (typeof args.values.push === 'string' && result.records.length > 0) {
+    for (const line of publishLines(result.published)) io.err(`envctl sync: ${line}`);
+    const publishFailed = result.published?.environments.some((e) => e.outcome === 'failed') === true;
+    if (typeof args.values.push === 'string' && (result.records.length > 0 || result.published?.ledgerCommit !== undefined)) {
       await pushLedger(root, repo.config.stateBranch, args.values.push);
       io.err(`pushed ${printable(repo.config.stateBranch)} to ${printable(args.values.push)}`);
     }
-    return result.failed > 0 || missing ? 1 : 0;
+    return result.failed > 0 || missing || publishFailed ? 1 : 0;
   },
 };
 

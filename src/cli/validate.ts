@@ -1,17 +1,18 @@
 import { relative, resolve, sep } from 'node:path';
 import { KIND_WORD, type LoadedConsumer } from '../load/consumers.js';
 import { rawEnvironmentChoice, withBases } from '../check/raw.js';
-import { openRepository, validateRepository } from '../repository/index.js';
-import { COMMON, repoDir, type Command } from './command.js';
+import { openRepository, validateRepository, type Repository } from '../repository/index.js';
+import { productProblems } from '../repository/product.js';
+import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { reportProblems, summary } from './report.js';
-import { errorCount, hasErrors } from '../model/problem.js';
+import { errorCount, hasErrors, type Problem } from '../model/problem.js';
 import { selectEnvironments } from './select.js';
 import { plural } from '../model/words.js';
 
 export const validate: Command = {
   name: 'validate',
   summary: 'check environments: schema, bases, instructions, layer limit, policy; and the projects using them',
-  usage: `envctl validate [paths…] [--json] [--offline] [--against <ref>]
+  usage: `envctl validate [paths…] [--json] [--offline] [--against <ref>] [--against-product]
 
 Checks every environment and every project, model and data set (or those
 named, by name or path) and reports every problem as
@@ -20,8 +21,11 @@ file:line:col: error|warning: message [rule].
   --offline       do not ask registries for base image layer counts
   --against REF   branch or commit to compare with for archived bases and
                   environments and deleted environments (default HEAD)
+  --against-product  with publish: in envctl.yaml, an error for each
+                  environment whose active revision in the product is not
+                  the one envctl published (drift), or cannot be read
 Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.`,
-  options: { ...COMMON, json: { type: 'boolean' }, offline: { type: 'boolean' }, against: { type: 'string' } },
+  options: { ...COMMON, json: { type: 'boolean' }, offline: { type: 'boolean' }, against: { type: 'string' }, 'against-product': { type: 'boolean' } },
   async run(args, io) {
     const root = repoDir(args, io);
     const repo = await openRepository(root, io.env);
@@ -41,7 +45,9 @@ Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.`,
     // A consumer's problems show with it, or with the environment it uses.
     const shown = only ? sources.consumers.filter((c) => chosen.has(c) || involved!.has(rawEnvironmentChoice(c.data)?.name ?? '')) : sources.consumers;
     const files = involved ? new Set([...sources.loaded.filter((e) => involved.has(e.name)).flatMap((e) => [e.file, ...e.context.map((f) => f.path)]), ...shown.map((c) => c.file)]) : undefined;
-    const problems = files ? result.problems.filter((p) => files.has(p.file) || !envFiles.has(p.file)) : result.problems;
+    const checked = files ? result.problems.filter((p) => files.has(p.file) || !envFiles.has(p.file)) : result.problems;
+    const named = only ? sources.loaded.filter((e) => only.has(e.name)) : sources.loaded;
+    const problems = args.values['against-product'] === true ? [...checked, ...await againstProduct(repo, io.env, named)] : checked;
     const count = only ? only.size : sources.loaded.length;
     const consumers = only ? [...chosen] : sources.consumers;
     if (args.values.json) {
@@ -55,6 +61,12 @@ Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.`,
     return hasErrors(problems) ? 1 : 0;
   },
 };
+
+/** Drift problems; `--against-product` without `publish:` in envctl.yaml is a usage error. */
+async function againstProduct(repo: Repository, env: NodeJS.ProcessEnv, environments: { name: string; file: string }[]): Promise<Problem[]> {
+  if (!repo.config.publish) throw new UsageError('--against-product needs publish: { url, tokenEnv } in envctl.yaml');
+  return productProblems(repo.root, repo.config, env, environments);
+}
 
 /** The consumer a path names: its spec file, its folder or a file in it. */
 function consumerAt(arg: string, consumers: LoadedConsumer[], root: string, cwd: string): LoadedConsumer | undefined {

@@ -43,6 +43,7 @@ type RawConfig = {
   stateBranch?: string;
   source?: string;
   project?: { repository?: string; gitImage?: string };
+  publish?: { url: string; tokenEnv?: string; environments?: Record<string, string> };
   platform?: string;
   builder?: 'auto' | 'buildah' | 'docker';
   isolation?: 'oci' | 'chroot';
@@ -107,6 +108,7 @@ function defaultsFor(raw: RawConfig): Config {
     project: { gitImage: DEFAULT_GIT_IMAGE },
   };
   if (raw.source !== undefined) config.source = raw.source;
+  if (raw.publish) config.publish = { url: raw.publish.url.replace(/\/+$/, ''), tokenEnv: raw.publish.tokenEnv ?? 'DOMINO_API_KEY', environments: raw.publish.environments ?? {} };
   const repository = raw.project?.repository ?? raw.source;
   config.project = { ...(repository !== undefined ? { repository } : {}), gitImage: raw.project?.gitImage ?? DEFAULT_GIT_IMAGE };
   return config;

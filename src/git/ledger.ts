@@ -15,8 +15,8 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
 import {
-  emptyLedger, formatLedgerFile, LEDGER_FORMAT, mergeLedgers, parseLedgerFile,
-  type BuildRecord, type EnvironmentLedger, type Ledger,
+  emptyLedger, formatLedgerFile, LEDGER_FORMAT, mergeLedgers, mergePublications, parseLedgerFile,
+  type BuildRecord, type EnvironmentLedger, type Ledger, type Publication,
 } from '../ledger/model.js';
 import { externalError } from '../model/errors.js';
 import { gitdirOf } from './history.js';
@@ -110,6 +110,29 @@ export async function addToLedger(dir: string, branch: string, records: Map<stri
 }
 
 /**
+ * Adds publication attempts (by environment) to the ledger in one commit on
+ * `branch`, safe against concurrent writers as addToLedger is; attempts the
+ * ledger already holds are not written again. Returns the branch's head.
+ */
+export async function recordPublications(dir: string, branch: string, publications: Map<string, Publication[]>, summary: string, lockTimeoutMs = 30_000): Promise<string | undefined> {
+  const gitdir = gitdirOf(dir);
+  for (let attempt = 0; ; attempt++) {
+    const old = await refValue(gitdir, branch);
+    const current = old === undefined ? new Map<string, EnvironmentLedger>() : readLedgerAt(gitdir, old);
+    const fresh = new Map<string, LedgerChange>();
+    for (const [name, list] of publications) {
+      const held = current.get(name)?.published ?? [];
+      const unseen = list.filter((p) => mergePublications(held, [p]).length > held.length);
+      if (unseen.length) fresh.set(name, { builds: [], published: unseen });
+    }
+    if (fresh.size === 0) return old;
+    const commit = await writeLedgerCommit(gitdir, old ? [old] : [], current, fresh, summary);
+    if (await compareAndSwap(gitdir, branch, old, commit, lockTimeoutMs)) return commit;
+    if (attempt > 50) throw externalError('git', 'ledger-contended', `could not update ${branch}: it kept changing under us`, { data: { branch } });
+  }
+}
+
+/**
  * The records that would change the ledger, by environment, and how many
  * it already holds: the same id with the same fields (compared in a fixed
  * key order), or an id whose merge (mergeLedgers: the further-advanced
@@ -140,14 +163,24 @@ function canonical(r: BuildRecord): string {
   return JSON.stringify(sort(r));
 }
 
-async function writeLedgerCommit(gitdir: string, parents: string[], current: Ledger, records: Map<string, BuildRecord[]>, summary: string): Promise<string> {
+/** What one commit adds to an environment's file: build records, and publications. */
+interface LedgerChange {
+  builds: BuildRecord[];
+  published?: Publication[];
+}
+
+async function writeLedgerCommit(gitdir: string, parents: string[], current: Ledger, records: Map<string, BuildRecord[] | LedgerChange>, summary: string): Promise<string> {
   const files = new Map<string, string>();
   for (const [name, ledger] of current) files.set(name, formatLedgerFile(ledger));
   const lines: string[] = [];
-  for (const [name, list] of [...records].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [name, given] of [...records].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const change: LedgerChange = Array.isArray(given) ? { builds: given } : given;
     const before = current.get(name) ?? emptyLedger(name);
-    files.set(name, formatLedgerFile(mergeLedgers(before, { ...before, builds: list })));
-    for (const r of list) lines.push(`${name} revision ${r.revision}: ${r.status}${r.digest ? ` ${r.digest}` : ''}${r.reason ? ` (${r.reason})` : ''}`);
+    files.set(name, formatLedgerFile(mergeLedgers(before, { ...before, builds: change.builds, ...(change.published ? { published: change.published } : {}) })));
+    for (const r of change.builds) lines.push(`${name} revision ${r.revision}: ${r.status}${r.digest ? ` ${r.digest}` : ''}${r.reason ? ` (${r.reason})` : ''}`);
+    for (const p of change.published ?? []) {
+      lines.push(`${name} revision ${p.revision}: ${p.status === 'published' ? `published as product revision ${p.product!.number} (${p.product!.revision})` : `publishing failed (${p.reason ?? p.code ?? 'unknown'})`}`);
+    }
   }
   const blob = (text: string) => git.writeBlob({ fs, gitdir, blob: Buffer.from(text) });
   const entries = [];
@@ -241,6 +274,11 @@ what was built and what is active, one JSON file per environment under
   \`builder\`, \`log\`, \`size\` (compressed bytes of the image), and for
   failures \`reason\` (one line for people), \`failure\` and \`logTail\`;
   \`reusedFrom\` when an identical earlier build's image was tagged instead.
+- \`published\` (with \`publish:\` in envctl.yaml): one entry per attempt to
+  publish an active revision to the hosted product: \`revision\`,
+  \`contentKey\`, \`digest\`, \`status\` (published, failed), \`at\`, and
+  \`product\` (its environment and revision ids and revision number) or
+  \`reason\` and \`code\`.
 - \`failure\` (failed and cancelled attempts): \`kind\` is one of \`build\` (the
   environment's own build failed; not retried until it changes), \`test\`
   (built and pushed, digest recorded, but an image test failed, so it is not
@@ -278,7 +316,7 @@ export async function mergeRemoteLedger(dir: string, branch: string, remoteHead:
       if (await compareAndSwap(gitdir, branch, local, remoteHead, 30_000)) return remoteHead;
       continue;
     }
-    const records = new Map([...readLedgerAt(gitdir, local)].map(([name, l]) => [name, l.builds]));
+    const records = new Map([...readLedgerAt(gitdir, local)].map(([name, l]) => [name, { builds: l.builds, ...(l.published ? { published: l.published } : {}) }]));
     const merge = await writeLedgerCommit(gitdir, [remoteHead, local], theirs, records, 'envctl: merge the ledger from the remote');
     if (await compareAndSwap(gitdir, branch, local, merge, 30_000)) return merge;
   }

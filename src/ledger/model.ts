@@ -114,11 +114,34 @@ export interface BuildSbom {
   packages: Record<string, number>;
 }
 
+/**
+ * One attempt to publish an active revision to the hosted product
+ * (sync/publish.ts), oldest first in the file. A content key with a
+ * `published` entry is never published again: a later revision with the
+ * same content (a revert) only sets that product revision active again. A
+ * `failed` attempt is retried by the next sync, as a registry failure is.
+ */
+export interface Publication {
+  /** The envctl revision that was active, its content key and image digest. */
+  revision: number;
+  contentKey: string;
+  digest: string;
+  status: 'published' | 'failed';
+  at: string;
+  /** For `published`: the product's environment and revision ids, and its revision number. */
+  product?: { environment: string; revision: string; number: number };
+  /** For `failed`: why, in one line, and the error's code. */
+  reason?: string;
+  code?: string;
+}
+
 export interface EnvironmentLedger {
   format: typeof LEDGER_FORMAT;
   environment: string;
   active: number | null;
   builds: BuildRecord[];
+  /** Publications to the hosted product (absent when none: files without them are unchanged). */
+  published?: Publication[];
 }
 
 export type Ledger = Map<string, EnvironmentLedger>;
@@ -170,7 +193,56 @@ export function mergeLedgers(a: EnvironmentLedger, b: EnvironmentLedger): Enviro
     if (!prev || RANK[r.status] > RANK[prev.status] || (RANK[r.status] === RANK[prev.status] && (r.endedAt ?? '') > (prev.endedAt ?? ''))) byId.set(r.id, r);
   }
   const builds = [...byId.values()].sort((x, y) => (x.startedAt < y.startedAt ? -1 : x.startedAt > y.startedAt ? 1 : x.id < y.id ? -1 : 1));
-  return { format: LEDGER_FORMAT, environment: a.environment, active: activeRevision(builds), builds };
+  const published = mergePublications(a.published ?? [], b.published ?? []);
+  return { format: LEDGER_FORMAT, environment: a.environment, active: activeRevision(builds), builds, ...(published.length ? { published } : {}) };
+}
+
+const publicationId = (p: Publication) => `${p.at}\0${p.contentKey}\0${p.status}`;
+
+/** Both lists' attempts once each (by time, content key and status), oldest first. */
+export function mergePublications(a: readonly Publication[], b: readonly Publication[]): Publication[] {
+  const byId = new Map<string, Publication>();
+  for (const p of [...a, ...b]) if (!byId.has(publicationId(p))) byId.set(publicationId(p), p);
+  return [...byId.values()].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : publicationId(x) < publicationId(y) ? -1 : 1));
+}
+
+/** The product revision a content key was published as, when it was. */
+export function publicationOf(ledger: EnvironmentLedger | undefined, contentKey: string): Publication | undefined {
+  return ledger?.published?.find((p) => p.status === 'published' && p.contentKey === contentKey);
+}
+
+/** What envctl last made active in the product for this environment: its newest `published` entry. */
+export function lastPublished(ledger: EnvironmentLedger | undefined): Publication | undefined {
+  return [...(ledger?.published ?? [])].reverse().find((p) => p.status === 'published');
+}
+
+/** The product ids as the client accepts them (product/types.ts PRODUCT_ID): a hostile ledger file cannot put a path into a request. */
+const PRODUCT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+function parsePublications(value: unknown, path: string): Publication[] {
+  if (value === undefined) return [];
+  const bad = (what: string) => new LedgerFormatError('ledger-malformed', path, `published ${what}`);
+  if (!Array.isArray(value)) throw bad('is not a list');
+  return value.map((v: unknown, i) => {
+    const p = v as Partial<Publication> | null;
+    const at = `entry ${i + 1}`;
+    if (p === null || typeof p !== 'object') throw bad(`${at} is not an object`);
+    if (!Number.isInteger(p.revision) || (p.revision as number) < 1) throw bad(`${at} has no revision`);
+    if (typeof p.contentKey !== 'string' || typeof p.digest !== 'string' || typeof p.at !== 'string') throw bad(`${at} lacks contentKey, digest or at`);
+    if (p.status !== 'published' && p.status !== 'failed') throw bad(`${at} has status ${JSON.stringify(p.status)}`);
+    const product = p.product;
+    if (p.status === 'published') {
+      if (!product || typeof product !== 'object' || !PRODUCT_ID.test(String(product.environment)) || !PRODUCT_ID.test(String(product.revision)) || !Number.isInteger(product.number)) {
+        throw bad(`${at} is published without usable product ids`);
+      }
+    }
+    return {
+      revision: p.revision!, contentKey: p.contentKey, digest: p.digest, status: p.status, at: p.at,
+      ...(p.status === 'published' ? { product: { environment: String(product!.environment), revision: String(product!.revision), number: product!.number } } : {}),
+      ...(typeof p.reason === 'string' ? { reason: p.reason } : {}),
+      ...(typeof p.code === 'string' ? { code: p.code } : {}),
+    };
+  });
 }
 
 /**
@@ -191,13 +263,14 @@ export function parseLedgerFile(text: string, path: string): EnvironmentLedger {
   } catch (err) {
     throw new LedgerFormatError('ledger-not-json', path, `not JSON (${(err as Error).message})`);
   }
-  const v = value as { format?: unknown; environment?: unknown; builds?: unknown };
+  const v = value as { format?: unknown; environment?: unknown; builds?: unknown; published?: unknown };
   if (!(LEDGER_FORMATS_READ as readonly unknown[]).includes(v.format)) {
     throw new LedgerFormatError('ledger-format-unknown', path, `format ${JSON.stringify(v.format)} is not ${LEDGER_FORMAT}; a newer envctl wrote it`);
   }
   if (typeof v.environment !== 'string' || !Array.isArray(v.builds)) throw new LedgerFormatError('ledger-malformed', path, 'missing environment or builds');
   const builds = v.format === LEDGER_FORMAT ? (v.builds as BuildRecord[]) : (v.builds as BuildRecord[]).map(upgradeRecord);
-  return { format: LEDGER_FORMAT, environment: v.environment, active: activeRevision(builds), builds };
+  const published = parsePublications(v.published, path);
+  return { format: LEDGER_FORMAT, environment: v.environment, active: activeRevision(builds), builds, ...(published.length ? { published } : {}) };
 }
 
 /**
@@ -223,5 +296,6 @@ export function upgradeRecord(record: BuildRecord): BuildRecord {
 
 /** Stable, diff-friendly text: one build per line block, keys in a fixed order. */
 export function formatLedgerFile(ledger: EnvironmentLedger): string {
-  return `${JSON.stringify({ ...ledger, active: activeRevision(ledger.builds) }, null, 2)}\n`;
+  const { published, ...rest } = ledger;
+  return `${JSON.stringify({ ...rest, active: activeRevision(ledger.builds), ...(published?.length ? { published } : {}) }, null, 2)}\n`;
 }

@@ -75,4 +75,15 @@ export interface Config {
   source?: string;
   /** Where a Pod's init container clones a project's folder from (default `source`), with what image. */
   project: { repository?: string; gitImage: string };
+  /** Publishing active revisions to the hosted product; absent: nothing is published. */
+  publish?: PublishConfig;
+}
+
+export interface PublishConfig {
+  /** The product's origin (and path prefix), without a trailing slash. */
+  url: string;
+  /** The variable holding its API key. */
+  tokenEnv: string;
+  /** Product environment ids by envctl name, for environments not imported (imported ones carry a Product-Environment trailer). */
+  environments: Record<string, string>;
 }

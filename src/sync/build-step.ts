@@ -33,13 +33,14 @@ export async function buildStep(step: PlannedBuild, ctx: StepContext, record: Bu
   const { root, config } = ctx;
   const all = new Map(ctx.plan.environments.map((e) => [e.name, e]));
   const env = all.get(step.environment)!;
-  // The base by digest: built in this sync, or active (or pinned) in the ledger.
+  // The base by digest: built in this sync (active or the pinned revision), or active (or pinned) in the ledger.
   const resolveBase = (name: string, revision: number | 'active'): string => {
     const now = ctx.done.get(name);
     const ledger = ctx.plan.ledger.get(name);
     const digest = revision === 'active'
       ? (now?.status === 'succeeded' ? now.digest : activeBuild(ledger)?.digest)
-      : succeededBuild(ledger?.builds ?? [], revision)?.digest;
+      // A pinned revision built in this very sync (an imported history pins its bases so) is not in the ledger yet.
+      : (now?.status === 'succeeded' && now.revision === revision ? now.digest : succeededBuild(ledger?.builds ?? [], revision)?.digest);
     if (!digest) throw new NoBaseImage(name);
     return `${imageName(config, name)}@${digest}`;
   };

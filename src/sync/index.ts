@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { BuildCancelled, BuildFailed, chooseBuilder, type Builder } from '../builder/index.js';
 import { recordBuilds } from '../git/ledger.js';
+import { publishActive } from './publish.js';
 import type { BuildRecord, Failure } from '../ledger/model.js';
 import { EnvctlError, errorLine } from '../model/errors.js';
 import { recordsByEnvironment, RESULTS_FORMAT, summaryOf } from '../ledger/results.js';
@@ -41,7 +42,18 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
     const planned = () => planRepository(root, config).then((p) => onlyGroups(p, opts.only));
     const { plan, missingImages } = await checkBases(root, config, await planned(), planned, opts.log ?? (() => undefined));
     const head = plan.head ?? null;
-    if (plan.builds.length === 0) return { head, builds: [], records: [], failed: 0, left: [], warnings: warningsFor(config), missingImages };
+    // Published after the ledger holds the records, so a failure to publish never loses a build; a sync that
+    // builds nothing still publishes (retries) what is active and not yet in the product.
+    const publishing = async (): Promise<Pick<SyncResult, 'published'>> => {
+      if (!config.publish || opts.record === false) return {};
+      const published = await publishActive(root, config, { env: opts.env ?? process.env, ...(opts.only ? { only: opts.only } : {}) });
+      return published.environments.length > 0 || published.notes.length > 0 ? { published } : {};
+    };
+    if (plan.builds.length === 0) {
+      const published = await publishing();
+      const ledgerCommit = published.published?.ledgerCommit;
+      return { head, builds: [], records: [], failed: 0, left: [], warnings: warningsFor(config), missingImages, ...published, ...(ledgerCommit ? { ledgerCommit } : {}) };
+    }
     const done = new Map<string, BuildRecord>();
     const left = new Map<string, string>();
     // In dependency order: what another sync builds, it also builds on, so its dependents are left too;
@@ -105,9 +117,11 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
     const ledgerCommit = all.length === 0 || opts.record === false ? undefined
       : await recordBuilds(root, config.stateBranch, recordsByEnvironment([{ format: RESULTS_FORMAT, head, builds }]), { summary: summaryOf(all, head) });
     const storage = local ? await local.report(toBuild.flatMap((b) => [imageName(config, b.environment), cacheRepository(config, b.environment)])) : undefined;
+    const published = await publishing();
+    const lastCommit = published.published?.ledgerCommit ?? ledgerCommit;
     return {
       head, builds, records: all, failed, left: [...left.keys()], warnings: [...warningsFor(config), ...stepWarnings], missingImages,
-      ...(ledgerCommit ? { ledgerCommit } : {}), ...(storage ? { storage } : {}),
+      ...(lastCommit ? { ledgerCommit: lastCommit } : {}), ...(storage ? { storage } : {}), ...published,
     };
   } finally {
     // Claims go only after the ledger holds the results, so no other sync starts the same build meanwhile.

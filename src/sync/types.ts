@@ -1,5 +1,6 @@
 /** What sync takes, reports and returns, and what one build step is given. */
 import type { BuildRecord, BuildStatus } from '../ledger/model.js';
+import type { PublishReport } from './publish.js';
 import type { BuildResult } from '../ledger/results.js';
 import type { Config } from '../model/config.js';
 import type { RegistryAccess } from '../registry/client.js';
@@ -32,6 +33,8 @@ export interface SyncResult {
   missingImages: MissingImage[];
   /** buildah's local storage: the driver, the disk used, what was cleaned. */
   storage?: StorageReport;
+  /** With `publish:` in envctl.yaml: what was published to the hosted product (sync/publish.ts). */
+  published?: PublishReport;
 }
 
 export interface SyncOptions {
@@ -44,6 +47,8 @@ export interface SyncOptions {
   only?: string[];
   /** False: return the records without writing the ledger (a final job records them: `envctl record`). */
   record?: boolean;
+  /** Where publishing's token is read (publish.tokenEnv); process.env when unset. */
+  env?: NodeJS.ProcessEnv;
   /** Remove local images once pushed, and the pulled cache at the end (CI runners with little disk). */
   prune?: boolean;
   /** How `envctl base` output reaches the user when sync makes the default base. */
