@@ -199,6 +199,18 @@ describe('GitHub workflows and action.yml', () => {
       expect(invocations.flatMap(invocationProblems)).to.deep.equal([]);
     });
 
+    it('the hosted product\'s API key reaches the record step alone, the one that publishes, never a job running a pull request\'s code', () => {
+      const using: string[] = [];
+      for (const [file, wf] of workflows) {
+        expect(JSON.stringify(wf.env ?? {}), file).to.not.contain('secrets.');
+        for (const [jobName, job] of Object.entries(wf.jobs)) {
+          expect(JSON.stringify(job.env ?? {}), `${file} ${jobName}`).to.not.contain('secrets.');
+          for (const step of job.steps) if (JSON.stringify(step).includes('secrets.DOMINO_API_KEY')) using.push(`${file} ${jobName} ${step.with?.command ?? step.name ?? ''}`);
+        }
+      }
+      expect(using).to.deep.equal(['sync.yml record record']);
+    });
+
     it('every `uses: ./` step names its command as a literal', () => {
       for (const [file, wf] of workflows) {
         for (const [jobName, job] of Object.entries(wf.jobs)) {
