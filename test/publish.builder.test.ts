@@ -176,10 +176,23 @@ describe('publish: active revisions become the product\'s active revisions, on t
     expect(run.err).to.contain('note: not published: DOMINO_API_KEY is not set (team-a wait for it)');
     const { ledger } = await readLedger(dir, 'envctl-state');
     expect(lastPublishedRevision(ledger.get('team-a')!.published!)).to.equal(4);
-    // With the key, the next sync (building nothing) publishes it.
-    const later = await runEnvctl(dir, ['sync'], key);
+    // With the key, envctl publish (the CI job's command) publishes it; run again, it has nothing to do.
+    const later = await runEnvctl(dir, ['publish'], key);
     expect(later.code, later.err).to.equal(0);
+    expect(later.err).to.contain('published team-a@5 in the product');
     expect(active('env-a')!.summary).to.match(/^envctl team-a@5 /);
+    const again = await runEnvctl(dir, ['publish', 'team-a'], key);
+    expect([again.code, again.out]).to.deep.equal([0, 'nothing to publish: the product has every active revision']);
+  });
+
+  it('envctl publish without publish: in envctl.yaml is a usage error', async () => {
+    const bare = await tempDir('envctl-publish-bare-');
+    lab.dirs.push(bare);
+    await git(bare, 'init', '-q', '-b', 'main');
+    await commit(bare, { 'envctl.yaml': yaml('registry: { address: "127.0.0.1:1" }'), '.gitignore': '.envctl/\n' }, 'config');
+    const r = await runEnvctl(bare, ['publish'], key);
+    expect(r.code).to.equal(2);
+    expect(r.err.split('\n')[0]).to.equal('envctl publish: nothing to publish to: envctl.yaml has no publish: { url, tokenEnv }');
   });
 });
 

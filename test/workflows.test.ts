@@ -58,6 +58,7 @@ const PERMISSIONS: Record<string, { workflow: Record<string, string>; jobs: Reco
       plan: { contents: 'read', packages: 'read' },
       build: { contents: 'read', packages: 'write' },
       record: { contents: 'write', statuses: 'write', deployments: 'write' },
+      publish: { contents: 'write' },
       site: { contents: 'read', packages: 'read', pages: 'write', 'id-token': 'write' },
     },
   },
@@ -199,7 +200,7 @@ describe('GitHub workflows and action.yml', () => {
       expect(invocations.flatMap(invocationProblems)).to.deep.equal([]);
     });
 
-    it('the hosted product\'s API key reaches the record step alone, the one that publishes, never a job running a pull request\'s code', () => {
+    it('the hosted product\'s API key reaches the publish step alone, never a job running a pull request\'s code', () => {
       const using: string[] = [];
       for (const [file, wf] of workflows) {
         expect(JSON.stringify(wf.env ?? {}), file).to.not.contain('secrets.');
@@ -208,7 +209,7 @@ describe('GitHub workflows and action.yml', () => {
           for (const step of job.steps) if (JSON.stringify(step).includes('secrets.DOMINO_API_KEY')) using.push(`${file} ${jobName} ${step.with?.command ?? step.name ?? ''}`);
         }
       }
-      expect(using).to.deep.equal(['sync.yml record record']);
+      expect(using).to.deep.equal(['sync.yml publish publish']);
     });
 
     it('every `uses: ./` step names its command as a literal', () => {
@@ -383,7 +384,7 @@ describe('GitHub workflows and action.yml', () => {
           }
         }
       }
-      expect(checked.sort()).to.deep.equal(['pull-request.yml build', 'pull-request.yml validate', 'sync.yml build', 'sync.yml plan', 'sync.yml record', 'sync.yml site']);
+      expect(checked.sort()).to.deep.equal(['pull-request.yml build', 'pull-request.yml validate', 'sync.yml build', 'sync.yml plan', 'sync.yml publish', 'sync.yml record', 'sync.yml site']);
     });
   });
 

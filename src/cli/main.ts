@@ -25,8 +25,9 @@ import { run } from './run.js';
 import { site } from './site.js';
 import { packages } from './packages.js';
 import { importCommand } from './import.js';
+import { publish } from './publish.js';
 
-export const COMMANDS: Command[] = [validate, render, revisions, show, diff, packages, rollback, plan, build, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site, importCommand];
+export const COMMANDS: Command[] = [validate, render, revisions, show, diff, packages, rollback, plan, build, sync, record, status, base, codeowners, comment, usage, duplicate, runSpec, run, site, importCommand, publish];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -3,7 +3,6 @@ import { plural } from '../model/words.js';
 import { openRepository } from '../repository/index.js';
 import { recordResults, type RecordStep } from '../sync/record.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
-import { publishLines } from './report.js';
 
 export const record: Command = {
   name: 'record',
@@ -36,9 +35,7 @@ build failed or anything was left out.
       files: args.positionals, cwd: io.cwd, progress: (step) => io.err(stepText(step)),
       ...(typeof args.values.push === 'string' ? { push: args.values.push } : {}),
       ...(args.values.github ? { github: { env: io.env, log: (m: string) => io.err(m) } } : {}),
-      env: io.env,
     });
-    for (const line of publishLines(result.published)) io.err(`envctl record: ${line}`);
     // Each refused entry by name (quoted: a name may hold a line break or a terminal escape), the rest recorded.
     for (const u of result.unreadable) io.err(`envctl record: ${u.message}; nothing in it is recorded`);
     for (const r of result.refused) io.err(`envctl record: ${refusedLine(r)}`);
@@ -48,8 +45,7 @@ build failed or anything was left out.
       io.err(`envctl record: ${repo.config.stateBranch} on ${args.values.push} does not have these results; they stay in ${args.positionals.map(safePath).join(' ')}: run this record again once the push is allowed`);
       throw result.pushError;
     }
-    const publishFailed = result.published?.environments.some((e) => e.outcome === 'failed') === true;
-    return result.failed > 0 || result.refused.length > 0 || result.unreadable.length > 0 || publishFailed ? 1 : 0;
+    return result.failed > 0 || result.refused.length > 0 || result.unreadable.length > 0 ? 1 : 0;
   },
 };
 

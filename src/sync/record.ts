@@ -24,7 +24,6 @@ import {
 } from '../ledger/results.js';
 import { EnvctlError, errorLine, inputError } from '../model/errors.js';
 import type { Repository } from '../repository/index.js';
-import { publishActive, type PublishReport } from './publish.js';
 
 export interface RecordOptions {
   /** Results files, or folders standing for the .json files in them; relative to `cwd`. */
@@ -36,8 +35,6 @@ export interface RecordOptions {
   github?: { env: NodeJS.ProcessEnv; log: (message: string) => void };
   /** Told as each step is done, so a later step's failure does not hide an earlier one's success. */
   progress?: (step: RecordStep) => void;
-  /** Where publishing's token is read (publish.tokenEnv in envctl.yaml); process.env when unset. */
-  env?: NodeJS.ProcessEnv;
 }
 
 export type RecordStep =
@@ -61,8 +58,6 @@ export interface RecordResult {
   already?: number;
   /** The push failed (PushRefused: the remote's rules refused it); the ledger commit is local only, GitHub was still told. */
   pushError?: PushFailed;
-  /** With `publish:` in envctl.yaml: what was published to the hosted product, after recording and before the push. */
-  published?: PublishReport;
   /** Entries not recorded, each with its reason (refusedLine words it); the rest were. */
   refused: RefusedBuild[];
   /** Results files not read at all, with the reason. */
@@ -94,8 +89,6 @@ export async function recordResults(repo: Repository, opts: RecordOptions): Prom
   const { commit, created, already } = write;
   if (created) progress({ step: 'recorded', builds: write.added.length, failed: write.added.filter((r) => r.status === 'failed').length, already, branch, commit });
   else progress({ step: 'unchanged', already, branch });
-  // Published once the ledger holds the builds, and before the push, so the push carries its records too.
-  const published = repo.config.publish ? await publishActive(repo.root, repo.config, { env: opts.env ?? process.env }) : undefined;
   let pushError: PushFailed | undefined;
   if (opts.push !== undefined) {
     try {
@@ -122,7 +115,7 @@ export async function recordResults(repo: Repository, opts: RecordOptions): Prom
       progress({ step: 'report-failed', message: `${errorLine(err)}${err.hint ? `; ${err.hint}` : ''}` });
     }
   }
-  return { builds: builds.length, failed, commit: published?.ledgerCommit ?? commit, created, already, refused, unreadable, ...(pushError ? { pushError } : {}), ...(published && (published.environments.length || published.notes.length) ? { published } : {}) };
+  return { builds: builds.length, failed, commit, created, already, refused, unreadable, ...(pushError ? { pushError } : {}) };
 }
 
 /**
