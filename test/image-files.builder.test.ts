@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { FIND_EXPRESSION, localImagePackages, LocalImageUnreadable } from '../src/builder/image-files.js';
 import { resolveStorage, storageArgs, type StorageDriver } from '../src/builder/storage.js';
 import { metadataKind } from '../src/packages/index.js';
-import { readImagePackages } from '../src/registry/layers.js';
+import { MetadataTooLarge, readImagePackages } from '../src/registry/layers.js';
 import { suiteRegistry } from './fixtures/registry.js';
 import { giveToRootless, runRootless } from './fixtures/rootless.js';
 import { removeDir, tempDir, writeTree } from './helpers.js';
@@ -93,6 +93,21 @@ describe('packages from local storage: the unpacked image, no download', functio
       // The link to the host's folder is a link in the image, never read through.
       expect(names(one1.packages)).to.not.include('pypi:host-secret');
     }
+  });
+
+  it('metadata past its limit is MetadataTooLarge, and the working container is removed all the same', async () => {
+    const { driver } = await resolveStorage('auto');
+    const B = storageArgs(driver);
+    const ctr = (await execa('buildah', [...B, 'from', '--tls-verify=false', `127.0.0.1:${lab.port}/test/busybox:1`])).stdout.trim();
+    const mount = (await execa('buildah', [...B, 'mount', ctr])).stdout.trim();
+    await mkdir(join(mount, 'opt/conda/conda-meta'), { recursive: true });
+    await execa('truncate', ['-s', String((32 << 20) + 1), join(mount, 'opt/conda/conda-meta/big-1-0.json')]);
+    await execa('buildah', [...B, 'commit', '--rm', ctr, 'localhost/envctl-image-files/big:1']);
+    const containers = async () => (await execa('buildah', [...B, 'containers', '--quiet'])).stdout.trim().split('\n').filter(Boolean).sort();
+    const before = await containers();
+    const err = await localImagePackages('localhost/envctl-image-files/big:1', { storage: driver }).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(MetadataTooLarge);
+    expect(await containers()).to.deep.equal(before);
   });
 
   it('an image local storage does not hold is LocalImageUnreadable, saying buildah\'s words', async () => {

@@ -29,12 +29,15 @@ describe('ledger: publications to the product', () => {
     expect(publicationOf(merged, KEY)!.product!.number).to.equal(2);
     expect(lastPublished(merged)!.contentKey).to.equal(OTHER);
     expect(publicationOf(merged, `sha256:${'d'.repeat(64)}`)).to.equal(undefined);
+    // Written as format 3, which an envctl that does not know publications refuses rather than dropping them.
+    expect(JSON.parse(formatLedgerFile(merged)).format).to.equal('envctl-ledger/3');
     expect(parseLedgerFile(formatLedgerFile(merged), 'ledger/a.json')).to.deep.equal(merged);
   });
 
   it('a file without publications is written as before (no published key)', () => {
     const text = formatLedgerFile({ format: 'envctl-ledger/2', environment: 'a', active: 1, builds: [build] });
     expect(JSON.parse(text)).to.not.have.property('published');
+    expect(JSON.parse(text).format).to.equal('envctl-ledger/2');
   });
 
   it('refuses entries whose product ids could reach a request path, or that are not publications at all', () => {

@@ -122,6 +122,26 @@ describe('publish: active revisions become the product\'s active revisions, on t
     expect(run.err).to.match(/set active again team-a@4 in the product: revision 3 /);
   });
 
+  it('a change to a run-time setting alone (a script: same image, reused) is a new product revision with the new setting', async () => {
+    const before = envOf('env-a').revisions.length;
+    const text = await readFile(join(dir, 'environments/team-a.yaml'), 'utf8');
+    expect(text).to.contain('echo pre-run');
+    await commit(dir, { 'environments/team-a.yaml': text.replace('echo pre-run', 'echo pre-run, second take') }, 'a: another pre-run');
+    const run = await runEnvctl(dir, ['sync'], key);
+    expect(run.code, run.err).to.equal(0);
+    const { ledger } = await readLedger(dir, 'envctl-state');
+    const last = ledger.get('team-a')!.builds.at(-1)!;
+    expect(last.builder).to.equal('reused');
+    expect(envOf('env-a').revisions.length).to.equal(before + 1);
+    expect(server.created.at(-1)!.fields).to.deep.include(['preRunScript', 'echo pre-run, second take\n']);
+    expect(active('env-a')!.summary).to.match(/^envctl team-a@5 /);
+    // Back to the earlier setting: the earlier product revision again.
+    await git(dir, 'revert', '--no-edit', 'HEAD');
+    expect((await runEnvctl(dir, ['sync'], key)).code).to.equal(0);
+    expect(envOf('env-a').revisions.length).to.equal(before + 1);
+    expect(active('env-a')!.number).to.equal(3);
+  });
+
   it('a failure to publish is recorded, exits 1, keeps the build active, and the next sync (building nothing) publishes', async () => {
     server.faults = { createFails: 1 };
     await commit(dir, { 'environments/team-b.yaml': (await readFile(join(dir, 'environments/team-b.yaml'), 'utf8')).replace('RUN echo b > /b', 'RUN echo b2 > /b') }, 'b: two');
@@ -131,6 +151,13 @@ describe('publish: active revisions become the product\'s active revisions, on t
     let { ledger } = await readLedger(dir, 'envctl-state');
     expect(activeBuild(ledger.get('team-b'))!.revision).to.equal(2);
     expect(ledger.get('team-b')!.published!.at(-1)!.status).to.equal('failed');
+    // The product is behind, not drifted: status says so, validate --against-product warns.
+    const status = JSON.parse((await runEnvctl(dir, ['status', 'team-b', '--json'], { ...key, ENVCTL_OFFLINE: '0' })).out) as { product: { state: string; reason?: string } }[];
+    expect(status[0]!.product.state).to.equal('behind');
+    expect(status[0]!.product.reason).to.match(/500/);
+    const v = await runEnvctl(dir, ['validate', '--offline', '--against-product'], key);
+    expect(v.code, v.out).to.equal(0);
+    expect(v.out).to.match(/^environments\/team-b\.yaml:1:1: warning: behind: revision 2 is not published yet .*\[product-behind\]$/m);
     const retried = await runEnvctl(dir, ['sync'], key);
     expect(retried.code, retried.err).to.equal(0);
     ({ ledger } = await readLedger(dir, 'envctl-state'));
@@ -175,12 +202,12 @@ describe('publish: active revisions become the product\'s active revisions, on t
     expect(run.err).to.contain('note: not published (no product environment: import it, or name it under publish.environments): solo');
     expect(run.err).to.contain('note: not published: DOMINO_API_KEY is not set (team-a wait for it)');
     const { ledger } = await readLedger(dir, 'envctl-state');
-    expect(lastPublishedRevision(ledger.get('team-a')!.published!)).to.equal(4);
+    expect(lastPublishedRevision(ledger.get('team-a')!.published!)).to.equal(6);
     // With the key, envctl publish (the CI job's command) publishes it; run again, it has nothing to do.
     const later = await runEnvctl(dir, ['publish'], key);
     expect(later.code, later.err).to.equal(0);
-    expect(later.err).to.contain('published team-a@5 in the product');
-    expect(active('env-a')!.summary).to.match(/^envctl team-a@5 /);
+    expect(later.err).to.contain('published team-a@7 in the product');
+    expect(active('env-a')!.summary).to.match(/^envctl team-a@7 /);
     const again = await runEnvctl(dir, ['publish', 'team-a'], key);
     expect([again.code, again.out]).to.deep.equal([0, 'nothing to publish: the product has every active revision']);
   });

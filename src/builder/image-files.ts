@@ -29,25 +29,35 @@ import { storageArgs, type StorageDriver } from './storage.js';
 import { BuilderUnavailable } from './types.js';
 
 /**
- * Base names (find's -name) and paths (-path) of every file metadataKind or
- * EXTRA_FILES may accept. A test holds these to metadataKind.
+ * Paths (find's -path, where `*` also matches `/`) of every file
+ * metadataKind or EXTRA_FILES may accept, and little else: a big file that
+ * merely shares a name is not streamed through. A test holds these to
+ * metadataKind.
  */
-const FIND_NAMES = ['METADATA', 'PKG-INFO', '*.egg-info', 'DESCRIPTION', 'os-release'];
-// The databases at their one place: a big file merely named `status` elsewhere is not streamed through.
-const FIND_PATHS = ['./var/lib/dpkg/status', './var/lib/dpkg/status.d/*', './lib/apk/db/installed', '*/conda-meta/*.json'];
+const FIND_PATHS = [
+  './var/lib/dpkg/status', './var/lib/dpkg/status.d/*', './lib/apk/db/installed',
+  '*.dist-info/METADATA', '*.egg-info/PKG-INFO', '*/site-packages/*.egg-info', '*/dist-packages/*.egg-info',
+  '*/conda-meta/*.json', '*/library/*/DESCRIPTION', '*/site-library/*/DESCRIPTION',
+  './etc/os-release', './usr/lib/os-release',
+];
 
 /** find's test for those, one argument each. */
-export const FIND_EXPRESSION: readonly string[] = ['(', ...[...FIND_NAMES.map((n) => ['-name', n]), ...FIND_PATHS.map((p) => ['-path', p])].flatMap((test, i) => [...(i ? ['-o'] : []), ...test]), ')'];
+export const FIND_EXPRESSION: readonly string[] = ['(', ...FIND_PATHS.flatMap((p, i) => [...(i ? ['-o'] : []), '-path', p]), ')'];
 
 /**
  * $1 the image, $2 the file list's path, the rest the storage arguments.
  * find writes the list first (so its failure is seen, which a pipe in sh
- * would hide), tar then reads it; `./` names never start with a dash.
+ * would hide), tar then reads it; `./` names never start with a dash. The
+ * working container goes on every way out: a signal ends the script through
+ * exit, which runs the EXIT trap (dash runs it on exit, not on a signal's
+ * death), from outside the mount.
  */
 const SCRIPT = `set -eu
 image=$1; list=$2; shift 2
+c=
+trap 'cd /; if [ -n "$c" ]; then buildah "$@" rm "$c" >/dev/null || echo "envctl: could not remove working container $c" >&2; fi' EXIT
+trap 'exit 143' TERM INT HUP PIPE
 c=$(buildah "$@" from --pull-never --quiet "$image" </dev/null)
-trap 'buildah "$@" rm "$c" >/dev/null 2>&1 || true' EXIT
 m=$(buildah "$@" mount "$c" </dev/null)
 cd "$m"
 find . -xdev -type f ${FIND_EXPRESSION.map((a) => `'${a}'`).join(' ')} -print0 >"$list"
@@ -73,23 +83,26 @@ export async function localImageEntries(image: string, opts: { storage: StorageD
     const args = ['-c', SCRIPT, 'sh', image, join(dir, 'list'), ...storageArgs(opts.storage)];
     const root = opts.root ?? process.getuid?.() === 0;
     const child = execa(root ? 'sh' : 'buildah', root ? args : [...storageArgs(opts.storage), 'unshare', 'sh', ...args], {
-      buffer: { stdout: false, stderr: true }, stdin: 'ignore', reject: false, maxBuffer: { stderr: 64 << 10 },
-      ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+      buffer: false, stdin: 'ignore', reject: false, ...(opts.signal ? { cancelSignal: opts.signal } : {}),
     });
+    // The end of what buildah said, for the error (not execa's maxBuffer, which kills the script on overflow).
+    let said = '';
+    child.stderr?.on('data', (chunk: Buffer) => { said = (said + chunk.toString('utf8')).slice(-8192); });
     let entries: LayerEntry[] | undefined;
     let fault: unknown;
     try {
       entries = await layerEntries(child.stdout as AsyncIterable<Uint8Array>, undefined, { image, left: TOTAL_METADATA_LIMIT });
     } catch (err) {
       fault = err;
-      child.kill();
+      // Read to its end rather than killed: the script then removes its working container itself.
+      child.stdout?.resume();
     }
     const done = await child;
     if (fault && !(fault instanceof LayerFault)) throw fault;
     if (done.exitCode !== 0 || fault) {
-      const said = String(done.stderr ?? '').split('\n').filter((l) => l.trim() && !/level=warning/.test(l)).pop()
+      const line = said.split('\n').filter((l) => l.trim() && !/level=warning/.test(l)).pop()
         ?? (fault ? `its files did not read as a tar (${(fault as Error).message})` : done.shortMessage ?? `exit ${done.exitCode}`);
-      throw new LocalImageUnreadable(image, said);
+      throw new LocalImageUnreadable(image, line);
     }
     return entries!;
   } finally {

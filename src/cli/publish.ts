@@ -1,7 +1,7 @@
 import { pushLedger } from '../git/remote.js';
 import { printable } from '../model/text.js';
 import { openRepository } from '../repository/index.js';
-import { publishActive } from '../sync/publish.js';
+import { publishActive, publishFailed } from '../sync/publish.js';
 import { COMMON, repoDir, UsageError, type Command } from './command.js';
 import { publishLines } from './report.js';
 
@@ -30,6 +30,6 @@ Exit 0 when everything due was published, 1 when a publish failed.`,
       await pushLedger(root, repo.config.stateBranch, args.values.push);
       io.err(`pushed ${printable(repo.config.stateBranch)} to ${printable(args.values.push)}`);
     }
-    return report.environments.some((e) => e.outcome === 'failed') ? 1 : 0;
+    return publishFailed(report) ? 1 : 0;
   },
 };

@@ -11,6 +11,7 @@ import { formatBytes } from '../site/format.js';
 import type { StorageReport } from '../sync/storage.js';
 import { printable } from '../model/text.js';
 import { publishLines } from './report.js';
+import { publishFailed } from '../sync/publish.js';
 
 export const sync: Command = {
   name: 'sync',
@@ -77,12 +78,11 @@ base is made on the spot, as envctl base does.
     else if (result.records.length === 0) io.err(`nothing recorded: another sync is building ${printable(result.left.join(', '))}`);
     else io.err(`recorded ${plural(result.records.length, 'build')} (${result.failed} failed) in ${printable(repo.config.stateBranch)} ${result.ledgerCommit?.slice(0, 7)}`);
     for (const line of publishLines(result.published)) io.err(`envctl sync: ${line}`);
-    const publishFailed = result.published?.environments.some((e) => e.outcome === 'failed') === true;
     if (typeof args.values.push === 'string' && (result.records.length > 0 || result.published?.ledgerCommit !== undefined)) {
       await pushLedger(root, repo.config.stateBranch, args.values.push);
       io.err(`pushed ${printable(repo.config.stateBranch)} to ${printable(args.values.push)}`);
     }
-    return result.failed > 0 || missing || publishFailed ? 1 : 0;
+    return result.failed > 0 || missing || publishFailed(result.published) ? 1 : 0;
   },
 };
 

@@ -274,7 +274,9 @@ what was built and what is active, one JSON file per environment under
   \`builder\`, \`log\`, \`size\` (compressed bytes of the image), and for
   failures \`reason\` (one line for people), \`failure\` and \`logTail\`;
   \`reusedFrom\` when an identical earlier build's image was tagged instead.
-- \`published\` (with \`publish:\` in envctl.yaml): one entry per attempt to
+- \`published\` (with \`publish:\` in envctl.yaml; such a file is format
+  \`envctl-ledger/3\`, so an envctl that does not know it refuses the file
+  rather than dropping them): one entry per attempt to
   publish an active revision to the hosted product: \`revision\`,
   \`contentKey\`, \`digest\`, \`status\` (published, failed), \`at\`, and
   \`product\` (its environment and revision ids and revision number) or

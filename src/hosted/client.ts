@@ -56,6 +56,9 @@ export async function listEnvironments(endpoint: ProductEndpoint): Promise<strin
   });
 }
 
+/** Revisions of one environment envctl will list: years of daily saves, and a bound on a product that never stops paging. */
+const MAX_REVISIONS = 100_000;
+
 const envPath = (id: string) => `/api/environments/v1/environments/${encodeURIComponent(id)}`;
 const revisionPath = (id: string) => `/v4/environments/environmentRevision/${encodeURIComponent(id)}`;
 
@@ -68,11 +71,17 @@ export async function getEnvironment(endpoint: ProductEndpoint, id: string): Pro
 export async function listRevisions(endpoint: ProductEndpoint, id: string): Promise<ProductRevisionRef[]> {
   const out: ProductRevisionRef[] = [];
   const limit = 100;
+  const seen = new Set<string>();
   for (let offset = 0; ; offset += limit) {
     const path = `${envPath(id)}/revisions?offset=${offset}&limit=${limit}`;
     const page = revisionRefs(endpoint, path, await getJson(endpoint, path));
-    out.push(...page.refs);
+    const fresh = page.refs.filter((r) => !seen.has(r.id));
+    for (const r of fresh) seen.add(r.id);
+    out.push(...fresh);
     if (page.refs.length < limit || (page.total !== undefined && out.length >= page.total)) break;
+    // A product that pages over and over the same revisions, or without end, is not followed for ever.
+    if (fresh.length === 0) break;
+    if (out.length >= MAX_REVISIONS) throw shapeError(endpoint, `${envPath(id)}/revisions`, `lists more than ${MAX_REVISIONS} revisions`);
   }
   out.sort((a, b) => a.number - b.number);
   const numbers = new Set(out.map((r) => r.number));

@@ -14,8 +14,15 @@
 import { EnvctlError } from '../model/errors.js';
 
 export const LEDGER_FORMAT = 'envctl-ledger/2';
-/** The formats parseLedgerFile reads, oldest first; the last is written. */
-export const LEDGER_FORMATS_READ = ['envctl-ledger/1', LEDGER_FORMAT] as const;
+/**
+ * Format 3 is format 2 with `published` (publications to the hosted
+ * product): written only for files that have them, so an envctl that does
+ * not know them refuses such a file (ledger-format-unknown) instead of
+ * rewriting it without them.
+ */
+export const LEDGER_FORMAT_PUBLISHED = 'envctl-ledger/3';
+/** The formats parseLedgerFile reads, oldest first. */
+export const LEDGER_FORMATS_READ = ['envctl-ledger/1', LEDGER_FORMAT, LEDGER_FORMAT_PUBLISHED] as const;
 
 export type BuildStatus = 'queued' | 'building' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -128,6 +135,8 @@ export interface Publication {
   digest: string;
   status: 'published' | 'failed';
   at: string;
+  /** What the product revision is: the image and every setting sent, hashed (sync/publish.ts publishKey); its marker in the summary. */
+  publishKey?: string;
   /** For `published`: the product's environment and revision ids, and its revision number. */
   product?: { environment: string; revision: string; number: number };
   /** For `failed`: why, in one line, and the error's code. */
@@ -239,6 +248,7 @@ function parsePublications(value: unknown, path: string): Publication[] {
     return {
       revision: p.revision!, contentKey: p.contentKey, digest: p.digest, status: p.status, at: p.at,
       ...(p.status === 'published' ? { product: { environment: String(product!.environment), revision: String(product!.revision), number: product!.number } } : {}),
+      ...(typeof p.publishKey === 'string' ? { publishKey: p.publishKey } : {}),
       ...(typeof p.reason === 'string' ? { reason: p.reason } : {}),
       ...(typeof p.code === 'string' ? { code: p.code } : {}),
     };
@@ -268,7 +278,7 @@ export function parseLedgerFile(text: string, path: string): EnvironmentLedger {
     throw new LedgerFormatError('ledger-format-unknown', path, `format ${JSON.stringify(v.format)} is not ${LEDGER_FORMAT}; a newer envctl wrote it`);
   }
   if (typeof v.environment !== 'string' || !Array.isArray(v.builds)) throw new LedgerFormatError('ledger-malformed', path, 'missing environment or builds');
-  const builds = v.format === LEDGER_FORMAT ? (v.builds as BuildRecord[]) : (v.builds as BuildRecord[]).map(upgradeRecord);
+  const builds = v.format === 'envctl-ledger/1' ? (v.builds as BuildRecord[]).map(upgradeRecord) : (v.builds as BuildRecord[]);
   const published = parsePublications(v.published, path);
   return { format: LEDGER_FORMAT, environment: v.environment, active: activeRevision(builds), builds, ...(published.length ? { published } : {}) };
 }
@@ -297,5 +307,6 @@ export function upgradeRecord(record: BuildRecord): BuildRecord {
 /** Stable, diff-friendly text: one build per line block, keys in a fixed order. */
 export function formatLedgerFile(ledger: EnvironmentLedger): string {
   const { published, ...rest } = ledger;
-  return `${JSON.stringify({ ...rest, active: activeRevision(ledger.builds), ...(published?.length ? { published } : {}) }, null, 2)}\n`;
+  const format = published?.length ? LEDGER_FORMAT_PUBLISHED : LEDGER_FORMAT;
+  return `${JSON.stringify({ ...rest, format, active: activeRevision(ledger.builds), ...(published?.length ? { published } : {}) }, null, 2)}\n`;
 }

@@ -8,17 +8,22 @@
  */
 import { branchTip, firstParentMessages } from '../git/import-commit.js';
 import { readLedger } from '../git/ledger.js';
-import { lastPublished } from '../ledger/model.js';
+import { activeBuild, lastPublished } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
 import { errorLine, isEnvctlError } from '../model/errors.js';
 import { problem, type Problem } from '../model/problem.js';
 import { activeRevisionOf } from '../hosted/publish.js';
 import { importedState } from './import-read.js';
+import { PRODUCT_ID } from '../product/types.js';
 
-/** Product environment id by envctl name: the newest import trailer naming it, overridden by envctl.yaml's map. */
+/** Product environment id by envctl name: the first import trailer naming it, overridden by envctl.yaml's map. */
 export async function productLinks(root: string, config: Config): Promise<Map<string, string>> {
   const links = new Map<string, string>();
-  for (const [id, state] of importedState(firstParentMessages(root, await branchTip(root, config.branch)))) links.set(state.name, id);
+  // The first import that named it links it: a later commit message claiming another product environment for the
+  // same name (anyone can write trailers; a squash merge carries a pull request's) does not move the link.
+  for (const [id, state] of importedState(firstParentMessages(root, await branchTip(root, config.branch)))) {
+    if (PRODUCT_ID.test(id) && !links.has(state.name)) links.set(state.name, id);
+  }
   for (const [name, id] of Object.entries(config.publish?.environments ?? {})) links.set(name, id);
   return links;
 }
@@ -33,6 +38,8 @@ export type ProductState =
   | { state: 'drift'; environment: string; published: ProductRef; active: ProductRef | null }
   /** Linked, but envctl has published nothing to it yet. */
   | { state: 'not-published'; environment: string }
+  /** envctl's active revision is not published yet (the last attempt failed, or none was made since it became active). */
+  | { state: 'behind'; environment: string; revision: number; reason?: string }
   /** No product environment to publish to. */
   | { state: 'unlinked' }
   /** The product could not be asked (no token, unreachable, refused): why. */
@@ -59,6 +66,12 @@ export async function productStates(root: string, config: Config, env: NodeJS.Pr
       out.set(name, { state: 'not-published', environment });
       continue;
     }
+    const active = activeBuild(ledger.get(name));
+    if (active && (active.revision !== published.revision || active.contentKey !== published.contentKey)) {
+      const last = ledger.get(name)?.published?.at(-1);
+      out.set(name, { state: 'behind', environment, revision: active.revision, ...(last?.status === 'failed' && last.reason ? { reason: last.reason } : {}) });
+      continue;
+    }
     const mine = { id: published.product.revision, number: published.product.number };
     if (!token) {
       out.set(name, { state: 'unknown', environment, reason: `${publish.tokenEnv} is not set` });
@@ -80,6 +93,7 @@ export function productStateText(s: ProductState): string {
   if (s.state === 'in-sync') return `in sync (revision ${s.revision.number})`;
   if (s.state === 'drift') return `drift: revision ${s.active ? s.active.number : 'none'} is active there, envctl published ${s.published.number}`;
   if (s.state === 'not-published') return 'not published yet';
+  if (s.state === 'behind') return `behind: revision ${s.revision} is not published yet${s.reason ? ` (last attempt: ${s.reason})` : ''}`;
   if (s.state === 'unlinked') return '-';
   return `unknown: ${s.reason}`;
 }
@@ -96,6 +110,7 @@ export async function productProblems(root: string, config: Config, env: NodeJS.
   for (const e of environments) {
     const s = states?.get(e.name);
     if (s?.state === 'drift') out.push(problem({ file: e.file, line: 1, col: 1 }, 'error', 'product-drift', `${productStateText(s)} (product environment ${s.environment}): a revision was made active in the product, not by envctl; make it active again there, or let the next publish replace it`));
+    if (s?.state === 'behind') out.push(problem({ file: e.file, line: 1, col: 1 }, 'warning', 'product-behind', `${productStateText(s)}; envctl publish (the sync workflow's publish job) tries again`));
     if (s?.state === 'unknown') out.push(problem({ file: e.file, line: 1, col: 1 }, 'error', 'product-unknown', `the product's active revision could not be read: ${s.reason}`));
   }
   return out;

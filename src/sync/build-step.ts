@@ -132,6 +132,8 @@ async function packagesAfterBuild(ref: string, tag: string, platform: string, ct
       return manifest ? { ...local, subject: manifest.subject, layers: manifest.layers.length } : undefined;
     } catch (err) {
       if (!(err instanceof LocalImageUnreadable)) throw err;
+      // Said, so a runner where buildah cannot mount does not pay the registry read on every build unknowingly.
+      ctx.warn?.(`${tag}: packages read from the registry's layers: ${errorLine(err)}`);
     }
   }
   return readImagePackages(ref, { access: ctx.access, platform, signal });

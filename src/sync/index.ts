@@ -46,8 +46,13 @@ export async function sync(root: string, config: Config, opts: SyncOptions = {})
     // builds nothing still publishes (retries) what is active and not yet in the product.
     const publishing = async (): Promise<Pick<SyncResult, 'published'>> => {
       if (!config.publish || opts.record === false) return {};
-      const published = await publishActive(root, config, { env: opts.env ?? process.env, ...(opts.only ? { only: opts.only } : {}) });
-      return published.environments.length > 0 || published.notes.length > 0 ? { published } : {};
+      try {
+        const published = await publishActive(root, config, { env: opts.env ?? process.env, ...(opts.only ? { only: opts.only } : {}) });
+        return published.environments.length > 0 || published.notes.length > 0 ? { published } : {};
+      } catch (err) {
+        // The builds are recorded already; whatever stopped publishing must not stop the sync (its push among them).
+        return { published: { environments: [], notes: [`publishing stopped: ${errorLine(err)}`], stopped: true } };
+      }
     };
     if (plan.builds.length === 0) {
       const published = await publishing();

@@ -16,7 +16,7 @@
  * `envctl status`, never undone in silence.
  */
 import { readLedger, recordPublications } from '../git/ledger.js';
-import { activeBuild, lastPublished, publicationOf, type BuildRecord, type EnvironmentLedger, type Publication } from '../ledger/model.js';
+import { activeBuild, lastPublished, type BuildRecord, type EnvironmentLedger, type Publication } from '../ledger/model.js';
 import type { Config } from '../model/config.js';
 import { EnvctlError, errorLine, isEnvctlError } from '../model/errors.js';
 import type { EnvironmentSpec, VariableSpec } from '../model/spec.js';
@@ -26,7 +26,9 @@ import { environmentAt } from '../repository/history.js';
 import { revisionsOf } from '../store/revision-index.js';
 import { activeRevisionOf, createRevision, findPublished, setActiveRevision } from '../hosted/publish.js';
 import { ProductError, type ProductEndpoint } from '../hosted/client.js';
-import type { PublishInput } from '../product/publish.js';
+import { revisionForm, type PublishInput } from '../product/publish.js';
+import { imageName } from '../render/index.js';
+import { createHash } from 'node:crypto';
 
 export type PublishOutcome = 'published' | 'activated' | 'failed';
 
@@ -45,7 +47,12 @@ export interface PublishReport {
   /** Said once: no token, environments with no product environment to publish to. */
   notes: string[];
   ledgerCommit?: string;
+  /** Publishing stopped before it could record (the ledger could not be read or written): a note says why; exit 1. */
+  stopped?: true;
 }
+
+/** Whether the report asks for exit 1: a publish failed, or publishing stopped. */
+export const publishFailed = (r: PublishReport | undefined): boolean => r !== undefined && (r.stopped === true || r.environments.some((e) => e.outcome === 'failed'));
 
 /** The run-time settings of a rendered revision as the product's revision holds them (its base is our image: nothing is inherited there). */
 export function publishedSpec(run: RunSpec, own: Pick<EnvironmentSpec, 'owner'>): EnvironmentSpec {
@@ -59,7 +66,8 @@ export function publishedSpec(run: RunSpec, own: Pick<EnvironmentSpec, 'owner'>)
   for (const v of run.variables) variables[v.name] = 'secret' in v ? { secret: true } : v.value;
   return {
     owner: own.owner, workspaceTools: run.workspaceTools, scripts, variables,
-    dockerArguments: [...run.inheritedDockerArguments, ...run.dockerArguments.filter((a) => !run.inheritedDockerArguments.includes(a))],
+    // Inherited ones first, then its own, as the run spec already holds them (one argv word each: never deduplicated).
+    dockerArguments: [...run.dockerArguments],
     ...(run.username ? { username: run.username } : {}), vpn: run.vpn, clusterTypes: run.clusterTypes,
   };
 }
@@ -75,7 +83,7 @@ export async function publishActive(root: string, config: Config, opts: { env: N
   if (!publish) return report;
   const { ledger } = await readLedger(root, config.stateBranch);
   const links = await productLinks(root, config);
-  const due = [...ledger.values()].filter((l) => (!opts.only || opts.only.includes(l.environment)) && needsPublishing(l));
+  const due = [...ledger.values()].filter((l) => (!opts.only || opts.only.includes(l.environment)) && needsPublishing(l, links.get(l.environment)));
   const unlinked = due.filter((l) => !links.has(l.environment)).map((l) => l.environment);
   if (unlinked.length) report.notes.push(`not published (no product environment: import it, or name it under publish.environments): ${unlinked.join(', ')}`);
   const todo = due.filter((l) => links.has(l.environment));
@@ -88,11 +96,13 @@ export async function publishActive(root: string, config: Config, opts: { env: N
   const endpoint: ProductEndpoint = { url: publish.url, token };
   const entries = new Map<string, Publication[]>();
   for (const l of todo) {
-    const entry = await publishOne(root, config, endpoint, l, links.get(l.environment)!);
-    entries.set(l.environment, [entry]);
+    const { entry, reused } = await publishOne(root, config, endpoint, l, links.get(l.environment)!);
+    // A failure like the last one recorded is said again, not recorded again: a route that is missing fails every run.
+    const last = l.published?.at(-1);
+    const same = entry.status === 'failed' && last?.status === 'failed' && last.contentKey === entry.contentKey && last.revision === entry.revision && last.code === entry.code;
+    if (!same) entries.set(l.environment, [entry]);
     report.environments.push({
-      environment: l.environment, revision: entry.revision,
-      outcome: entry.status === 'failed' ? 'failed' : publicationOf(l, entry.contentKey) ? 'activated' : 'published',
+      environment: l.environment, revision: entry.revision, outcome: entry.status === 'failed' ? 'failed' : reused ? 'activated' : 'published',
       ...(entry.product ? { product: entry.product } : {}), ...(entry.reason ? { reason: entry.reason } : {}),
     });
   }
@@ -102,44 +112,80 @@ export async function publishActive(root: string, config: Config, opts: { env: N
   return report;
 }
 
-/** The active build is not what envctl last made active in the product. */
-function needsPublishing(l: EnvironmentLedger): boolean {
+/**
+ * Due: the active revision is not what envctl last made active in the
+ * product (another revision number, even with the same image: its settings
+ * may differ, and they are not in the content key), or the environment is
+ * linked to another product environment now.
+ */
+function needsPublishing(l: EnvironmentLedger, link: string | undefined): boolean {
   const active = activeBuild(l);
-  return active?.digest !== undefined && lastPublished(l)?.contentKey !== active.contentKey;
+  if (active?.digest === undefined) return false;
+  const last = lastPublished(l);
+  return last === undefined || last.revision !== active.revision || last.contentKey !== active.contentKey || (link !== undefined && last.product?.environment !== link);
 }
 
-async function publishOne(root: string, config: Config, endpoint: ProductEndpoint, l: EnvironmentLedger, productEnvironment: string): Promise<Publication> {
+/**
+ * What makes a product revision the same as another: the image and every
+ * setting sent (the form without its summary), hashed. Its 12 hex are the
+ * marker in the product revision's summary.
+ */
+export function publishKey(input: PublishInput): string {
+  const form = revisionForm(input).filter(([k]) => k !== 'summary');
+  return `sha256:${createHash('sha256').update(JSON.stringify(form)).digest('hex')}`;
+}
+
+async function publishOne(root: string, config: Config, endpoint: ProductEndpoint, l: EnvironmentLedger, productEnvironment: string): Promise<{ entry: Publication; reused: boolean }> {
   const build = activeBuild(l)!;
   const base = { revision: build.revision, contentKey: build.contentKey, digest: build.digest!, at: new Date().toISOString() };
+  let key: string | undefined;
   try {
-    let target = publicationOf(l, build.contentKey)?.product;
-    if (!target || target.environment !== productEnvironment) {
-      const input = await inputOf(root, config, l.environment, build);
-      const found = await findPublished(endpoint, productEnvironment, build.contentKey) ?? await createRevision(endpoint, productEnvironment, input);
-      target = { environment: productEnvironment, revision: found.id, number: found.number };
+    const rendered = await inputOf(root, config, l.environment, build);
+    key = publishKey(rendered);
+    // The marker is the publish key: the same image with the same settings is one product revision.
+    const input = { ...rendered, contentKey: key };
+    const known = l.published?.find((p) => p.status === 'published' && p.publishKey === key && p.product?.environment === productEnvironment)?.product;
+    let target = known;
+    if (target) {
+      // A product revision deleted there since: made again rather than failing every run.
+      if (!(await setActiveOrMissing(endpoint, productEnvironment, target.revision))) target = undefined;
     }
-    await setActiveRevision(endpoint, productEnvironment, target.revision);
+    if (!target) {
+      const found = await findPublished(endpoint, productEnvironment, key) ?? await createRevision(endpoint, productEnvironment, input);
+      target = { environment: productEnvironment, revision: found.id, number: found.number };
+      await setActiveRevision(endpoint, productEnvironment, target.revision);
+    }
     // A deployment that answered "done" by a redirect (to its sign-in page, say) did nothing: ask.
     const now = await activeRevisionOf(endpoint, productEnvironment);
     if (now?.id !== target.revision) {
       throw new ProductError(`product ${new URL(endpoint.url).host}`, 'product-bad-response', `revision ${target.number} was set active, but the product shows ${now ? `revision ${now.number}` : 'none'} active`, { data: { environment: productEnvironment } });
     }
-    return { ...base, status: 'published', product: target };
+    return { entry: { ...base, status: 'published', publishKey: key, product: target }, reused: known !== undefined && target === known };
   } catch (err) {
-    if (!isEnvctlError(err)) throw err;
-    return { ...base, status: 'failed', reason: errorLine(err), code: err.code };
+    // Whatever it was, the build stays and the attempt is recorded; the key never reaches the ledger.
+    const reason = errorLine(err).split(endpoint.token).join('…');
+    return { entry: { ...base, status: 'failed', ...(key ? { publishKey: key } : {}), reason, code: isEnvctlError(err) ? err.code : 'unexpected' }, reused: false };
   }
 }
 
-/** The revision's run-time settings, rendered from its files at its commit. */
+/** Sets a revision active; false when the product no longer has it (404). */
+async function setActiveOrMissing(endpoint: ProductEndpoint, environment: string, revision: string): Promise<boolean> {
+  try {
+    await setActiveRevision(endpoint, environment, revision);
+    return true;
+  } catch (err) {
+    if (isEnvctlError(err) && err.code === 'product-not-found') return false;
+    throw err;
+  }
+}
+
+/** The revision's run-time settings, rendered from its files at its commit; the image as this repository names it, by the recorded digest. */
 async function inputOf(root: string, config: Config, name: string, build: BuildRecord): Promise<PublishInput> {
   const revision = (await revisionsOf(root, config, name)).find((r) => r.number === build.revision);
   const at = revision ? await environmentAt(root, config, revision) : undefined;
   if (!at?.rendered) throw new PublishUnrenderable(name, build.revision);
-  const image = `${build.image!.replace(/:[^:/]+$/, '')}@${build.digest!}`;
-  return { environment: name, revision: build.revision, contentKey: build.contentKey, image, spec: publishedSpec(at.rendered.runSpec, { owner: '' }) };
+  return { environment: name, revision: build.revision, contentKey: build.contentKey, image: `${imageName(config, name)}@${build.digest!}`, spec: publishedSpec(at.rendered.runSpec, { owner: '' }) };
 }
-
 
 /** The active revision's files no longer render (a history rewritten under it): nothing to publish from. */
 export class PublishUnrenderable extends EnvctlError {
