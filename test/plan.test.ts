@@ -45,6 +45,16 @@ describe('plan', () => {
     expect(p.groups).to.deep.equal([['base', 'child'], ['solo']]);
   });
 
+  it('a pin on the base revision being planned (an imported history pins so) waits for it and shares its group; a pin on an older one does not', () => {
+    const pinned = check({ ...files, 'environments/child.yaml': yaml('owner: a', 'base: { environment: base, revision: 2 }', 'instructions: |', '  RUN echo child') }).environments;
+    const p = planBuilds({ config: cfg, environments: pinned, latest, ledger: new Map() });
+    expect(p.builds.map((b) => [b.environment, b.after])).to.deep.equal([['base', []], ['child', ['base']], ['solo', []]]);
+    expect(p.groups).to.deep.equal([['base', 'child'], ['solo']]);
+    const older = check({ ...files, 'environments/child.yaml': yaml('owner: a', 'base: { environment: base, revision: 1 }', 'instructions: |', '  RUN echo child') }).environments;
+    const q = planBuilds({ config: cfg, environments: older, latest, ledger: ledgerOf({ base: [ok(1)] }) });
+    expect(q.builds.find((b) => b.environment === 'child')!.after).to.deep.equal([]);
+  });
+
   it('nothing when the ledger has every revision built on the current base digests', () => {
     const ledger = ledgerOf({ base: [ok(2)], child: [ok(1, { baseDigest: DIGEST(2) })], solo: [ok(3)] });
     expect(planBuilds({ config: cfg, environments: envs, latest, ledger }).builds).to.deep.equal([]);

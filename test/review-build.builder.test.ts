@@ -175,4 +175,18 @@ describe('envctl build: a review build, nothing pushed or recorded', function ()
     expect(text).to.contain('- Review build: ⚠️ not built in review: needs the build secret token');
     expect(text).to.not.contain('review build fails');
   });
+
+  it('a dependent pinning the revision the change makes (as an imported history pins) builds FROM the review image', async () => {
+    await git(dir, 'checkout', '-q', 'main');
+    await git(dir, 'checkout', '-q', '-b', 'pin-new');
+    await commit(dir, {
+      'environments/a.yaml': A('echo pinned > /a'),
+      'environments/q.yaml': yaml('owner: a', 'base: { environment: a, revision: 2 }', 'instructions: |', '  RUN grep pinned /a > /q'),
+    }, 'a: two; q on a@2');
+    // Its plan group holds a too (a CI matrix job builds them together), so --only q builds a first.
+    const result = await reviewBuild(dir, config, { only: ['q'] });
+    const row = (name: string) => result.builds.filter((b) => b.environment === name).map((b) => [b.revision, b.status, b.reason]);
+    expect([row('a'), row('q')]).to.deep.equal([[[2, 'succeeded', undefined]], [[1, 'succeeded', undefined]]]);
+    expect(await readFile(join(dir, '.envctl', 'build', 'q', 'Dockerfile'), 'utf8')).to.contain('FROM localhost/envctl-review/a:2');
+  });
 });

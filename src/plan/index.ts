@@ -68,8 +68,10 @@ export function planBuilds(input: PlanInput): Plan {
     if (!rev) continue;
     const base = baseOf(env.spec);
     const baseName = base.kind === 'environment' ? base.environment : undefined;
-    // A base planned for reuse already has its digest; only a base to be built is pending.
-    const basePlan = baseName !== undefined && base.kind === 'environment' && base.revision === 'active' ? planned.get(baseName) : undefined;
+    // A base planned for reuse already has its digest; only a base to be built is pending. A pin on the very
+    // revision being planned (an imported history pins its bases so) waits for it as `active` does.
+    const basePlanned = baseName !== undefined ? planned.get(baseName) : undefined;
+    const basePlan = base.kind === 'environment' && basePlanned !== undefined && (base.revision === 'active' || base.revision === basePlanned.revision) ? basePlanned : undefined;
     const basePending = basePlan !== undefined && basePlan.action === 'build';
     const imageRef = baseImageOf(base, input.config.defaultBase.image);
     const baseDigest = basePlan?.action === 'reuse' ? basePlan.reuse!.digest

@@ -106,8 +106,8 @@ interface ReviewContext {
   root: string;
   config: Config;
   plan: Awaited<ReturnType<typeof planRepository>>;
-  /** Environments built in this review → their local image name, or null when their build failed. */
-  built: Map<string, string | null>;
+  /** Environments built in this review → their image (local name, or a reused digest) and revision, or null when their build failed. */
+  built: Map<string, { image: string; revision: number } | null>;
   local: LocalStorage | undefined;
   access: ReturnType<typeof registryAccess>;
   progress: (event: SyncEvent) => void;
@@ -141,7 +141,7 @@ async function reviewStep(step: PlannedBuild, ctx: ReviewContext, builder: Build
     }
     // The image's tests and its tools' checks, as sync runs them before a revision may become active.
     await testStep(step, stepContext(ctx), reviewRecord(step), new AbortController().signal, image);
-    ctx.built.set(step.environment, image);
+    ctx.built.set(step.environment, { image, revision: step.revision });
     const before = active ? (active.revision === step.reuse?.revision ? packages : await packagesOf(ctx, step.environment, active)) : [];
     return {
       ...out, ...(size !== undefined ? { size } : {}),
@@ -180,7 +180,8 @@ async function buildHere(step: PlannedBuild, ctx: ReviewContext, builder: Builde
   const env = all.get(step.environment)!;
   const resolveBase = (name: string, revision: number | 'active'): string => {
     const here = ctx.built.get(name);
-    if (here && revision === 'active') return here;
+    // Built here: what the change makes active, and the revision a pin names when it is this one (imported histories pin so).
+    if (here && (revision === 'active' || revision === here.revision)) return here.image;
     const ledger = ctx.plan.ledger.get(name);
     const digest = revision === 'active' ? activeBuild(ledger)?.digest : succeededBuild(ledger?.builds ?? [], revision)?.digest;
     if (!digest) throw new NoBaseImage(name);
