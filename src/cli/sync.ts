@@ -33,7 +33,10 @@ RUN steps run in an OCI container (rootless when envctl is not root); each
 build reads and writes its layer cache in the registry (envctl.yaml cache).
 A base image the registry lacks holds back the builds on it, recorded as
 nothing, and exits 1 naming what makes it; the embedded registry's default
-base is made on the spot, as envctl base does.
+base is made on the spot, as envctl base does. With publish: in
+envctl.yaml, each revision that became active is then published to the
+hosted product (as envctl publish does; not with --results); a failed
+publish exits 1 and is tried again by the next sync.
   --jobs N        build up to N independent groups at once (default 1)
   --push REMOTE   push the state branch to REMOTE afterwards; if another sync
                   pushed first, its records are merged in and the push retried
