@@ -20,6 +20,8 @@ export { reviewMarkdown } from './plan/markdown.js';
 export { planRepository } from './repository/plan.js';
 export { reviewRepository } from './repository/review.js';
 export { sync, type SyncOptions, type SyncResult, type SyncEvent } from './sync/index.js';
+export { publishActive, type PublishReport } from './sync/publish.js';
+export { productStates, type ProductState } from './repository/product.js';
 export { reviewBuild, type ReviewBuildOptions, type ReviewBuildResult } from './sync/review-build.js';
 export { parseReviewBuilds, type ReviewBuild } from './plan/review-builds.js';
 export { revisionPackages, packagesAt, type RevisionPackages } from './repository/packages.js';

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { mergeRemoteLedger, readLedger, recordBuilds, recordPublications } from '../src/git/ledger.js';
-import { formatLedgerFile, lastPublished, LedgerFormatError, mergeLedgers, parseLedgerFile, publicationOf, type BuildRecord, type Publication } from '../src/ledger/model.js';
+import { formatLedgerFile, lastPublished, LedgerFormatError, mergeLedgers, parseLedgerFile, type BuildRecord, type Publication } from '../src/ledger/model.js';
 import { git } from './fixtures/repo.js';
 import { removeDir, tempDir } from './helpers.js';
 
@@ -21,14 +21,14 @@ const pub = (at: string, status: Publication['status'], contentKey = KEY, revisi
 const build: BuildRecord = { id: '1-x', revision: 1, commit: 'c'.repeat(40), contentKey: KEY, status: 'succeeded', image: 'r/a:1', digest: DIGEST, startedAt: '2026-01-01T00:00:00.000Z' };
 
 describe('ledger: publications to the product', () => {
-  it('merge keeps each attempt once, oldest first; publicationOf and lastPublished read them', () => {
+  it('merge keeps each attempt once, oldest first; lastPublished reads the newest published one', () => {
     const a = { format: 'envctl-ledger/2' as const, environment: 'a', active: 1, builds: [build], published: [pub('2026-01-01T01:00:00Z', 'failed'), pub('2026-01-01T02:00:00Z', 'published')] };
     const b = { ...a, published: [pub('2026-01-01T02:00:00Z', 'published'), pub('2026-01-01T03:00:00Z', 'published', OTHER, 2)] };
     const merged = mergeLedgers(a, b);
     expect(merged.published!.map((p) => [p.at.slice(11, 13), p.status])).to.deep.equal([['01', 'failed'], ['02', 'published'], ['03', 'published']]);
-    expect(publicationOf(merged, KEY)!.product!.number).to.equal(2);
     expect(lastPublished(merged)!.contentKey).to.equal(OTHER);
-    expect(publicationOf(merged, `sha256:${'d'.repeat(64)}`)).to.equal(undefined);
+    expect(lastPublished({ ...merged, published: merged.published!.slice(0, 2) })!.product!.number).to.equal(2);
+    expect(lastPublished({ ...merged, published: merged.published!.slice(0, 1) })).to.equal(undefined);
     // Written as format 3, which an envctl that does not know publications refuses rather than dropping them.
     expect(JSON.parse(formatLedgerFile(merged)).format).to.equal('envctl-ledger/3');
     expect(parseLedgerFile(formatLedgerFile(merged), 'ledger/a.json')).to.deep.equal(merged);

@@ -215,11 +215,6 @@ export function mergePublications(a: readonly Publication[], b: readonly Publica
   return [...byId.values()].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : publicationId(x) < publicationId(y) ? -1 : 1));
 }
 
-/** The product revision a content key was published as, when it was. */
-export function publicationOf(ledger: EnvironmentLedger | undefined, contentKey: string): Publication | undefined {
-  return ledger?.published?.find((p) => p.status === 'published' && p.contentKey === contentKey);
-}
-
 /** What envctl last made active in the product for this environment: its newest `published` entry. */
 export function lastPublished(ledger: EnvironmentLedger | undefined): Publication | undefined {
   return [...(ledger?.published ?? [])].reverse().find((p) => p.status === 'published');
