@@ -147,7 +147,7 @@ describe('publish: active revisions become the product\'s active revisions, on t
     await commit(dir, { 'environments/team-b.yaml': (await readFile(join(dir, 'environments/team-b.yaml'), 'utf8')).replace('RUN echo b > /b', 'RUN echo b2 > /b') }, 'b: two');
     const failed = await runEnvctl(dir, ['sync'], key);
     expect(failed.code).to.equal(1);
-    expect(failed.err).to.match(/publishing team-b@2 failed: .*500.* \(the next sync or record tries again\)/);
+    expect(failed.err).to.match(/publishing team-b@2 failed: .*500.* \(the next sync or envctl publish tries again\)/);
     let { ledger } = await readLedger(dir, 'envctl-state');
     expect(activeBuild(ledger.get('team-b'))!.revision).to.equal(2);
     expect(ledger.get('team-b')!.published!.at(-1)!.status).to.equal('failed');

@@ -49,7 +49,7 @@ export function publishLines(report: PublishReport | undefined): string[] {
   const lines = report.notes.map((n) => `note: ${printable(n)}`);
   for (const e of report.environments) {
     const at = `${printable(e.environment)}@${e.revision}`;
-    if (e.outcome === 'failed') lines.push(`publishing ${at} failed: ${printable(e.reason ?? 'unknown')} (the next sync or record tries again)`);
+    if (e.outcome === 'failed') lines.push(`publishing ${at} failed: ${printable(e.reason ?? 'unknown')} (the next sync or envctl publish tries again)`);
     else lines.push(`${e.outcome === 'published' ? 'published' : 'set active again'} ${at} in the product: revision ${e.product!.number} (${printable(e.product!.revision)})`);
   }
   return lines;

@@ -10,7 +10,7 @@
  * (or whose marker a product revision's summary carries, when a ledger
  * write was lost) is never published again; a revert only sets that
  * product revision active again. A failure is recorded (`status: failed`)
- * and the next sync or record tries again; it never touches the build.
+ * and the next sync or envctl publish tries again; it never touches the build.
  * What envctl last made active is the newest `published` entry: a product
  * revision someone else made active afterwards is drift, reported by
  * `envctl status`, never undone in silence.
